@@ -1,0 +1,3 @@
+"""Clearooms Office 365 setup wizard."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,511 @@
+"""Test Settings: the eight checks, each reported the moment it completes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import requests
+
+from clearooms_wizard.core.clouds import Cloud
+from clearooms_wizard.core.errors import (
+    CancelToken,
+    ClearoomsError,
+    GraphError,
+    NetworkError,
+    SignInError,
+    UnexpectedResponse,
+)
+from clearooms_wizard.core.fixes import POLICY_FIX, Explanation, explain_error, explain_graph
+from clearooms_wizard.core.graph import CalendarAccess, GraphClient
+from clearooms_wizard.core.tokens import AccessToken, TokenProvider, discover_tenant
+from clearooms_wizard.core.values import (
+    Credentials,
+    check_client_id,
+    check_secret,
+    check_tenant,
+)
+
+REQUIRED_PERMISSIONS = ("Directory.Read.All", "Calendars.ReadWrite", "Place.Read.All")
+EXPIRY_WARNING_DAYS = 30
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+CHECK_TITLES: dict[str, str] = {
+    "format": "The three values are filled in correctly",
+    "tenant": "Your Microsoft 365 tenant exists",
+    "token": "The app can sign in",
+    "permissions": "The app has its three permissions, with admin consent",
+    "rooms": "Rooms can be read",
+    "directory": "The directory can be read",
+    "calendars": "Room calendars can be read",
+    "secret_expiry": "The client secret is not about to expire",
+}
+CHECK_IDS = tuple(CHECK_TITLES)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    status: Status
+    detail: str
+    fix: str | None = None
+    code: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+    timestamp: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def title(self) -> str:
+        return CHECK_TITLES[self.id]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "title": self.title,
+            "detail": self.detail,
+            "fix": self.fix,
+            "code": self.code,
+            "timestamp": self.timestamp,
+            "details": dict(self.details),
+        }
+
+
+@dataclass(frozen=True)
+class ConnectionInput:
+    """What the user typed (untidied), and where to connect."""
+
+    tenant: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    cloud: Cloud = field(kw_only=True)
+
+
+SessionOpener = Callable[[CancelToken], requests.Session]
+
+
+def _failure(
+    check_id: str, exc: ClearoomsError, explanation: Explanation | None = None
+) -> CheckResult:
+    """A failed check from one of our typed errors, with the fix that fits it."""
+    found, code = explain_error(exc)
+    found = explanation or found
+    detail = found.summary
+    details: dict[str, str] = {}
+    if isinstance(exc, SignInError):
+        details = {**exc.details.as_dict(), "error": exc.error, "message": str(exc)}
+    elif isinstance(exc, GraphError):
+        details = {**exc.details.as_dict(), "message": exc.message}
+        if exc.retry_after:
+            detail += f" Microsoft asked us to wait {round(exc.retry_after)} seconds."
+    elif isinstance(exc, NetworkError):
+        detail = f"{found.summary} ({exc})"
+        details = {"host": exc.host}
+    elif isinstance(exc, UnexpectedResponse):
+        detail = f"{found.summary} {exc}"
+        details = exc.details.as_dict()
+    return CheckResult(check_id, Status.FAIL, detail, found.fix, code, details)
+
+
+def _permission_fix(permission: str) -> str:
+    return (
+        "In the Microsoft Entra admin center open App registrations, your Clearooms app, then API "
+        f"permissions. Add the Microsoft Graph application permission {permission}, then click "
+        "“Grant admin consent”."
+    )
+
+
+_NO_ROOMS = (
+    "No rooms were found. The usual reasons: the room mailboxes are hidden from the address "
+    "list (Microsoft leaves those out); rooms created in the last 48 hours have not appeared "
+    "yet; the rooms' mailboxes are on-premises rather than in Exchange Online (only Exchange "
+    "Online rooms can be connected); or Microsoft Places is not set up in your tenant."
+)
+_NO_ROOMS_FIX = (
+    "Check in the Exchange admin center that your rooms exist as room mailboxes and are not "
+    "hidden from the address list. If you created them recently, try again in two days."
+)
+
+# Discovery's cloud_instance_name for each cloud, to spot a tenant tested in the wrong cloud.
+_INSTANCE_CLOUDS = {
+    "microsoftonline.com": "Microsoft 365 (worldwide, including GCC)",
+    "microsoftonline.us": "US Government (GCC High or DoD)",
+    "partner.microsoftonline.cn": "China (21Vianet)",
+    "chinacloudapi.cn": "China (21Vianet)",
+}
+
+
+class SettingsTest:
+    """One run of Test Settings. ``run()`` yields each check's result as it completes.
+
+    Cancel through the token; a cancelled run raises ``Cancelled`` from ``run()``.
+    """
+
+    def __init__(
+        self,
+        connection: ConnectionInput,
+        open_session: SessionOpener,
+        cancel: CancelToken | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._connection = connection
+        self._open_session = open_session
+        self.cancel = cancel or CancelToken()
+        self._clock = clock
+        self.credentials: Credentials | None = None
+        self.tenant_id: str | None = None
+        self.secret_expires_at: datetime | None = None
+        self.results: list[CheckResult] = []
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.results) and all(r.status is not Status.FAIL for r in self.results)
+
+    def run(self) -> Iterator[CheckResult]:
+        for result in self._run():
+            self.results.append(result)
+            yield result
+
+    def _skip_rest(self, after: str, reason: str) -> Iterator[CheckResult]:
+        for check_id in CHECK_IDS[CHECK_IDS.index(after) + 1 :]:
+            yield CheckResult(check_id, Status.SKIP, reason)
+
+    def _run(self) -> Iterator[CheckResult]:
+        self.cancel.raise_if_cancelled()
+        format_result, credentials = self._check_format()
+        yield format_result
+        if credentials is None:
+            yield from self._skip_rest("format", "Skipped until the values above are corrected.")
+            return
+        self.credentials = credentials
+        cloud = self._connection.cloud
+        session = self._open_session(self.cancel)
+        try:
+            tenant_result = self._check_tenant(session, cloud, credentials)
+            yield tenant_result
+            if tenant_result.status is Status.FAIL or self.tenant_id is None:
+                yield from self._skip_rest("tenant", "Skipped because the tenant was not found.")
+                return
+            signed_in = Credentials(
+                self.tenant_id, credentials.client_id, credentials.client_secret
+            )
+            tokens = TokenProvider(signed_in, cloud, session)
+            token_result, token = self._check_token(tokens)
+            yield token_result
+            if token is None:
+                yield from self._skip_rest("token", "Skipped because the app could not sign in.")
+                return
+            yield self._check_permissions(token)
+            graph = GraphClient(session, tokens, cloud.graph_root, self.cancel)
+            yield from self._graph_checks(graph, signed_in)
+        finally:
+            session.close()
+
+    # -- the checks ------------------------------------------------------------------------
+
+    def _check_format(self) -> tuple[CheckResult, Credentials | None]:
+        tenant = check_tenant(self._connection.tenant)
+        client_id = check_client_id(self._connection.client_id)
+        secret = check_secret(self._connection.client_secret)
+        problems = [
+            f"{label}: {checked.problem}"
+            for label, checked in (
+                ("Tenant ID", tenant),
+                ("Client ID", client_id),
+                ("Client secret", secret),
+            )
+            if checked.problem
+        ]
+        if problems or tenant.value is None or client_id.value is None or secret.value is None:
+            return (
+                CheckResult(
+                    "format",
+                    Status.FAIL,
+                    " ".join(problems),
+                    "Correct the values marked above, then press Test Settings again.",
+                    "format",
+                ),
+                None,
+            )
+        credentials = Credentials(tenant.value, client_id.value, secret.value)
+        tidied = sorted({*tenant.tidied, *client_id.tidied, *secret.tidied})
+        note = f" We tidied the pasted text ({'; '.join(tidied)})." if tidied else ""
+        if secret.warnings:
+            return (
+                CheckResult(
+                    "format",
+                    Status.WARN,
+                    "The client secret looks like a Secret ID." + note,
+                    secret.warnings[0],
+                    "secret_looks_like_id",
+                ),
+                credentials,
+            )
+        return CheckResult(
+            "format", Status.PASS, "All three values look right." + note
+        ), credentials
+
+    def _check_tenant(
+        self, session: requests.Session, cloud: Cloud, credentials: Credentials
+    ) -> CheckResult:
+        try:
+            info = discover_tenant(session, cloud, credentials.tenant)
+        except ClearoomsError as exc:
+            return _failure("tenant", exc)
+        instance = (info.cloud_instance_name or "").lower()
+        host = cloud.authority_host.lower()
+        if instance in _INSTANCE_CLOUDS and not host.endswith(instance):
+            return CheckResult(
+                "tenant",
+                Status.FAIL,
+                f"Your tenant is in a different Microsoft cloud: {_INSTANCE_CLOUDS[instance]}.",
+                "Open Advanced and choose the cloud your organisation uses, then test again.",
+                "wrong_cloud",
+                {"tenant_id": info.tenant_id, "cloud_instance_name": instance},
+            )
+        self.tenant_id = info.tenant_id
+        if info.tenant_id != credentials.tenant:
+            detail = f"Found {credentials.tenant}; its tenant ID is {info.tenant_id}."
+        else:
+            detail = f"Found tenant {info.tenant_id}."
+        return CheckResult("tenant", Status.PASS, detail, details={"tenant_id": info.tenant_id})
+
+    def _check_token(self, tokens: TokenProvider) -> tuple[CheckResult, AccessToken | None]:
+        try:
+            token = tokens.acquire()
+        except SignInError as exc:
+            result = _failure("token", exc)
+            if exc.aadsts == 7000215 and self._secret_looks_like_id():
+                result = CheckResult(
+                    result.id,
+                    result.status,
+                    "Microsoft did not accept the client secret: what was entered is the "
+                    "Secret ID, not the secret's Value.",
+                    result.fix,
+                    result.code,
+                    result.details,
+                )
+            return result, None
+        except ClearoomsError as exc:
+            return _failure("token", exc), None
+        app_name = token.claims.get("app_displayname")
+        who = f" as “{app_name}”" if isinstance(app_name, str) and app_name else ""
+        return CheckResult("token", Status.PASS, f"The app signed in{who}."), token
+
+    def _secret_looks_like_id(self) -> bool:
+        return bool(check_secret(self._connection.client_secret).warnings)
+
+    def _check_permissions(self, token: AccessToken) -> CheckResult:
+        roles = token.roles
+        if roles is None:
+            return CheckResult(
+                "permissions",
+                Status.FAIL,
+                "Admin consent has not been granted: the app signed in without any permissions.",
+                "In the Microsoft Entra admin center open App registrations, your Clearooms app, "
+                "then API permissions, and click “Grant admin consent”. You need to be a Global "
+                "Administrator (or Privileged Role Administrator) to do this.",
+                "no_roles",
+            )
+        granted = {role.casefold() for role in roles}
+        missing = [p for p in REQUIRED_PERMISSIONS if p.casefold() not in granted]
+        if missing:
+            names = ", ".join(missing)
+            detail = f"Missing: {names}."
+            if "Calendars.ReadWrite" in missing and "calendars.read" in granted:
+                detail += " The app has Calendars.Read, but Clearooms needs Calendars.ReadWrite."
+            return CheckResult(
+                "permissions",
+                Status.FAIL,
+                detail,
+                _permission_fix(" and ".join(missing)),
+                "missing_permissions",
+                {"granted": ", ".join(sorted(roles)) or "(none)"},
+            )
+        return CheckResult(
+            "permissions",
+            Status.PASS,
+            "Directory.Read.All, Calendars.ReadWrite and Place.Read.All are granted.",
+            details={"granted": ", ".join(sorted(roles))},
+        )
+
+    def _graph_checks(self, graph: GraphClient, credentials: Credentials) -> Iterator[CheckResult]:
+        # Rooms, directory and expiry are independent; the calendar probe needs a room first.
+        pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="test-settings")
+        try:
+            rooms_future = pool.submit(self._check_rooms, graph)
+            directory_future = pool.submit(self._check_directory, graph)
+            expiry_future = pool.submit(self._check_secret_expiry, graph, credentials)
+            rooms_result, first_room = rooms_future.result()
+            yield rooms_result
+            calendars_future = pool.submit(self._check_calendars, graph, first_room, rooms_result)
+            yield directory_future.result()
+            yield calendars_future.result()
+            yield expiry_future.result()
+        finally:
+            # After Cancel, do not wait for requests still in flight: they end by their timeout.
+            pool.shutdown(wait=not self.cancel.cancelled, cancel_futures=True)
+
+    def _check_rooms(self, graph: GraphClient) -> tuple[CheckResult, str | None]:
+        try:
+            sample = graph.sample_rooms()
+        except GraphError as exc:
+            if exc.status == 403:
+                cannot_read = Explanation(
+                    "The app is not allowed to read rooms.", _permission_fix("Place.Read.All")
+                )
+                return _failure("rooms", exc, cannot_read), None
+            return _failure("rooms", exc), None
+        except ClearoomsError as exc:
+            return _failure("rooms", exc), None
+        if not sample.rooms:
+            return CheckResult("rooms", Status.WARN, _NO_ROOMS, _NO_ROOMS_FIX, "no_rooms"), None
+        if sample.total is not None:
+            detail = f"Found {sample.total} room{'s' if sample.total != 1 else ''}."
+        elif sample.more:
+            detail = f"Found rooms (more than {len(sample.rooms)})."
+        else:
+            count = len(sample.rooms)
+            detail = f"Found {count} room{'s' if count != 1 else ''}."
+        return CheckResult("rooms", Status.PASS, detail), sample.rooms[0].email
+
+    def _check_directory(self, graph: GraphClient) -> CheckResult:
+        try:
+            graph.first_user_id()
+        except GraphError as exc:
+            if exc.status == 403:
+                return _failure(
+                    "directory",
+                    exc,
+                    Explanation(
+                        "The app is not allowed to read your directory.",
+                        _permission_fix("Directory.Read.All"),
+                    ),
+                )
+            return _failure("directory", exc)
+        except ClearoomsError as exc:
+            return _failure("directory", exc)
+        return CheckResult("directory", Status.PASS, "The app can read users and groups.")
+
+    def _check_calendars(
+        self, graph: GraphClient, room_email: str | None, rooms_result: CheckResult
+    ) -> CheckResult:
+        if room_email is None:
+            reason = (
+                "Skipped because there is no room to test with."
+                if rooms_result.status is not Status.FAIL
+                else "Skipped because rooms could not be read."
+            )
+            return CheckResult("calendars", Status.SKIP, reason)
+        try:
+            probe = graph.probe_calendar(room_email)
+        except ClearoomsError as exc:
+            return _failure("calendars", exc)
+        details = {**probe.details.as_dict(), "room": room_email}
+        if probe.access is CalendarAccess.READABLE:
+            return CheckResult(
+                "calendars", Status.PASS, f"Read the calendar of {room_email}.", details=details
+            )
+        if probe.message:
+            details["message"] = probe.message
+        if probe.access is CalendarAccess.BLOCKED_BY_POLICY:
+            return CheckResult(
+                "calendars",
+                Status.FAIL,
+                f"An access policy stops the app from reading the calendar of {room_email}.",
+                POLICY_FIX,
+                probe.code,
+                details,
+            )
+        if probe.access is CalendarAccess.NO_PERMISSION:
+            return CheckResult(
+                "calendars",
+                Status.FAIL,
+                "The app is not allowed to read room calendars.",
+                _permission_fix("Calendars.ReadWrite"),
+                probe.code,
+                details,
+            )
+        explanation = explain_graph(probe.code or "", probe.message or "")
+        status = Status.WARN if probe.access is not CalendarAccess.FAILED else Status.FAIL
+        return CheckResult(
+            "calendars",
+            status,
+            f"{explanation.summary} (tested with {room_email})",
+            explanation.fix,
+            probe.code,
+            details,
+        )
+
+    def _check_secret_expiry(self, graph: GraphClient, credentials: Credentials) -> CheckResult:
+        try:
+            application = graph.get_application(credentials.client_id)
+        except GraphError as exc:
+            reason = (
+                "Skipped: the app is not allowed to read its own registration (it needs "
+                "Directory.Read.All), so the expiry date is unknown."
+                if exc.status in (401, 403)
+                else f"Skipped: the app's registration could not be read ({exc.code})."
+            )
+            return CheckResult("secret_expiry", Status.SKIP, reason, code=exc.code)
+        except ClearoomsError as exc:
+            return CheckResult(
+                "secret_expiry",
+                Status.SKIP,
+                f"Skipped: the app's registration could not be read. {exc}",
+            )
+        hint = credentials.client_secret[:3]
+        ends: list[datetime] = []
+        credentials_list = application.get("passwordCredentials")
+        for item in credentials_list if isinstance(credentials_list, list) else []:
+            if isinstance(item, dict) and item.get("hint") == hint:
+                end = _parse_time(item.get("endDateTime"))
+                if end is not None:
+                    ends.append(end)
+        if not ends:
+            return CheckResult(
+                "secret_expiry",
+                Status.SKIP,
+                "Skipped: none of the app's secrets matched the one entered, so its expiry date "
+                "is unknown.",
+            )
+        end = min(ends)
+        self.secret_expires_at = end
+        days = (end - self._clock()).days
+        when = f"{end:%d %B %Y}".lstrip("0")
+        if days > EXPIRY_WARNING_DAYS:
+            return CheckResult(
+                "secret_expiry",
+                Status.PASS,
+                f"The secret expires on {when}, in {days} days.",
+                details={"expires": end.isoformat()},
+            )
+        return CheckResult(
+            "secret_expiry",
+            Status.WARN,
+            f"The secret expires on {when}, in {max(days, 0)} day{'s' if days != 1 else ''}.",
+            "Before then, create a new client secret in Certificates & secrets and enter its "
+            "Value here, or Clearooms will stop seeing your room bookings.",
+            "secret_expiring",
+            {"expires": end.isoformat()},
+        )
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,130 @@
+"""Typed failures. Each carries what support needs (codes, request ids); none carries a secret."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ClearoomsError(Exception):
+    """A failure we expected and can explain; ``str()`` is a plain-English sentence."""
+
+
+class Cancelled(ClearoomsError):
+    def __init__(self) -> None:
+        super().__init__("Stopped because you pressed Cancel.")
+
+
+class NetworkProblem(StrEnum):
+    DNS = "dns"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    PROXY = "proxy"
+    RESET = "reset"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class TechnicalDetails:
+    """Identifiers Microsoft support asks for; all are safe to show and to copy into a report."""
+
+    request_id: str | None = None
+    client_request_id: str | None = None
+    correlation_id: str | None = None
+    trace_id: str | None = None
+    timestamp: str | None = None
+    http_status: int | None = None
+    url: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, str]:
+        values: dict[str, str | int | None] = {
+            "request_id": self.request_id,
+            "client_request_id": self.client_request_id,
+            "correlation_id": self.correlation_id,
+            "trace_id": self.trace_id,
+            "timestamp": self.timestamp,
+            "http_status": self.http_status,
+            "url": self.url,
+        }
+        result = {key: str(value) for key, value in values.items() if value is not None}
+        result.update(self.extra)
+        return result
+
+
+class NetworkError(ClearoomsError):
+    def __init__(self, problem: NetworkProblem, host: str, description: str) -> None:
+        super().__init__(description)
+        self.problem = problem
+        self.host = host
+
+
+class UnexpectedResponse(ClearoomsError):
+    """An answer that is not Microsoft's JSON: a proxy's login page, a cut-off or empty body."""
+
+    def __init__(self, description: str, details: TechnicalDetails) -> None:
+        super().__init__(description)
+        self.details = details
+
+
+class SignInError(ClearoomsError):
+    """Microsoft Entra ID refused to sign the app in (an AADSTS error)."""
+
+    def __init__(
+        self, error: str, aadsts: int | None, description: str, details: TechnicalDetails
+    ) -> None:
+        first_line = description.splitlines()[0] if description else error
+        super().__init__(first_line)
+        self.error = error
+        self.aadsts = aadsts
+        self.description = description
+        self.details = details
+
+    @property
+    def code(self) -> str:
+        return f"AADSTS{self.aadsts}" if self.aadsts is not None else self.error
+
+
+class GraphError(ClearoomsError):
+    """Microsoft Graph answered with an error body."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: TechnicalDetails,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"Microsoft Graph said {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.retry_after = retry_after
+
+
+class CancelToken:
+    """Cooperative cancellation shared between the caller and the work it started."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, but wake at once and raise when cancelled."""
+        if self._event.wait(max(0.0, seconds)):
+            raise Cancelled()

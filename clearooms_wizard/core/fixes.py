@@ -1,0 +1,225 @@
+"""What each failure means and what to do about it, in words for an office manager.
+
+This is the single table behind the Test Settings results, the command line and the README's
+"what each error means" section, so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clearooms_wizard.core.errors import (
+    ClearoomsError,
+    GraphError,
+    NetworkError,
+    NetworkProblem,
+    SignInError,
+    UnexpectedResponse,
+)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    summary: str
+    fix: str
+
+
+_PERMISSIONS_PAGE = (
+    "In the Microsoft Entra admin center open App registrations, your Clearooms app, then "
+    "API permissions"
+)
+
+SIGN_IN_FIXES: dict[int, Explanation] = {
+    7000215: Explanation(
+        "Microsoft did not accept the client secret.",
+        "Check that you copied the secret's Value, not its Secret ID. In App registrations, open "
+        "your app, then Certificates & secrets: the Value is only shown right after you create "
+        "a secret. If you no longer have it, click New client secret and paste the new Value.",
+    ),
+    7000222: Explanation(
+        "The client secret has expired.",
+        "In App registrations, open your app, then Certificates & secrets, click New client "
+        "secret, and paste the new Value here. Set a reminder before the new one expires.",
+    ),
+    7000229: Explanation(
+        "The app is registered, but it has not been added to your organisation yet.",
+        f"{_PERMISSIONS_PAGE} and click “Grant admin consent”. This adds the app to your "
+        "organisation. If the button is greyed out, ask a Global Administrator to do it.",
+    ),
+    700016: Explanation(
+        "Microsoft could not find an app with this client ID in this tenant.",
+        "Copy the Application (client) ID again from your app's Overview page, and check that "
+        "the Tenant ID is the Directory (tenant) ID shown on that same page.",
+    ),
+    90002: Explanation(
+        "Microsoft could not find this tenant.",
+        "Check the Tenant ID: copy the Directory (tenant) ID from your app's Overview page. If "
+        "your organisation uses a US Government or China cloud, choose it under Advanced.",
+    ),
+    900023: Explanation(
+        "The Tenant ID is not in a form Microsoft understands.",
+        "Paste only the tenant ID (like 72f988bf-86f1-41af-91ab-2d7cd011db47) or your "
+        "domain (like contoso.onmicrosoft.com), not a web address.",
+    ),
+    53003: Explanation(
+        "A Conditional Access policy in your organisation blocked the app from signing in.",
+        "Ask your IT admin to exclude the Clearooms app from the Conditional Access policy "
+        "that applies to apps (workload identities), or to allow it from this network.",
+    ),
+    50196: Explanation(
+        "Microsoft saw the same sign-in too many times in a row and paused it.",
+        "Wait a minute, then press Test Settings again.",
+    ),
+    90055: Explanation(
+        "Microsoft is limiting sign-ins for your organisation right now.",
+        "Wait a few minutes, then press Test Settings again.",
+    ),
+    7000218: Explanation(
+        "No client secret was sent.",
+        "Paste the client secret's Value into the Client Secret box.",
+    ),
+    1002012: Explanation(
+        "The sign-in asked for access in a form Microsoft does not accept.",
+        "Check the Graph address under Advanced matches your cloud, or leave it empty.",
+    ),
+    70011: Explanation(
+        "The sign-in asked for access in a form Microsoft does not accept.",
+        "Check the Graph address under Advanced matches your cloud, or leave it empty.",
+    ),
+    500011: Explanation(
+        "Microsoft Graph is not available at the address used for this tenant's cloud.",
+        "Under Advanced, choose the cloud your organisation uses and leave the Graph address "
+        "empty.",
+    ),
+}
+
+GENERIC_SIGN_IN = Explanation(
+    "Microsoft refused to sign the app in.",
+    "Check the three values against your app's Overview and Certificates & secrets pages. The "
+    "error code below can be looked up at https://login.microsoftonline.com/error.",
+)
+
+POLICY_FIX = (
+    "An Exchange Online application access policy stops the app from reading these room "
+    "calendars. Ask your Exchange admin to add the rooms to the group the policy allows (or "
+    "remove the policy); they can check with Test-ApplicationAccessPolicy -Identity "
+    "<room email> -AppId <client ID>. Changes can take an hour to apply."
+)
+
+GRAPH_FIXES: dict[str, Explanation] = {
+    "Authorization_RequestDenied": Explanation(
+        "The app is not allowed to read your directory.",
+        f"{_PERMISSIONS_PAGE}. Add the Microsoft Graph application permission "
+        "Directory.Read.All, then click “Grant admin consent”.",
+    ),
+    "ErrorAccessDenied": Explanation(
+        "The app is not allowed to read room calendars.",
+        f"{_PERMISSIONS_PAGE}. Add the Microsoft Graph application permission "
+        "Calendars.ReadWrite (not the delegated one), then click “Grant admin consent”.",
+    ),
+    "ErrorAccessDenied/policy": Explanation(
+        "An access policy blocks the app from these room calendars.", POLICY_FIX
+    ),
+    "MailboxNotEnabledForRESTAPI": Explanation(
+        "This room's mailbox is not in Exchange Online (it is on-premises, or unlicensed).",
+        "Only rooms whose mailboxes are in Exchange Online can be connected. Ask your Exchange "
+        "admin to move the room mailbox to Exchange Online, or leave this room out.",
+    ),
+    "ErrorInvalidUser": Explanation(
+        "Microsoft could not find this room's mailbox.",
+        "The room may have been deleted or renamed. Load the rooms again.",
+    ),
+    "InvalidAuthenticationToken": Explanation(
+        "Microsoft Graph did not accept the app's sign-in.",
+        "Check that the cloud under Advanced is the one your organisation uses, then test "
+        "again. If it keeps happening, copy the report and send it to Clearooms support.",
+    ),
+    "TooManyRequests": Explanation(
+        "Microsoft asked us to slow down.",
+        "Wait a few minutes and try again. Nothing is wrong with your settings.",
+    ),
+    "MailboxConcurrency": Explanation(
+        "Microsoft asked us to slow down for this mailbox.",
+        "Wait a minute and try again. Nothing is wrong with your settings.",
+    ),
+    "Request_ResourceNotFound": Explanation(
+        "Microsoft could not find the app's registration.",
+        "Check the client ID; it must be the Application (client) ID from the app's Overview page.",
+    ),
+}
+
+GENERIC_GRAPH = Explanation(
+    "Microsoft Graph returned an error.",
+    "Try again in a few minutes. If it keeps happening, copy the report and send it to "
+    "Clearooms support.",
+)
+
+NETWORK_FIXES: dict[NetworkProblem, Explanation] = {
+    NetworkProblem.DNS: Explanation(
+        "This computer could not find Microsoft's servers.",
+        "Check that this computer is connected to the internet. If other websites work, your "
+        "network may block Microsoft's sign-in addresses: ask your IT team.",
+    ),
+    NetworkProblem.REFUSED: Explanation(
+        "The connection to Microsoft was refused.",
+        "A firewall or proxy may be blocking it. Ask your IT team to allow "
+        "login.microsoftonline.com and graph.microsoft.com.",
+    ),
+    NetworkProblem.TIMEOUT: Explanation(
+        "Microsoft did not answer in time.",
+        "Check your internet connection and try again. On a slow or busy network, wait a "
+        "minute first.",
+    ),
+    NetworkProblem.TLS: Explanation(
+        "The secure connection to Microsoft could not be verified.",
+        "Your company's network may inspect encrypted traffic through a proxy. Ask your IT team "
+        "for the proxy's root certificate (a .pem file) and add it with --ca-bundle, or set "
+        "CLEAROOMS_CA_BUNDLE to its path. Never turn certificate checks off.",
+    ),
+    NetworkProblem.PROXY: Explanation(
+        "The proxy server refused the connection.",
+        "Check the proxy settings with your IT team; the proxy may need to allow "
+        "login.microsoftonline.com and graph.microsoft.com.",
+    ),
+    NetworkProblem.RESET: Explanation(
+        "The connection to Microsoft was cut off.",
+        "Try again. If it keeps happening, a firewall or proxy may be interfering: ask your IT "
+        "team.",
+    ),
+    NetworkProblem.OTHER: Explanation(
+        "Could not reach Microsoft.",
+        "Check your internet connection and try again.",
+    ),
+}
+
+UNEXPECTED_RESPONSE = Explanation(
+    "Something between this computer and Microsoft answered instead of Microsoft.",
+    "This usually means a proxy or captive portal wants you to sign in to the network first. "
+    "Open a web page in your browser, sign in if asked, then try again; otherwise ask your IT "
+    "team.",
+)
+
+
+def explain_sign_in(aadsts: int | None) -> Explanation:
+    if aadsts is None:
+        return GENERIC_SIGN_IN
+    return SIGN_IN_FIXES.get(aadsts, GENERIC_SIGN_IN)
+
+
+def explain_graph(code: str, message: str = "") -> Explanation:
+    if code == "ErrorAccessDenied" and "OData is disabled" in message:
+        return GRAPH_FIXES["ErrorAccessDenied/policy"]
+    return GRAPH_FIXES.get(code, GENERIC_GRAPH)
+
+
+def explain_error(exc: ClearoomsError) -> tuple[Explanation, str | None]:
+    """The explanation and the code to quote, for any of our typed errors."""
+    if isinstance(exc, SignInError):
+        return explain_sign_in(exc.aadsts), exc.code
+    if isinstance(exc, GraphError):
+        return explain_graph(exc.code, exc.message), exc.code
+    if isinstance(exc, NetworkError):
+        return NETWORK_FIXES[exc.problem], f"network:{exc.problem.value}"
+    if isinstance(exc, UnexpectedResponse):
+        return UNEXPECTED_RESPONSE, "unexpected_response"
+    return Explanation(str(exc), "Try again in a few minutes."), None

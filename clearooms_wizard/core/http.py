@@ -1,0 +1,241 @@
+"""The one HTTP session every call to Microsoft goes through.
+
+It trusts the operating system's certificate store (truststore) plus an optional extra CA bundle,
+uses the proxies the environment and the system name, puts a timeout on every call, and retries
+429/503/504 the way Microsoft asks: after the ``Retry-After`` it sends, in seconds or as a date.
+Waiting between retries wakes up at once when the user cancels.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import ssl
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import truststore
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NameResolutionError
+from urllib3.util.retry import Retry
+
+from clearooms_wizard import __version__
+from clearooms_wizard.core.errors import (
+    CancelToken,
+    ClearoomsError,
+    NetworkError,
+    NetworkProblem,
+)
+
+USER_AGENT = f"ClearoomsWizard/{__version__} (+https://www.clearooms.com)"
+RETRY_STATUSES = frozenset({429, 503, 504})
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    ca_bundle: str | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    retries: int = 3
+    # A Retry-After longer than this is not waited out: the caller tells the user instead, since
+    # nobody watches a wizard for several minutes without knowing why.
+    max_retry_after: float = 30.0
+    backoff_factor: float = 0.5
+
+
+class CaBundleProblem(ClearoomsError):
+    pass
+
+
+class _PoliteRetry(Retry):
+    """urllib3's Retry, with a cancellable wait and a ceiling on how long Microsoft may ask for."""
+
+    cancel: CancelToken | None = None
+    max_wait: float = 30.0
+
+    def new(self, **kw: Any) -> _PoliteRetry:
+        retry = super().new(**kw)
+        retry.cancel = self.cancel
+        retry.max_wait = self.max_wait
+        return retry
+
+    def increment(self, *args: Any, **kwargs: Any) -> _PoliteRetry:
+        response = kwargs.get("response")
+        if response is not None:
+            wait = self.get_retry_after(response)
+            if wait is not None and wait > self.max_wait:
+                # With raise_on_status off, urllib3 hands this response back to the caller.
+                raise MaxRetryError(kwargs.get("_pool"), kwargs.get("url") or "", None)  # type: ignore[arg-type]
+        return super().increment(*args, **kwargs)
+
+    def sleep(self, response: urllib3.BaseHTTPResponse | None = None) -> None:
+        wait: float | None = None
+        if response is not None and self.respect_retry_after_header:
+            wait = self.get_retry_after(response)
+        if wait is None:
+            wait = self.get_backoff_time()
+        if self.cancel is not None:
+            self.cancel.sleep(wait)
+        elif wait > 0:
+            CancelToken().sleep(wait)
+
+
+class _TrustStoreAdapter(HTTPAdapter):
+    def __init__(self, ssl_context: ssl.SSLContext, retry: Retry) -> None:
+        self._ssl_context = ssl_context
+        super().__init__(max_retries=retry, pool_connections=4, pool_maxsize=16)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._ssl_context
+        super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        proxy_kwargs["ssl_context"] = self._ssl_context
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+
+class MicrosoftSession(requests.Session):
+    """A requests session with our defaults; pass it to MSAL as its ``http_client`` too."""
+
+    def __init__(self, options: HttpOptions, cancel: CancelToken | None = None) -> None:
+        super().__init__()
+        self.http_options = options
+        self.cancel = cancel or CancelToken()
+        self.headers["User-Agent"] = USER_AGENT
+        retry = _PoliteRetry(
+            total=options.retries,
+            connect=options.retries,
+            read=1,
+            status=options.retries,
+            other=0,
+            redirect=0,
+            allowed_methods=frozenset({"GET", "POST"}),
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=options.backoff_factor,
+            raise_on_status=False,
+            raise_on_redirect=False,
+            respect_retry_after_header=True,
+        )
+        retry.cancel = self.cancel
+        retry.max_wait = options.max_retry_after
+        adapter = _TrustStoreAdapter(build_ssl_context(options.ca_bundle), retry)
+        self.mount("https://", adapter)
+        # Plain http is never used for Microsoft; refuse it rather than fall through to default.
+        self.mount("http://", _RefuseAdapter())
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        self.cancel.raise_if_cancelled()
+        kwargs.setdefault(
+            "timeout", (self.http_options.connect_timeout, self.http_options.read_timeout)
+        )
+        if kwargs["timeout"] is None:
+            # MSAL passes timeout=None explicitly; no call may wait forever.
+            kwargs["timeout"] = (self.http_options.connect_timeout, self.http_options.read_timeout)
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.RequestException as exc:
+            self.cancel.raise_if_cancelled()
+            raise network_error(exc, str(url)) from exc
+        self.cancel.raise_if_cancelled()
+        return response
+
+    def merge_environment_settings(
+        self,
+        url: str | bytes | None,
+        proxies: MutableMapping[str, str] | None,
+        stream: bool | None,
+        verify: Any,
+        cert: Any,
+    ) -> Any:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        # requests would let REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE replace our trust settings (and
+        # with them the OS store); our SSL context already holds the OS store and --ca-bundle.
+        settings["verify"] = True
+        return settings
+
+
+class _RefuseAdapter(requests.adapters.BaseAdapter):
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        raise requests.exceptions.InvalidURL(
+            f"Refusing an unencrypted connection to {request.url}; use https."
+        )
+
+    def close(self) -> None:
+        pass
+
+
+def build_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca_bundle:
+        if not os.path.isfile(ca_bundle):
+            raise CaBundleProblem(
+                f"The CA certificate file “{ca_bundle}” does not exist. Ask your IT team for "
+                "your proxy's root certificate as a .pem file and give its full path."
+            )
+        try:
+            context.load_verify_locations(cafile=ca_bundle)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise CaBundleProblem(
+                f"The CA certificate file “{ca_bundle}” could not be read as PEM certificates. "
+                "It should be a text file that starts with -----BEGIN CERTIFICATE-----."
+            ) from exc
+    return context
+
+
+def ca_bundle_from_environment(explicit: str | None, env: Mapping[str, str]) -> str | None:
+    return explicit or env.get("CLEAROOMS_CA_BUNDLE") or None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        if current.args and isinstance(current.args[0], BaseException):
+            seen.append(current.args[0])
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException) and reason not in seen:
+            seen.append(reason)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _host_of(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+def network_error(exc: requests.RequestException, url: str) -> NetworkError:
+    """Say which of the usual network failures this was, in words an office manager can act on."""
+    host = _host_of(url)
+    chain = _chain(exc)
+    if isinstance(exc, requests.exceptions.SSLError) or any(
+        isinstance(e, ssl.SSLError) for e in chain
+    ):
+        return NetworkError(
+            NetworkProblem.TLS,
+            host,
+            f"The secure connection to {host} could not be verified: the certificate it showed "
+            "is not trusted by this computer.",
+        )
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return NetworkError(
+            NetworkProblem.PROXY, host, f"The proxy server refused the connection to {host}."
+        )
+    if isinstance(exc, requests.exceptions.Timeout):
+        return NetworkError(NetworkProblem.TIMEOUT, host, f"{host} did not answer in time.")
+    if any(isinstance(e, NameResolutionError | socket.gaierror) for e in chain):
+        return NetworkError(
+            NetworkProblem.DNS, host, f"This computer could not find {host} on the network."
+        )
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or any(
+        isinstance(e, OSError) and e.errno == errno.ECONNREFUSED for e in chain
+    ):
+        return NetworkError(NetworkProblem.REFUSED, host, f"{host} refused the connection.")
+    if any(isinstance(e, ConnectionResetError) for e in chain) or "Connection aborted" in str(exc):
+        return NetworkError(NetworkProblem.RESET, host, f"The connection to {host} was cut off.")
+    return NetworkError(NetworkProblem.OTHER, host, f"Could not reach {host}.")

@@ -1,0 +1,96 @@
+"""Reading Microsoft's answers defensively: JSON or a clear error, never a stack trace."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from clearooms_wizard.core.errors import GraphError, TechnicalDetails, UnexpectedResponse
+
+
+def details_of(response: requests.Response) -> TechnicalDetails:
+    headers = response.headers
+    url = response.url.split("?", 1)[0] if response.url else None
+    return TechnicalDetails(
+        request_id=headers.get("request-id"),
+        client_request_id=headers.get("client-request-id"),
+        http_status=response.status_code,
+        url=url,
+        timestamp=headers.get("Date"),
+    )
+
+
+def read_json(response: requests.Response) -> dict[str, Any]:
+    """The body as a JSON object, or UnexpectedResponse saying what came instead."""
+    details = details_of(response)
+    text = response.text
+    content_type = response.headers.get("Content-Type", "").lower()
+    if not text.strip():
+        raise UnexpectedResponse(
+            f"{details.url} sent an empty answer (HTTP {response.status_code}).", details
+        )
+    if "html" in content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+        raise UnexpectedResponse(
+            f"{details.url} sent a web page instead of Microsoft's data; a proxy or network "
+            "sign-in page may be in the way.",
+            details,
+        )
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        raise UnexpectedResponse(
+            f"{details.url} sent an answer that was cut off or is not valid data "
+            f"(HTTP {response.status_code}, {content_type or 'no content type'}).",
+            details,
+        ) from None
+    if not isinstance(payload, dict):
+        raise UnexpectedResponse(f"{details.url} sent data in an unexpected shape.", details)
+    return payload
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def graph_error(response: requests.Response) -> GraphError:
+    """Turn a Graph error response into GraphError (or UnexpectedResponse if it is not Graph's)."""
+    payload = read_json(response)
+    error = payload.get("error")
+    if not isinstance(error, dict):
+        raise UnexpectedResponse(
+            f"Microsoft Graph answered HTTP {response.status_code} without an error description.",
+            details_of(response),
+        )
+    inner = error.get("innerError") or error.get("innererror") or {}
+    if not isinstance(inner, dict):
+        inner = {}
+    base = details_of(response)
+    details = TechnicalDetails(
+        request_id=str(inner.get("request-id") or base.request_id or "") or None,
+        client_request_id=str(inner.get("client-request-id") or base.client_request_id or "")
+        or None,
+        timestamp=str(inner.get("date") or base.timestamp or "") or None,
+        http_status=response.status_code,
+        url=base.url,
+    )
+    return GraphError(
+        response.status_code,
+        str(error.get("code") or f"HTTP{response.status_code}"),
+        str(error.get("message") or ""),
+        details,
+        retry_after=retry_after_seconds(response),
+    )

@@ -1,0 +1,103 @@
+"""Where the client secret lives: the operating system's keyring, or nowhere.
+
+If this computer has no keyring, the secret is kept in memory for this run only. There is no
+plaintext fallback, ever: a secret in a settings file would outlive everyone's memory of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import keyring
+import keyring.errors
+
+SERVICE = "clearooms-wizard"
+
+NO_KEYRING_MESSAGE = (
+    "This computer has no secure password store (keyring), so the client secret is kept only "
+    "until you close the wizard. Next time, enter it again, or give it to the command line with "
+    "--secret-stdin or the CLEAROOMS_CLIENT_SECRET environment variable."
+)
+
+
+class SecretStoreError(Exception):
+    """The keyring exists but refused; the text says what to do."""
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    kept_in_keyring: bool
+    message: str | None = None
+
+
+def account_name(tenant_id: str, client_id: str) -> str:
+    return f"{tenant_id}/{client_id}"
+
+
+class SecretStore(Protocol):
+    def load(self, tenant_id: str, client_id: str) -> str | None: ...
+
+    def save(self, tenant_id: str, client_id: str, secret: str) -> SaveOutcome: ...
+
+    def delete(self, tenant_id: str, client_id: str) -> None: ...
+
+
+class KeyringSecretStore:
+    """The OS keyring through jaraco's keyring; remembers in memory when there is none."""
+
+    def __init__(self) -> None:
+        self._memory: dict[str, str] = {}
+
+    @staticmethod
+    def available() -> bool:
+        backend = keyring.get_keyring()
+        priority = getattr(backend, "priority", 0)
+        return not type(backend).__module__.startswith("keyring.backends.fail") and bool(
+            priority is None or priority > 0
+        )
+
+    def load(self, tenant_id: str, client_id: str) -> str | None:
+        account = account_name(tenant_id, client_id)
+        if account in self._memory:
+            return self._memory[account]
+        try:
+            value = keyring.get_password(SERVICE, account)
+        except keyring.errors.NoKeyringError:
+            return None
+        except keyring.errors.KeyringError as exc:
+            raise SecretStoreError(_locked_message(exc)) from None
+        return value if isinstance(value, str) else None
+
+    def save(self, tenant_id: str, client_id: str, secret: str) -> SaveOutcome:
+        account = account_name(tenant_id, client_id)
+        try:
+            keyring.set_password(SERVICE, account, secret)
+        except keyring.errors.NoKeyringError:
+            self._memory[account] = secret
+            return SaveOutcome(False, NO_KEYRING_MESSAGE)
+        except keyring.errors.KeyringError as exc:
+            self._memory[account] = secret
+            return SaveOutcome(False, _locked_message(exc))
+        self._memory.pop(account, None)
+        return SaveOutcome(True)
+
+    def delete(self, tenant_id: str, client_id: str) -> None:
+        account = account_name(tenant_id, client_id)
+        self._memory.pop(account, None)
+        try:
+            keyring.delete_password(SERVICE, account)
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except keyring.errors.KeyringError as exc:
+            raise SecretStoreError(_locked_message(exc)) from None
+
+
+def _locked_message(exc: keyring.errors.KeyringError) -> str:
+    # Keyring errors can quote the backend's own words, never the secret; keep only the type.
+    return (
+        "The secure password store (keyring) on this computer refused the request "
+        f"({type(exc).__name__}). If it is locked, unlock it (on Linux, log in to your desktop's "
+        "keyring) and try again. Until then the client secret is kept only until you close "
+        "the wizard."
+    )

@@ -1,0 +1,214 @@
+"""Signing in as the customer's app with MSAL's client-credentials flow."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import msal
+import requests
+
+from clearooms_wizard.core.clouds import Cloud
+from clearooms_wizard.core.errors import (
+    ClearoomsError,
+    SignInError,
+    TechnicalDetails,
+    UnexpectedResponse,
+)
+from clearooms_wizard.core.responses import details_of, read_json
+from clearooms_wizard.core.values import Credentials
+
+_AADSTS = re.compile(r"AADSTS(\d+)")
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    tenant_id: str
+    token_endpoint: str
+    cloud_instance_name: str | None
+    region_scope: str | None
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str = field(repr=False)
+    expires_at: float
+    claims: dict[str, Any] = field(repr=False)
+
+    @property
+    def roles(self) -> tuple[str, ...] | None:
+        """Granted application permissions; None when the token has no roles claim at all."""
+        roles = self.claims.get("roles")
+        if roles is None:
+            return None
+        if isinstance(roles, list):
+            return tuple(str(role) for role in roles)
+        return ()
+
+
+def authority_url(cloud: Cloud, tenant: str) -> str:
+    return f"{cloud.authority_host}/{tenant}"
+
+
+def _sign_in_error(payload: dict[str, Any], details: TechnicalDetails) -> SignInError:
+    description = str(payload.get("error_description") or "")
+    codes = payload.get("error_codes")
+    aadsts: int | None = None
+    if isinstance(codes, list) and codes and isinstance(codes[0], int):
+        aadsts = codes[0]
+    else:
+        match = _AADSTS.search(description)
+        aadsts = int(match.group(1)) if match else None
+    merged = TechnicalDetails(
+        correlation_id=_str_or_none(payload.get("correlation_id")),
+        trace_id=_str_or_none(payload.get("trace_id")),
+        timestamp=_str_or_none(payload.get("timestamp")) or details.timestamp,
+        http_status=details.http_status,
+        url=details.url,
+        request_id=details.request_id,
+    )
+    return SignInError(str(payload.get("error") or "error"), aadsts, description, merged)
+
+
+def _str_or_none(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def discover_tenant(session: requests.Session, cloud: Cloud, tenant: str) -> TenantInfo:
+    """OpenID discovery: proves the tenant exists in this cloud and gives its GUID.
+
+    ``tenant`` has passed ``check_tenant``, so it is a GUID or a domain and safe in a path.
+    """
+    url = f"{authority_url(cloud, tenant)}/v2.0/.well-known/openid-configuration"
+    response = session.get(url)
+    payload = read_json(response)
+    if response.status_code != 200:
+        raise _sign_in_error(payload, details_of(response))
+    endpoint = payload.get("token_endpoint")
+    if not isinstance(endpoint, str):
+        raise UnexpectedResponse(
+            "Microsoft's answer about the tenant had no sign-in address.", details_of(response)
+        )
+    segments = [s for s in urlsplit(endpoint).path.split("/") if s]
+    if not segments:
+        raise UnexpectedResponse(
+            "Microsoft's answer about the tenant had an unexpected sign-in address.",
+            details_of(response),
+        )
+    return TenantInfo(
+        tenant_id=segments[0].lower(),
+        token_endpoint=endpoint,
+        cloud_instance_name=_str_or_none(payload.get("cloud_instance_name")),
+        region_scope=_str_or_none(payload.get("tenant_region_scope")),
+    )
+
+
+def decode_claims(token: str) -> dict[str, Any]:
+    """The token's payload, for diagnostics only: Microsoft's tokens are not ours to validate."""
+    try:
+        payload = token.split(".")[1]
+        padded = payload + "=" * (-len(payload) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+class TokenProvider:
+    """One MSAL app for one set of credentials. Build it off the GUI thread: MSAL's
+    constructor fetches the tenant's configuration.
+
+    MSAL remembers a failed sign-in (HTTP 400) for 60 s per app object, so after the admin fixes
+    something, a new TokenProvider is needed; the checks build one per run.
+    """
+
+    def __init__(self, credentials: Credentials, cloud: Cloud, session: requests.Session) -> None:
+        self._credentials = credentials
+        self._cloud = cloud
+        self._session = session
+        self._lock = threading.Lock()
+        self._app: msal.ConfidentialClientApplication | None = None
+
+    def _application(self) -> msal.ConfidentialClientApplication:
+        with self._lock:
+            if self._app is None:
+                self._app = self._build()
+            return self._app
+
+    def _build(self) -> msal.ConfidentialClientApplication:
+        try:
+            return msal.ConfidentialClientApplication(
+                self._credentials.client_id,
+                client_credential=self._credentials.client_secret,
+                authority=authority_url(self._cloud, self._credentials.tenant),
+                http_client=self._session,
+                # Instance discovery would ask login.microsoftonline.com about a host it does
+                # not know; a custom or demo authority host must work on its own.
+                instance_discovery=None if self._cloud.authority_is_well_known else False,
+                token_cache=msal.TokenCache(),
+                app_name="Clearooms Wizard",
+            )
+        except ClearoomsError:
+            raise
+        except ValueError as exc:
+            raise self._construction_error(exc) from None
+        except msal.exceptions.MsalServiceError as exc:
+            raise UnexpectedResponse(
+                "Microsoft's sign-in service had a problem; try again in a few minutes.",
+                TechnicalDetails(extra={"msal": type(exc).__name__}),
+            ) from None
+
+    def _construction_error(self, exc: ValueError) -> ClearoomsError:
+        # MSAL raises ValueError when tenant discovery fails; the server's body is in __context__.
+        context = exc.__context__
+        text = str(context) if context is not None else str(exc)
+        match = _AADSTS.search(text)
+        if match is None:
+            return UnexpectedResponse(
+                "Microsoft's answer about the tenant could not be read.", TechnicalDetails()
+            )
+        aadsts = int(match.group(1))
+        return SignInError(
+            "invalid_tenant", aadsts, f"AADSTS{aadsts}: tenant lookup failed", TechnicalDetails()
+        )
+
+    @property
+    def tenant_id(self) -> str:
+        tenant: str = self._application().authority.tenant
+        return tenant.lower()
+
+    def acquire(self) -> AccessToken:
+        app = self._application()
+        try:
+            result: dict[str, Any] = app.acquire_token_for_client(scopes=[self._cloud.graph_scope])
+        except ClearoomsError:
+            raise
+        except ValueError as exc:  # JSONDecodeError: not JSON from the token endpoint
+            raise UnexpectedResponse(
+                "The sign-in service sent an answer that is not valid data; a proxy may be in "
+                "the way.",
+                TechnicalDetails(extra={"error": type(exc).__name__}),
+            ) from None
+        except msal.exceptions.MsalServiceError:
+            raise UnexpectedResponse(
+                "Microsoft's sign-in service had a problem; try again in a few minutes.",
+                TechnicalDetails(),
+            ) from None
+        token = result.get("access_token")
+        if not isinstance(token, str):
+            raise _sign_in_error(result, TechnicalDetails())
+        expires_in = result.get("expires_in")
+        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3599.0
+        return AccessToken(token, time.time() + lifetime, decode_claims(token))
+
+    def forget(self) -> None:
+        """Drop cached tokens, after Graph says the one we hold is no longer valid."""
+        with self._lock:
+            if self._app is not None:
+                self._app.remove_tokens_for_client()

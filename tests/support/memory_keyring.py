@@ -1,0 +1,23 @@
+"""An in-memory keyring backend, so tests never touch (or prompt for) a real keychain."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+
+class MemoryKeyring(KeyringBackend):  # type: ignore[misc]
+    priority = 1  # type: ignore[assignment]
+    store: ClassVar[dict[tuple[str, str], str]] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.store.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
