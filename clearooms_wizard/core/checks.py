@@ -125,6 +125,12 @@ def _permission_fix(permission: str) -> str:
     )
 
 
+_CONSENT_FIX = (
+    "In the Microsoft Entra admin center open App registrations, your Clearooms app, then API "
+    "permissions, and click “Grant admin consent”. You need to be a Global Administrator (or "
+    "Privileged Role Administrator) to do this."
+)
+
 _NO_ROOMS = (
     "No rooms were found. The usual reasons: the room mailboxes are hidden from the address "
     "list (Microsoft leaves those out); rooms created in the last 48 hours have not appeared "
@@ -166,6 +172,7 @@ class SettingsTest:
         self.tenant_id: str | None = None
         self.secret_expires_at: datetime | None = None
         self.results: list[CheckResult] = []
+        self._no_consent = False
 
     @property
     def ok(self) -> bool:
@@ -308,13 +315,12 @@ class SettingsTest:
     def _check_permissions(self, token: AccessToken) -> CheckResult:
         roles = token.roles
         if roles is None:
+            self._no_consent = True
             return CheckResult(
                 "permissions",
                 Status.FAIL,
                 "Admin consent has not been granted: the app signed in without any permissions.",
-                "In the Microsoft Entra admin center open App registrations, your Clearooms app, "
-                "then API permissions, and click “Grant admin consent”. You need to be a Global "
-                "Administrator (or Privileged Role Administrator) to do this.",
+                _CONSENT_FIX,
                 "no_roles",
             )
         granted = {role.casefold() for role in roles}
@@ -339,6 +345,13 @@ class SettingsTest:
             details={"granted": ", ".join(sorted(roles))},
         )
 
+    def _not_allowed(self, summary: str, permission: str) -> Explanation:
+        if self._no_consent:
+            return Explanation(
+                summary, "Grant admin consent first (see the permissions check above)."
+            )
+        return Explanation(summary, _permission_fix(permission))
+
     def _graph_checks(self, graph: GraphClient, credentials: Credentials) -> Iterator[CheckResult]:
         # Rooms, directory and expiry are independent; the calendar probe needs a room first.
         pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="test-settings")
@@ -361,8 +374,8 @@ class SettingsTest:
             sample = graph.sample_rooms()
         except GraphError as exc:
             if exc.status == 403:
-                cannot_read = Explanation(
-                    "The app is not allowed to read rooms.", _permission_fix("Place.Read.All")
+                cannot_read = self._not_allowed(
+                    "The app is not allowed to read rooms.", "Place.Read.All"
                 )
                 return _failure("rooms", exc, cannot_read), None
             return _failure("rooms", exc), None
@@ -387,9 +400,8 @@ class SettingsTest:
                 return _failure(
                     "directory",
                     exc,
-                    Explanation(
-                        "The app is not allowed to read your directory.",
-                        _permission_fix("Directory.Read.All"),
+                    self._not_allowed(
+                        "The app is not allowed to read your directory.", "Directory.Read.All"
                     ),
                 )
             return _failure("directory", exc)
@@ -428,11 +440,14 @@ class SettingsTest:
                 details,
             )
         if probe.access is CalendarAccess.NO_PERMISSION:
+            not_allowed = self._not_allowed(
+                "The app is not allowed to read room calendars.", "Calendars.ReadWrite"
+            )
             return CheckResult(
                 "calendars",
                 Status.FAIL,
-                "The app is not allowed to read room calendars.",
-                _permission_fix("Calendars.ReadWrite"),
+                not_allowed.summary,
+                not_allowed.fix,
                 probe.code,
                 details,
             )

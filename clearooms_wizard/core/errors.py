@@ -12,7 +12,10 @@ class ClearoomsError(Exception):
     """A failure we expected and can explain; ``str()`` is a plain-English sentence."""
 
 
-class Cancelled(ClearoomsError):
+class Cancelled(Exception):
+    """The user pressed Cancel. Deliberately not a ClearoomsError: nothing failed, and code
+    that turns failures into messages must let it through."""
+
     def __init__(self) -> None:
         super().__init__("Stopped because you pressed Cancel.")
 

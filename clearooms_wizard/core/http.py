@@ -192,17 +192,22 @@ def ca_bundle_from_environment(explicit: str | None, env: Mapping[str, str]) -> 
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        if current.args and isinstance(current.args[0], BaseException):
-            seen.append(current.args[0])
-        reason = getattr(current, "reason", None)
-        if isinstance(reason, BaseException) and reason not in seen:
-            seen.append(reason)
-        current = current.__cause__ or current.__context__
-    return seen
+    """The exception and everything it wraps: causes, contexts, urllib3 reasons, first args."""
+    found: list[BaseException] = []
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        linked = [
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+            current.args[0] if current.args else None,
+        ]
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+    return found
 
 
 def _host_of(url: str) -> str:
@@ -226,8 +231,6 @@ def network_error(exc: requests.RequestException, url: str) -> NetworkError:
         return NetworkError(
             NetworkProblem.PROXY, host, f"The proxy server refused the connection to {host}."
         )
-    if isinstance(exc, requests.exceptions.Timeout):
-        return NetworkError(NetworkProblem.TIMEOUT, host, f"{host} did not answer in time.")
     if any(isinstance(e, NameResolutionError | socket.gaierror) for e in chain):
         return NetworkError(
             NetworkProblem.DNS, host, f"This computer could not find {host} on the network."
@@ -236,6 +239,11 @@ def network_error(exc: requests.RequestException, url: str) -> NetworkError:
         isinstance(e, OSError) and e.errno == errno.ECONNREFUSED for e in chain
     ):
         return NetworkError(NetworkProblem.REFUSED, host, f"{host} refused the connection.")
+    # After DNS and refused: urllib3's connection errors subclass its ConnectTimeoutError.
+    if isinstance(exc, requests.exceptions.Timeout) or any(
+        isinstance(e, urllib3.exceptions.TimeoutError | TimeoutError) for e in chain
+    ):
+        return NetworkError(NetworkProblem.TIMEOUT, host, f"{host} did not answer in time.")
     if any(isinstance(e, ConnectionResetError) for e in chain) or "Connection aborted" in str(exc):
         return NetworkError(NetworkProblem.RESET, host, f"The connection to {host} was cut off.")
     return NetworkError(NetworkProblem.OTHER, host, f"Could not reach {host}.")

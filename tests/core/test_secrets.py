@@ -26,7 +26,7 @@ def test_secret_is_kept_in_the_keyring_under_tenant_and_client() -> None:
 def test_without_a_keyring_the_secret_stays_in_memory_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    keyring.set_keyring(keyring.backends.fail.Keyring())
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
     store = KeyringSecretStore()
     outcome = store.save(TENANT, CLIENT, "s3cret~value")
     assert not outcome.kept_in_keyring

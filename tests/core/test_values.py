@@ -32,12 +32,18 @@ GUID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
         ("contoso.com.", "contoso.com"),
         ("\tcontoso.co.uk\r\n", "contoso.co.uk"),
         (f"https://login.microsoftonline.com/{GUID}/oauth2/v2.0/token", GUID),
-        ("https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0", "contoso.onmicrosoft.com"),
+        (
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0",
+            "contoso.onmicrosoft.com",
+        ),
         (
             f"https://portal.azure.com/#view/Microsoft_AAD_IAM/TenantOverview.ReactView/{GUID}",
             GUID,
         ),
-        ("https://portal.azure.com/#@contoso.onmicrosoft.com/resource/x", "contoso.onmicrosoft.com"),
+        (
+            "https://portal.azure.com/#@contoso.onmicrosoft.com/resource/x",
+            "contoso.onmicrosoft.com",
+        ),
         (f"Directory (tenant) ID: {GUID}", GUID),
     ],
 )

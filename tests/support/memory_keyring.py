@@ -8,9 +8,12 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 
-class MemoryKeyring(KeyringBackend):  # type: ignore[misc]
-    priority = 1  # type: ignore[assignment]
+class MemoryKeyring(KeyringBackend):  # type: ignore[misc,unused-ignore]
+    priority = 1
     store: ClassVar[dict[tuple[str, str], str]] = {}
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call,unused-ignore]
 
     def get_password(self, service: str, username: str) -> str | None:
         return self.store.get((service, username))
