@@ -138,7 +138,8 @@ GRAPH_FIXES: dict[str, Explanation] = {
         "Microsoft asked us to slow down.",
         "Wait a few minutes and try again. Nothing is wrong with your settings.",
     ),
-    "MailboxConcurrency": Explanation(
+    # Exchange's answer to more than 4 concurrent requests on one mailbox ("MailboxConcurrency").
+    "ApplicationThrottled": Explanation(
         "Microsoft asked us to slow down for this mailbox.",
         "Wait a minute and try again. Nothing is wrong with your settings.",
     ),

@@ -1,0 +1,700 @@
+"""The demo's Microsoft Graph v1.0: the Places, directory and calendar calls the product makes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from clearooms_wizard.demo import data
+from clearooms_wizard.demo.data import AppRegistration, Directory, Room
+from clearooms_wizard.demo.messages import (
+    GRAPH_JSON,
+    DemoRequest,
+    DemoResponse,
+    json_response,
+    new_guid,
+    utc_now,
+)
+from clearooms_wizard.demo.scenarios import Scenario
+from clearooms_wizard.demo.tokens import IssuedToken, TokenStore
+
+PLACES_PAGE_MAX = 100
+USERS_PAGE_MAX = 999
+
+ACCESS_DENIED = "Access is denied. Check credentials and try again."
+INSUFFICIENT_PRIVILEGES = "Insufficient privileges to complete the operation."
+ACCESS_POLICY_DENIED = "Access to OData is disabled."
+
+PLACE_ROLES = frozenset({"Place.Read.All", "Place.ReadWrite.All"})
+CALENDAR_ROLES = frozenset({"Calendars.Read", "Calendars.ReadWrite", "Calendars.ReadBasic.All"})
+USER_ROLES = frozenset(
+    {
+        "User.Read.All",
+        "User.ReadWrite.All",
+        "User.ReadBasic.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    }
+)
+APPLICATION_ROLES = frozenset(
+    {
+        "Application.Read.All",
+        "Application.ReadWrite.All",
+        "Application.ReadWrite.OwnedBy",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    }
+)
+ORGANIZATION_ROLES = frozenset(
+    {"Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+)
+
+ROOM_PROPERTIES = (
+    "id",
+    "emailAddress",
+    "displayName",
+    "address",
+    "geoCoordinates",
+    "phone",
+    "nickname",
+    "label",
+    "capacity",
+    "building",
+    "floorNumber",
+    "floorLabel",
+    "bookingType",
+    "audioDeviceName",
+    "videoDeviceName",
+    "displayDeviceName",
+    "isWheelChairAccessible",
+    "tags",
+    "placeId",
+    "parentId",
+)
+ROOM_LIST_PROPERTIES = ("id", "displayName", "emailAddress", "address", "geoCoordinates", "phone")
+USER_PROPERTIES = (
+    "id",
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "accountEnabled",
+    "userType",
+)
+CALENDAR_PROPERTIES = (
+    "id",
+    "name",
+    "color",
+    "hexColor",
+    "isDefaultCalendar",
+    "changeKey",
+    "canShare",
+    "canViewPrivateItems",
+    "canEdit",
+    "allowedOnlineMeetingProviders",
+    "defaultOnlineMeetingProvider",
+    "isTallyingResponses",
+    "isRemovable",
+    "owner",
+)
+
+_AGS_DIAGNOSTIC = (
+    '{"ServerInfo":{"DataCenter":"West Europe","Slice":"E","Ring":"5",'
+    '"ScaleUnit":"003","RoleInstance":"AM2PEPF0001D6E4"}}'
+)
+_WWW_AUTHENTICATE = (
+    'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
+    f'authorize", client_id="{data.GRAPH_APP_ID}"'
+)
+_APPLICATION_BY_APP_ID = re.compile(r"^applications\(appId='([^']*)'\)$", re.IGNORECASE)
+_APP_ID_FILTER = re.compile(r"^\s*appId\s+eq\s+'([^']*)'\s*$", re.IGNORECASE)
+
+
+def _graph_headers(request: DemoRequest | None, content_type: str) -> dict[str, str]:
+    client_request_id = (request.header("client-request-id") if request else None) or new_guid()
+    return {
+        "Content-Type": content_type,
+        "Cache-Control": "no-cache",
+        "request-id": new_guid(),
+        "client-request-id": client_request_id,
+        "x-ms-ags-diagnostic": _AGS_DIAGNOSTIC,
+        "Strict-Transport-Security": "max-age=31536000",
+    }
+
+
+def graph_error(
+    request: DemoRequest | None,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    extra_headers: Mapping[str, str] | None = None,
+) -> DemoResponse:
+    """A Graph error in the documented shape, with matching request ids in body and headers."""
+    headers = _graph_headers(request, "application/json")
+    headers.update(extra_headers or {})
+    payload = {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": utc_now().strftime("%Y-%m-%dT%H:%M:%S"),
+                "request-id": headers["request-id"],
+                "client-request-id": headers["client-request-id"],
+            },
+        }
+    }
+    return json_response(status, payload, content_type=headers.pop("Content-Type"), headers=headers)
+
+
+def throttled(request: DemoRequest | None, *, retry_after: int = 1) -> DemoResponse:
+    return graph_error(
+        request,
+        429,
+        "TooManyRequests",
+        "Too many requests",
+        extra_headers={"Retry-After": str(retry_after)},
+    )
+
+
+def mailbox_concurrency_exceeded(
+    request: DemoRequest | None, *, retry_after: int = 1
+) -> DemoResponse:
+    # Exchange's real wording; the code is the generic one, the limit's name is in the message.
+    return graph_error(
+        request,
+        429,
+        "ApplicationThrottled",
+        "Application is over its MailboxConcurrency limit.",
+        extra_headers={"Retry-After": str(retry_after)},
+    )
+
+
+class GraphProblem(Exception):
+    """Raised inside handlers to answer with a Graph error."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _bad_request(message: str, code: str = "BadRequest") -> GraphProblem:
+    return GraphProblem(400, code, message)
+
+
+@dataclass(frozen=True)
+class _Call:
+    request: DemoRequest
+    token: IssuedToken
+    segments: list[str]
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.token.roles)
+
+    @property
+    def root(self) -> str:
+        return f"{self.request.base}/v1.0"
+
+
+def _option(request: DemoRequest, name: str) -> str | None:
+    return request.query_value(name)
+
+
+def _check_options(request: DemoRequest, allowed: Iterable[str], code: str = "BadRequest") -> None:
+    allowed_set = set(allowed)
+    for key, _ in request.query:
+        if key.startswith("$") and key not in allowed_set:
+            # Said plainly so a developer knows it is the demo, not Graph, that refuses.
+            raise _bad_request(f"Query option '{key}' is not supported by the demo tenant.", code)
+
+
+def _int_option(request: DemoRequest, name: str, default: int) -> int:
+    raw = _option(request, name)
+    if raw is None:
+        return default
+    if not raw.strip().isdigit():
+        raise _bad_request(
+            f"Invalid value '{raw}' for {name} query option found. The {name} query option "
+            "requires a non-negative integer value."
+        )
+    return int(raw)
+
+
+def _select(
+    request: DemoRequest, known: Iterable[str], type_name: str, code: str = "BadRequest"
+) -> list[str] | None:
+    raw = _option(request, "$select")
+    if raw is None:
+        return None
+    canonical = {name.lower(): name for name in known}
+    chosen = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        if part.lower() not in canonical:
+            raise _bad_request(
+                "Parsing OData Select and Expand failed: Could not find a property named "
+                f"'{part}' on type '{type_name}'.",
+                code,
+            )
+        chosen.append(canonical.get(part.lower(), part))
+    return chosen
+
+
+def _project(item: Mapping[str, Any], selected: list[str] | None) -> dict[str, Any]:
+    if selected is None:
+        return dict(item)
+    wanted = {name.lower() for name in selected} | {"id", "@odata.type"}
+    # Graph matches property names case-insensitively, so both wheelchair spellings answer.
+    return {key: value for key, value in item.items() if key.lower() in wanted}
+
+
+class GraphService:
+    def __init__(
+        self,
+        scenario: Scenario,
+        directory: Directory,
+        app: AppRegistration,
+        tokens: TokenStore,
+    ) -> None:
+        self._scenario = scenario
+        self._directory = directory
+        self._app = app
+        self._tokens = tokens
+        self._lock = threading.Lock()
+        self._throttled_paths: set[str] = set()
+        self._throttled_count = 0
+        self._room_items = [room.to_graph() for room in directory.rooms]
+        self._routes: list[tuple[re.Pattern[str], Callable[[_Call, re.Match[str]], DemoResponse]]]
+        self._routes = [
+            (re.compile(r"^places/microsoft\.graph\.room$", re.I), self._rooms),
+            (re.compile(r"^places/microsoft\.graph\.roomlist$", re.I), self._room_lists),
+            (
+                re.compile(r"^places/([^/]+)/microsoft\.graph\.roomlist/rooms$", re.I),
+                self._rooms_in_list,
+            ),
+            (re.compile(r"^users$", re.I), self._users),
+            (re.compile(r"^users/([^/]+)$", re.I), self._user),
+            (re.compile(r"^users/([^/]+)/(calendar)$", re.I), self._calendar),
+            (re.compile(r"^users/([^/]+)/(calendar/events|events)$", re.I), self._events),
+            (re.compile(r"^users/([^/]+)/(calendarview)$", re.I), self._events),
+            (re.compile(r"^applications$", re.I), self._applications),
+            (_APPLICATION_BY_APP_ID, self._application_by_app_id),
+            (re.compile(r"^applications/([^/]+)$", re.I), self._application_by_id),
+            (re.compile(r"^organization$", re.I), self._organization),
+        ]
+
+    @property
+    def throttled_count(self) -> int:
+        with self._lock:
+            return self._throttled_count
+
+    def handle(self, request: DemoRequest) -> DemoResponse:
+        path = request.path
+        if not path.startswith("/v1.0/"):
+            return graph_error(
+                request, 400, "BadRequest", "The demo tenant serves Microsoft Graph v1.0 only."
+            )
+        token = self._authenticate(request)
+        if isinstance(token, DemoResponse):
+            return token
+        if self._scenario.throttle_first_graph_request and self._first_visit(path.lower()):
+            return throttled(request)
+        rest = path[len("/v1.0/") :].rstrip("/")
+        call = _Call(request, token, rest.split("/"))
+        try:
+            for pattern, handler in self._routes:
+                match = pattern.match(rest)
+                if match:
+                    if request.method not in ("GET", "HEAD"):
+                        raise GraphProblem(
+                            405,
+                            "BadRequest",
+                            "Specified HTTP method is not allowed for the request target.",
+                        )
+                    return handler(call, match)
+            segment = self._unknown_segment(rest)
+            raise _bad_request(f"Resource not found for the segment '{segment}'.")
+        except GraphProblem as problem:
+            return graph_error(request, problem.status, problem.code, problem.message)
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _authenticate(self, request: DemoRequest) -> IssuedToken | DemoResponse:
+        header = request.header("authorization") or ""
+        scheme, _, value = header.partition(" ")
+        token = value.strip() if scheme.lower() == "bearer" else ""
+        result = self._tokens.validate(token)
+        if isinstance(result, IssuedToken):
+            return result
+        message = {
+            "empty": "Access token is empty.",
+            "invalid": "Access token validation failure.",
+            "expired": "Lifetime validation failed, the token is expired.",
+        }[result]
+        return graph_error(
+            request,
+            401,
+            "InvalidAuthenticationToken",
+            message,
+            extra_headers={"WWW-Authenticate": _WWW_AUTHENTICATE},
+        )
+
+    def _first_visit(self, path: str) -> bool:
+        with self._lock:
+            if path in self._throttled_paths:
+                return False
+            self._throttled_paths.add(path)
+            self._throttled_count += 1
+            return True
+
+    def _unknown_segment(self, rest: str) -> str:
+        segments = rest.split("/")
+        known_first = {"places", "users", "applications", "organization"}
+        if segments[0].lower() in known_first and len(segments) > 1:
+            return segments[-1]
+        return segments[0].split("(")[0]
+
+    def _ok(self, call: _Call, payload: Mapping[str, Any]) -> DemoResponse:
+        headers = _graph_headers(call.request, GRAPH_JSON)
+        headers["OData-Version"] = "4.0"
+        content_type = headers.pop("Content-Type")
+        return json_response(200, payload, content_type=content_type, headers=headers)
+
+    def _require(self, call: _Call, roles: frozenset[str], code: str, message: str) -> None:
+        if not (call.roles & roles):
+            raise GraphProblem(403, code, message)
+
+    def _next_link(self, call: _Call, changes: Mapping[str, str]) -> str:
+        query = [(k, v) for k, v in call.request.query if k not in changes]
+        query.extend(changes.items())
+        encoded = urlencode(query, safe="$,'()", quote_via=quote)
+        return f"{call.request.base}{call.request.raw_path}?{encoded}"
+
+    def _places_page(
+        self,
+        call: _Call,
+        items: list[dict[str, Any]],
+        *,
+        context: str,
+        known: Iterable[str],
+        type_name: str,
+    ) -> DemoResponse:
+        request = call.request
+        _check_options(request, ("$top", "$skip", "$count", "$select"))
+        top = min(_int_option(request, "$top", PLACES_PAGE_MAX), PLACES_PAGE_MAX)
+        skip = _int_option(request, "$skip", 0)
+        count_raw = (_option(request, "$count") or "false").lower()
+        if count_raw not in ("true", "false"):
+            raise _bad_request(
+                f"Invalid value '{count_raw}' for $count query option found. "
+                "Valid values are 'true' and 'false'."
+            )
+        selected = _select(request, known, type_name)
+        page = [_project(item, selected) for item in items[skip : skip + top]]
+        if selected:
+            context = f"{context}({','.join(selected)})"
+        payload: dict[str, Any] = {"@odata.context": f"{call.root}/$metadata#{context}"}
+        if count_raw == "true":
+            payload["@odata.count"] = len(items)
+        more = skip + len(page) < len(items)
+        # The known Places bug: a full page, more to come, and no link to it.
+        if more and page and not self._scenario.places_paging_bug:
+            payload["@odata.nextLink"] = self._next_link(call, {"$skip": str(skip + len(page))})
+        payload["value"] = page
+        return self._ok(call, payload)
+
+    # --- places -----------------------------------------------------------------------------
+
+    def _rooms(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        self._require(call, PLACE_ROLES, "ErrorAccessDenied", ACCESS_DENIED)
+        return self._places_page(
+            call,
+            self._room_items,
+            context="places/microsoft.graph.room",
+            known=ROOM_PROPERTIES,
+            type_name="microsoft.graph.room",
+        )
+
+    def _room_lists(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        self._require(call, PLACE_ROLES, "ErrorAccessDenied", ACCESS_DENIED)
+        return self._places_page(
+            call,
+            [rl.to_graph() for rl in self._directory.room_lists],
+            context="places/microsoft.graph.roomList",
+            known=ROOM_LIST_PROPERTIES,
+            type_name="microsoft.graph.roomList",
+        )
+
+    def _rooms_in_list(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        self._require(call, PLACE_ROLES, "ErrorAccessDenied", ACCESS_DENIED)
+        key = match.group(1)
+        # Only the list's email address addresses it; its id does not (documented quirk).
+        room_list = self._directory.room_list(key)
+        if room_list is None:
+            raise GraphProblem(
+                404, "ErrorItemNotFound", "The specified object was not found in the store."
+            )
+        members = [r.to_graph() for r in self._directory.rooms_in(room_list)]
+        quoted = quote(room_list.email, safe="")
+        return self._places_page(
+            call,
+            members,
+            context=f"places('{quoted}')/microsoft.graph.roomList/rooms",
+            known=ROOM_PROPERTIES,
+            type_name="microsoft.graph.room",
+        )
+
+    # --- directory --------------------------------------------------------------------------
+
+    def _user_items(self) -> list[dict[str, Any]]:
+        people = [p.to_graph() for p in self._directory.people]
+        return people + [data.room_user_graph(r) for r in self._directory.rooms]
+
+    def _users(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        self._require(call, USER_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES)
+        request = call.request
+        _check_options(request, ("$top", "$select", "$skiptoken"), "Request_BadRequest")
+        top = _int_option(request, "$top", 100)
+        if not 1 <= top <= USERS_PAGE_MAX:
+            raise _bad_request(
+                f"Invalid page size specified: '{top}'. Must be between 1 and {USERS_PAGE_MAX} "
+                "inclusive.",
+                "Request_BadRequest",
+            )
+        skip = self._decode_skiptoken(_option(request, "$skiptoken"))
+        selected = _select(request, USER_PROPERTIES, "microsoft.graph.user", "Request_BadRequest")
+        items = self._user_items()
+        page = [_project(item, selected) for item in items[skip : skip + top]]
+        context = "users" if not selected else f"users({','.join(selected)})"
+        payload: dict[str, Any] = {"@odata.context": f"{call.root}/$metadata#{context}"}
+        if skip + len(page) < len(items):
+            token = self._encode_skiptoken(skip + len(page))
+            payload["@odata.nextLink"] = self._next_link(call, {"$skiptoken": token})
+        payload["value"] = page
+        return self._ok(call, payload)
+
+    def _encode_skiptoken(self, offset: int) -> str:
+        # Opaque to clients, as Graph's are; they must follow nextLink rather than build one.
+        raw = f"RFNwdAIAAQAAAC{offset:08d}".encode()
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+    def _decode_skiptoken(self, token: str | None) -> int:
+        if token is None:
+            return 0
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+            return int(raw.removeprefix("RFNwdAIAAQAAAC"))
+        except (ValueError, UnicodeDecodeError):
+            raise _bad_request(
+                "Skip token is null or empty, or the format is invalid.", "Request_BadRequest"
+            ) from None
+
+    def _find_user(self, key: str) -> dict[str, Any] | None:
+        lowered = key.lower()
+        for item in self._user_items():
+            if lowered in (str(item["id"]).lower(), str(item["userPrincipalName"]).lower()):
+                return item
+        return None
+
+    def _user(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        self._require(call, USER_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES)
+        _check_options(call.request, ("$select",), "Request_BadRequest")
+        key = match.group(1)
+        user = self._find_user(key)
+        if user is None:
+            raise GraphProblem(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{key}' does not exist or one of its queried reference-property "
+                "objects are not present.",
+            )
+        selected = _select(call.request, USER_PROPERTIES, "microsoft.graph.user")
+        payload = {"@odata.context": f"{call.root}/$metadata#users/$entity"}
+        payload.update(_project(user, selected))
+        return self._ok(call, payload)
+
+    def _organization(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        self._require(
+            call, ORGANIZATION_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES
+        )
+        org = {
+            "id": data.TENANT_ID,
+            "displayName": data.TENANT_DISPLAY_NAME,
+            "countryLetterCode": "GB",
+            "tenantType": "AAD",
+            "verifiedDomains": [
+                {
+                    "capabilities": "Email, OfficeCommunicationsOnline",
+                    "isDefault": domain == data.PRIMARY_DOMAIN,
+                    "isInitial": domain == data.INITIAL_DOMAIN,
+                    "name": domain,
+                    "type": "Managed",
+                }
+                for domain in data.DOMAINS
+            ],
+        }
+        payload = {"@odata.context": f"{call.root}/$metadata#organization", "value": [org]}
+        return self._ok(call, payload)
+
+    # --- applications -----------------------------------------------------------------------
+
+    def _application_payload(self, call: _Call, app: AppRegistration) -> DemoResponse:
+        _check_options(call.request, ("$select",), "Request_BadRequest")
+        item = app.to_graph()
+        selected = _select(call.request, item, "microsoft.graph.application", "Request_BadRequest")
+        context = "applications" if not selected else f"applications({','.join(selected)})"
+        payload = {"@odata.context": f"{call.root}/$metadata#{context}/$entity"}
+        if selected is None:
+            payload.update(item)
+        else:
+            wanted = {name.lower() for name in selected}
+            payload.update({k: v for k, v in item.items() if k.lower() in wanted})
+        return self._ok(call, payload)
+
+    def _not_an_application(self, key: str) -> GraphProblem:
+        return GraphProblem(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{key}' does not exist or one of its queried reference-property objects "
+            "are not present.",
+        )
+
+    def _application_by_app_id(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        self._require(
+            call, APPLICATION_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES
+        )
+        app_id = match.group(1)
+        if app_id.lower() != self._app.app_id:
+            raise self._not_an_application(app_id)
+        return self._application_payload(call, self._app)
+
+    def _application_by_id(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        self._require(
+            call, APPLICATION_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES
+        )
+        object_id = match.group(1)
+        if object_id.lower() != self._app.object_id:
+            raise self._not_an_application(object_id)
+        return self._application_payload(call, self._app)
+
+    def _applications(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        self._require(
+            call, APPLICATION_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES
+        )
+        request = call.request
+        _check_options(request, ("$select", "$filter", "$top"), "Request_BadRequest")
+        apps = [self._app]
+        raw_filter = _option(request, "$filter")
+        if raw_filter is not None:
+            wanted = _APP_ID_FILTER.match(raw_filter)
+            if wanted is None:
+                raise _bad_request(
+                    "The demo tenant supports only $filter=appId eq '<id>' on applications.",
+                    "Request_BadRequest",
+                )
+            apps = [a for a in apps if a.app_id == wanted.group(1).lower()]
+        known = self._app.to_graph()
+        selected = _select(request, known, "microsoft.graph.application", "Request_BadRequest")
+        context = "applications" if not selected else f"applications({','.join(selected)})"
+        value = []
+        for app in apps:
+            item = app.to_graph()
+            if selected is not None:
+                wanted_keys = {name.lower() for name in selected}
+                item = {k: v for k, v in item.items() if k.lower() in wanted_keys}
+            value.append(item)
+        payload = {"@odata.context": f"{call.root}/$metadata#{context}", "value": value}
+        return self._ok(call, payload)
+
+    # --- mailboxes --------------------------------------------------------------------------
+
+    def _mailbox_owner(self, key: str) -> tuple[str, str, Room | None]:
+        """(display name, email, room or None) of a mailbox addressed by email or user id."""
+        lowered = key.lower()
+        for room in self._directory.rooms:
+            if lowered in (room.email.lower(), room.user_id):
+                return room.display_name, room.email, room
+        for person in self._directory.people:
+            if lowered in (person.email.lower(), person.id):
+                return person.display_name, person.email, None
+        raise GraphProblem(404, "ErrorInvalidUser", f"The requested user '{key}' is invalid.")
+
+    def _open_mailbox(self, call: _Call, key: str) -> tuple[str, str]:
+        name, email, room = self._mailbox_owner(key)
+        if email.lower() in {e.lower() for e in self._scenario.on_premises_rooms}:
+            raise GraphProblem(
+                404,
+                "MailboxNotEnabledForRESTAPI",
+                "REST API is not yet supported for this mailbox.",
+            )
+        self._require(call, CALENDAR_ROLES, "ErrorAccessDenied", ACCESS_DENIED)
+        blocked = {e.lower() for e in self._scenario.policy_blocked_rooms}
+        if (
+            room is not None and self._scenario.policy_blocks_all_rooms
+        ) or email.lower() in blocked:
+            raise GraphProblem(403, "ErrorAccessDenied", ACCESS_POLICY_DENIED)
+        return name, email
+
+    def _calendar(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        _check_options(call.request, ("$select",))
+        name, email = self._open_mailbox(call, match.group(1))
+        digest = hashlib.sha512(email.lower().encode()).digest()
+        calendar = {
+            # Shaped like an Exchange calendar id: opaque, long, base64url.
+            "id": "AAMkAD" + base64.urlsafe_b64encode(digest + digest[:22]).decode().rstrip("="),
+            "name": "Calendar",
+            "color": "auto",
+            "hexColor": "",
+            "isDefaultCalendar": True,
+            "changeKey": base64.b64encode(digest[:12]).decode("ascii"),
+            "canShare": True,
+            "canViewPrivateItems": True,
+            "canEdit": True,
+            "allowedOnlineMeetingProviders": ["teamsForBusiness"],
+            "defaultOnlineMeetingProvider": "teamsForBusiness",
+            "isTallyingResponses": True,
+            "isRemovable": False,
+            "owner": {"name": name, "address": email},
+        }
+        selected = _select(call.request, CALENDAR_PROPERTIES, "microsoft.graph.calendar")
+        quoted = quote(match.group(1), safe="")
+        payload = {"@odata.context": f"{call.root}/$metadata#users('{quoted}')/calendar/$entity"}
+        payload.update(_project(calendar, selected))
+        return self._ok(call, payload)
+
+    def _events(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        request = call.request
+        view = match.group(2).lower() == "calendarview"
+        allowed = ["$select", "$top", "startDateTime", "endDateTime"]
+        _check_options(request, allowed)
+        self._open_mailbox(call, match.group(1))
+        if view and not (_option(request, "startDateTime") and _option(request, "endDateTime")):
+            raise _bad_request(
+                "This request requires a time window specified by the query string parameters "
+                "StartDateTime and EndDateTime.",
+                "ErrorInvalidParameter",
+            )
+        quoted = quote(match.group(1), safe="")
+        segment = "calendarView" if view else "events"
+        payload = {
+            "@odata.context": f"{call.root}/$metadata#users('{quoted}')/{segment}",
+            # The demo keeps no bookings: every room is free.
+            "value": [],
+        }
+        return self._ok(call, payload)

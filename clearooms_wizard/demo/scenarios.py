@@ -1,0 +1,166 @@
+"""Named states of the demo tenant, each rehearsing one thing that goes wrong in real setups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clearooms_wizard.demo import data
+from clearooms_wizard.demo.data import RoomLayout
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A demo tenant state plus the credentials the product should be given for it.
+
+    `tenant`, `client_id` and `client_secret` are what the wizard's Connect page would hold;
+    they deliberately differ from the tenant's real values in the scenarios about typos.
+    """
+
+    name: str
+    title: str
+    description: str
+    tenant: str = data.INITIAL_DOMAIN
+    client_id: str = data.APP_ID
+    client_secret: str = data.APP_SECRET
+    # Tenant-state knobs.
+    secret_days_left: float = 400.0
+    previous_secret: bool = True
+    service_principal: bool = True
+    # Empty means no admin consent: the token is issued without a `roles` claim at all.
+    granted_roles: tuple[str, ...] = data.REQUIRED_ROLES
+    conditional_access_block: bool = False
+    rooms: RoomLayout = "standard"
+    places_paging_bug: bool = False
+    throttle_first_graph_request: bool = False
+    latency: float = 0.0
+    policy_blocks_all_rooms: bool = False
+    policy_blocked_rooms: tuple[str, ...] = ()
+    on_premises_rooms: tuple[str, ...] = ()
+
+
+_SCENARIO_LIST: tuple[Scenario, ...] = (
+    Scenario(
+        "healthy",
+        "Everything works",
+        "A correctly set up Microsoft 365 organisation with 24 meeting rooms in two offices.",
+    ),
+    Scenario(
+        "wrong-secret",
+        "Wrong client secret",
+        "The client secret typed in is not one of the app's secrets, so Microsoft refuses "
+        "to sign the app in.",
+        client_secret=data.WRONG_SECRET,
+    ),
+    Scenario(
+        "secret-id-pasted",
+        "Secret ID pasted instead of the secret",
+        "The Secret ID from the Certificates & secrets page was copied instead of the "
+        "secret's Value.",
+        client_secret=data.APP_SECRET_KEY_ID,
+    ),
+    Scenario(
+        "expired-secret",
+        "Client secret has expired",
+        "The app's only client secret has passed its expiry date, so a new one is needed.",
+        secret_days_left=-9.0,
+        previous_secret=False,
+    ),
+    Scenario(
+        "app-not-found",
+        "Application not found",
+        "The Client ID box holds the app's Object ID rather than its Application (client) ID, "
+        "so Microsoft cannot find the app.",
+        client_id=data.APP_OBJECT_ID,
+    ),
+    Scenario(
+        "no-service-principal",
+        "App not set up in the organisation",
+        "The app is registered but was never added as an enterprise application, which "
+        "granting admin consent normally does.",
+        service_principal=False,
+    ),
+    Scenario(
+        "tenant-not-found",
+        "Tenant not found",
+        "The Tenant ID has a typo, so Microsoft cannot find the organisation.",
+        tenant="contoso-typo.onmicrosoft.com",
+    ),
+    Scenario(
+        "conditional-access",
+        "Blocked by Conditional Access",
+        "An organisation security policy (Conditional Access) stops the app from signing in.",
+        conditional_access_block=True,
+    ),
+    Scenario(
+        "no-consent",
+        "Admin consent not granted",
+        "The permissions were added to the app but nobody clicked 'Grant admin consent', so "
+        "the app can sign in but read nothing.",
+        granted_roles=(),
+    ),
+    Scenario(
+        "missing-permission",
+        "Calendar permission missing",
+        "Calendars.ReadWrite was left out, so rooms are listed but their calendars cannot be read.",
+        granted_roles=("Directory.Read.All", "Place.Read.All"),
+    ),
+    Scenario(
+        "access-policy",
+        "Mailbox access blocked by policy",
+        "An Exchange application access policy keeps the app out of every room's calendar.",
+        policy_blocks_all_rooms=True,
+    ),
+    Scenario(
+        "no-rooms",
+        "No rooms found",
+        "The organisation has no room mailboxes that Microsoft 365 lists as rooms yet.",
+        rooms="none",
+    ),
+    Scenario(
+        "throttling",
+        "Microsoft asks to slow down",
+        "Microsoft 365 answers 'too many requests' once for each kind of request, and the "
+        "wizard must wait and try again.",
+        throttle_first_graph_request=True,
+    ),
+    Scenario(
+        "slow-network",
+        "Slow network",
+        "Every answer from Microsoft takes about a second and a half, as on a poor connection.",
+        latency=1.5,
+    ),
+    Scenario(
+        "many-rooms",
+        "A very large organisation",
+        "1,200 rooms in 12 room lists, returned in pages that Microsoft does not link "
+        "together, so the wizard must ask for each page itself.",
+        rooms="many",
+        places_paging_bug=True,
+    ),
+    Scenario(
+        "mixed-mailboxes",
+        "Some room calendars unreachable",
+        "Most rooms work, but two are blocked by an access policy and one still lives on an "
+        "on-premises Exchange server.",
+        policy_blocked_rooms=(data.room_email("Ada Lovelace"), data.room_email("Deansgate")),
+        on_premises_rooms=(data.room_email("Old Post Room"),),
+    ),
+    Scenario(
+        "secret-expiring",
+        "Client secret expires soon",
+        "Everything works, but the client secret expires in 12 days and should be renewed.",
+        secret_days_left=12.0,
+    ),
+)
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in _SCENARIO_LIST}
+SCENARIO_NAMES: tuple[str, ...] = tuple(SCENARIOS)
+
+
+def get_scenario(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown demo scenario {name!r}; choose one of: {', '.join(SCENARIO_NAMES)}"
+        ) from None
