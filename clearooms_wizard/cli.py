@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = _connection_arguments()
     parser = _Parser(
         prog="clearooms-wizard",
-        description="Connect your Microsoft 365 room calendars to Clearooms.",
+        description="Connect your Microsoft 365 room calendars to Clearooms. Without a command, "
+        "opens the setup wizard.",
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -362,8 +363,10 @@ def main(
         if getattr(args, "demo_scenario", None) == "list":
             return _list_scenarios(out)
         if args.command is None:
-            parser.print_help(out)
-            return EXIT_USAGE
+            # Imported here so the command line never loads Qt.
+            from clearooms_wizard.app import run_wizard
+
+            return run_wizard(_options(args, stdin))
         if args.command == "rooms" and args.rooms_command is None:
             raise UsageError("Say what to do with rooms, for example: clearooms-wizard rooms list")
         options = _options(args, stdin)

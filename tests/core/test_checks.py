@@ -388,3 +388,30 @@ def test_results_are_reported_live(serve_demo: ServeDemo) -> None:
         arrivals.append(time.monotonic())
     # The first result (local) arrives long before the last (after several round trips).
     assert arrivals[-1] - arrivals[0] > 0.15
+
+
+def test_on_premises_room_mailbox_is_explained(serve_demo: ServeDemo) -> None:
+    served = serve_demo("healthy")
+    served.tenant.inject(
+        Fault.graph(
+            r"/calendar",
+            status=404,
+            code="MailboxNotEnabledForRESTAPI",
+            message="REST API is not yet supported for this mailbox.",
+            times=None,
+        )
+    )
+    calendars = result(run(served), "calendars")
+    assert calendars.status is Status.WARN
+    assert calendars.code == "MailboxNotEnabledForRESTAPI"
+    assert calendars.fix and "Exchange Online" in calendars.fix
+
+
+def test_a_custom_authority_host_needs_no_other_host(serve_demo: ServeDemo) -> None:
+    served = serve_demo("healthy")
+    # The loopback guard in conftest fails any lookup of login.microsoftonline.com; all
+    # requests, MSAL's included, must have reached this one server.
+    test = run(served)
+    assert test.ok
+    hosts = {record.base_url for record in served.tenant.request_log()}
+    assert hosts == {served.base_url}
