@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 
-from clearooms_wizard.core.checks import ConnectionInput, SessionOpener
-from clearooms_wizard.core.clouds import Cloud, get_cloud
-from clearooms_wizard.core.errors import CancelToken
+from clearooms_wizard.core.checks import ConnectionInput, SessionOpener, SettingsTest
+from clearooms_wizard.core.clouds import CLOUDS, Cloud, get_cloud
+from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.graph import GraphClient, RoomDirectory
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession, build_ssl_context
-from clearooms_wizard.core.secrets import KeyringSecretStore, SecretStore
-from clearooms_wizard.core.values import check_client_id, check_tenant
-from clearooms_wizard.core.workspace import SavedConnection, Workspace, workspace_path
+from clearooms_wizard.core.preferences import PreferencesFile
+from clearooms_wizard.core.secrets import KeyringSecretStore, MemorySecretStore, SecretStore
+from clearooms_wizard.core.tokens import TokenProvider
+from clearooms_wizard.core.values import Credentials, check_client_id, check_tenant
+from clearooms_wizard.core.workspace import (
+    SavedConnection,
+    Workspace,
+    default_workspace_path,
+    workspace_path,
+)
 from clearooms_wizard.demo import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT, DemoTenant, mount_demo
 from clearooms_wizard.demo.scenarios import Scenario, get_scenario
+from clearooms_wizard.ui.context import InitialValues, WizardContext
 
 DEMO_CLOUD = Cloud(
     "demo",
@@ -156,3 +167,128 @@ def _saved_secret(
     if saved is not None and saved.tenant == tenant_value and saved.tenant_id:
         tenant_value = saved.tenant_id
     return secrets.load(tenant_value, client_value)
+
+
+def save_tested_connection(
+    test: SettingsTest, cloud: Cloud, path: Path, secrets: SecretStore
+) -> str | None:
+    """Store a passed test's values: the secret in the keyring, the rest in the workspace.
+
+    Returns a message for the user when the secret could not go to the keyring.
+    """
+    credentials = test.credentials
+    if credentials is None or test.tenant_id is None or not test.ok:
+        raise ClearoomsError("Only settings whose checks all passed can be saved.")
+    connection = SavedConnection(
+        tenant=credentials.tenant,
+        client_id=credentials.client_id,
+        cloud=cloud.key,
+        tenant_id=test.tenant_id,
+        authority_host=cloud.authority_host,
+        graph_url=cloud.graph_root,
+        last_tested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        last_test_ok=True,
+        secret_expires_at=test.secret_expires_at.isoformat() if test.secret_expires_at else None,
+    )
+    with Workspace(path) as workspace:
+        workspace.save_connection(connection)
+    outcome = secrets.save(test.tenant_id, credentials.client_id, credentials.client_secret)
+    return None if outcome.kept_in_keyring else outcome.message
+
+
+def load_rooms(
+    open_session: SessionOpener,
+    credentials: Credentials,
+    cloud: Cloud,
+    cancel: CancelToken,
+    progress: Callable[[object], None],
+) -> RoomDirectory:
+    session = open_session(cancel)
+    try:
+        tokens = TokenProvider(credentials, cloud, session)
+        return GraphClient(session, tokens, cloud.graph_root, cancel).load_rooms(progress)
+    finally:
+        session.close()
+
+
+def demo_workspace_path() -> Path:
+    # The demo keeps its own workspace so that rehearsing never touches the real one.
+    return default_workspace_path().with_name("demo-workspace.sqlite3")
+
+
+def wizard_clouds(options: ConnectionOptions, runtime: Runtime) -> dict[str, Cloud]:
+    if runtime.scenario is not None:
+        return {DEMO_CLOUD.key: DEMO_CLOUD}
+    clouds = dict(CLOUDS)
+    chosen = runtime.connection.cloud
+    if chosen.key in clouds and clouds[chosen.key] != chosen:
+        clouds[chosen.key] = chosen  # keep --authority-host / --graph-url overrides
+    return clouds
+
+
+def build_wizard_context(
+    options: ConnectionOptions,
+    open_url: Callable[[str], bool],
+    env: Mapping[str, str] | None = None,
+    secrets: SecretStore | None = None,
+    preferences: PreferencesFile | None = None,
+) -> WizardContext:
+    """Everything the wizard needs, built from the real parts (or the demo tenant's)."""
+    secrets = secrets or (MemorySecretStore() if options.demo else KeyringSecretStore())
+    runtime = build_runtime(options, env, secrets)
+    if runtime.scenario is not None and options.workspace is None:
+        path = demo_workspace_path()
+    else:
+        path = runtime.workspace_path
+    clouds = wizard_clouds(options, runtime)
+    connection = runtime.connection
+    open_session = runtime.open_session
+    preferences = preferences or PreferencesFile()
+
+    def settings_test(values: ConnectionInput, cancel: CancelToken) -> SettingsTest:
+        return SettingsTest(values, open_session, cancel)
+
+    def save_connection(test: SettingsTest) -> str | None:
+        return save_tested_connection(test, test.connection.cloud, path, secrets)
+
+    def rooms(
+        credentials: Credentials,
+        cloud: Cloud,
+        cancel: CancelToken,
+        progress: Callable[[object], None],
+    ) -> RoomDirectory:
+        return load_rooms(open_session, credentials, cloud, cancel, progress)
+
+    return WizardContext(
+        clouds=clouds,
+        initial=InitialValues(
+            connection.tenant, connection.client_id, connection.client_secret, connection.cloud.key
+        ),
+        preferences=preferences,
+        preferences_state=preferences.load(),
+        settings_test=settings_test,
+        save_connection=save_connection,
+        load_rooms=rooms,
+        open_url=open_url,
+        demo_scenario=runtime.scenario.name if runtime.scenario else None,
+        demo_title=runtime.scenario.title if runtime.scenario else None,
+        report_environment={"Workspace": str(path)},
+    )
+
+
+def run_wizard(options: ConnectionOptions) -> int:
+    """Open the wizard. Qt is imported only here, so the command line never loads it."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+    from PySide6.QtWidgets import QApplication
+
+    from clearooms_wizard.ui.wizard import SetupWizard, install_crash_hooks
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Clearooms setup")
+    app.setOrganizationName("Clearooms")
+    context = build_wizard_context(options, lambda url: bool(QDesktopServices.openUrl(QUrl(url))))
+    wizard = SetupWizard(context)
+    install_crash_hooks(wizard)
+    wizard.show()
+    return int(app.exec())

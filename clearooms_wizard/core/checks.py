@@ -164,7 +164,7 @@ class SettingsTest:
         cancel: CancelToken | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._connection = connection
+        self.connection = connection
         self._open_session = open_session
         self.cancel = cancel or CancelToken()
         self._clock = clock
@@ -195,7 +195,7 @@ class SettingsTest:
             yield from self._skip_rest("format", "Skipped until the values above are corrected.")
             return
         self.credentials = credentials
-        cloud = self._connection.cloud
+        cloud = self.connection.cloud
         session = self._open_session(self.cancel)
         try:
             tenant_result = self._check_tenant(session, cloud, credentials)
@@ -221,9 +221,9 @@ class SettingsTest:
     # -- the checks ------------------------------------------------------------------------
 
     def _check_format(self) -> tuple[CheckResult, Credentials | None]:
-        tenant = check_tenant(self._connection.tenant)
-        client_id = check_client_id(self._connection.client_id)
-        secret = check_secret(self._connection.client_secret)
+        tenant = check_tenant(self.connection.tenant)
+        client_id = check_client_id(self.connection.client_id)
+        secret = check_secret(self.connection.client_secret)
         problems = [
             f"{label}: {checked.problem}"
             for label, checked in (
@@ -310,7 +310,7 @@ class SettingsTest:
         return CheckResult("token", Status.PASS, f"The app signed in{who}."), token
 
     def _secret_looks_like_id(self) -> bool:
-        return bool(check_secret(self._connection.client_secret).warnings)
+        return bool(check_secret(self.connection.client_secret).warnings)
 
     def _check_permissions(self, token: AccessToken) -> CheckResult:
         roles = token.roles

@@ -36,6 +36,12 @@ class Cloud:
         return f"{self.graph_root}/.default"
 
     @property
+    def app_registrations_url(self) -> str:
+        # The worldwide cloud has the Entra admin center; the others keep the Azure portal host.
+        host = "https://entra.microsoft.com" if self.key == "global" else self.portal_host
+        return f"{host}/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade/"
+
+    @property
     def authority_is_well_known(self) -> bool:
         return (urlsplit(self.authority_host).hostname or "") in _KNOWN_AUTHORITY_HOSTS
 

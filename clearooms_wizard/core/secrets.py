@@ -49,14 +49,6 @@ class KeyringSecretStore:
     def __init__(self) -> None:
         self._memory: dict[str, str] = {}
 
-    @staticmethod
-    def available() -> bool:
-        backend = keyring.get_keyring()
-        priority = getattr(backend, "priority", 0)
-        return not type(backend).__module__.startswith("keyring.backends.fail") and bool(
-            priority is None or priority > 0
-        )
-
     def load(self, tenant_id: str, client_id: str) -> str | None:
         account = account_name(tenant_id, client_id)
         if account in self._memory:
@@ -101,3 +93,20 @@ def _locked_message(exc: keyring.errors.KeyringError) -> str:
         "keyring) and try again. Until then the client secret is kept only until you close "
         "the wizard."
     )
+
+
+class MemorySecretStore:
+    """For the demo tenant: a secret that must never reach the real keyring."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+
+    def load(self, tenant_id: str, client_id: str) -> str | None:
+        return self._values.get(account_name(tenant_id, client_id))
+
+    def save(self, tenant_id: str, client_id: str, secret: str) -> SaveOutcome:
+        self._values[account_name(tenant_id, client_id)] = secret
+        return SaveOutcome(True)
+
+    def delete(self, tenant_id: str, client_id: str) -> None:
+        self._values.pop(account_name(tenant_id, client_id), None)

@@ -1,0 +1,157 @@
+"""Step 1 of the setup guide: registering the app in Microsoft Entra ID.
+
+One source for the wizard's checklist and for the instruction pack an office manager can send
+to their IT admin, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from clearooms_wizard.core.clouds import Cloud
+
+SUGGESTED_APP_NAME = "Clearooms Calendar Integration"
+
+
+@dataclass(frozen=True)
+class Permission:
+    name: str
+    why: str
+
+
+PERMISSIONS = (
+    Permission(
+        "Directory.Read.All",
+        "to see who booked a room, and to warn you before the client secret expires",
+    ),
+    Permission(
+        "Calendars.ReadWrite",
+        "to show room bookings in Clearooms and to book rooms from Clearooms",
+    ),
+    Permission(
+        "Place.Read.All",
+        "to list your meeting rooms with their capacity, building and floor",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    text: str
+    copy_value: str | None = None
+    opens_portal: bool = False
+
+
+@dataclass(frozen=True)
+class StepGroup:
+    title: str
+    steps: tuple[Step, ...]
+
+
+CHECKLIST = (
+    StepGroup(
+        "Create the app",
+        (
+            Step(
+                "open-registrations",
+                "Sign in to the Microsoft Entra admin center as an administrator and open "
+                "App registrations.",
+                opens_portal=True,
+            ),
+            Step(
+                "new-registration",
+                "Click New registration and name it Clearooms Calendar Integration.",
+                copy_value=SUGGESTED_APP_NAME,
+            ),
+            Step(
+                "single-tenant",
+                "Choose “Accounts in this organizational directory only”, leave Redirect URI "
+                "empty, and click Register.",
+            ),
+            Step(
+                "copy-ids",
+                "On the Overview page, copy the Application (client) ID and the Directory "
+                "(tenant) ID.",
+            ),
+        ),
+    ),
+    StepGroup(
+        "Create the client secret",
+        (
+            Step(
+                "new-secret",
+                "Open Certificates & secrets, click New client secret, and choose 12 or 24 months.",
+            ),
+            Step(
+                "copy-value",
+                "Copy the secret's Value (not the Secret ID) straight away: it is shown only once.",
+            ),
+        ),
+    ),
+    StepGroup(
+        "Add permissions and grant consent",
+        (
+            Step(
+                "add-permission",
+                "Open API permissions, click Add a permission, choose Microsoft Graph, then "
+                "Application permissions.",
+            ),
+            *(
+                Step(f"permission-{p.name}", f"Tick {p.name}.", copy_value=p.name)
+                for p in PERMISSIONS
+            ),
+            Step(
+                "grant-consent",
+                "Click Add permissions, then “Grant admin consent for” your organisation, and "
+                "confirm.",
+            ),
+        ),
+    ),
+)
+
+STEP_KEYS = tuple(step.key for group in CHECKLIST for step in group.steps)
+
+
+def it_admin_instructions(cloud: Cloud, requester: str = "") -> str:
+    """A ready-to-send message asking an IT admin to register the app."""
+    permission_lines = "\n".join(
+        f"  - {p.name} (Application permission): {p.why}" for p in PERMISSIONS
+    )
+    signed = f"\nThank you,\n{requester}\n" if requester else "\nThank you!\n"
+    return f"""Hello,
+
+We are connecting our Microsoft 365 meeting-room calendars to Clearooms, our desk and room
+booking service. Could you please register an app for it in Microsoft Entra ID? It takes about
+ten minutes and needs an administrator who can grant admin consent.
+
+1. In the Microsoft Entra admin center ({cloud.app_registrations_url}),
+   open App registrations and click New registration.
+   - Name: {SUGGESTED_APP_NAME}
+   - Supported account types: Accounts in this organizational directory only
+   - Redirect URI: leave empty
+2. In the new app, open Certificates & secrets and create a new client secret
+   (12 or 24 months). Copy its Value (not the Secret ID): it is shown only once.
+3. Open API permissions > Add a permission > Microsoft Graph > Application permissions,
+   and add these three:
+{permission_lines}
+   Then click "Grant admin consent" for our organisation.
+
+Clearooms only reads the room data it needs, but Microsoft offers no narrower permissions
+for room calendars. If you want to limit the app to the room mailboxes, an Exchange
+application access policy can do that; include every room we will connect.
+
+Please send back these three values:
+  - Application (client) ID (from the app's Overview page)
+  - Directory (tenant) ID (from the same page)
+  - the client secret's Value
+
+The client ID and tenant ID are not secret and can go in an e-mail. The client secret is a
+password: please do not e-mail it. Share it through our password manager, or read it to me
+over the phone, or type it into the Clearooms setup wizard yourself.
+{signed}"""
+
+
+def mailto_url(subject: str, body: str, to: str = "") -> str:
+    return f"mailto:{quote(to)}?subject={quote(subject)}&body={quote(body)}"

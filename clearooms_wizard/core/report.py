@@ -1,0 +1,82 @@
+"""The support report: everything support needs to help, and nothing secret.
+
+The client secret appears only as its first three characters (the "hint" the Entra portal shows
+next to each secret), and anything shaped like an access token is removed.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from clearooms_wizard import __version__
+from clearooms_wizard.core.checks import CheckResult, ConnectionInput
+
+# A JWT: three base64url parts, the first two starting with the encoding of '{"'.
+_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+SECRET_REMOVED = "[secret removed]"
+TOKEN_REMOVED = "[token removed]"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, SECRET_REMOVED)
+    text = _TOKEN.sub(TOKEN_REMOVED, text)
+    return _BEARER.sub(lambda m: m.group(1) + TOKEN_REMOVED, text)
+
+
+def secret_hint(secret: str) -> str:
+    if not secret:
+        return "not entered"
+    return f"entered, starts with “{secret[:3]}” ({len(secret)} characters)"
+
+
+def support_report(
+    connection: ConnectionInput | None,
+    results: Sequence[CheckResult],
+    *,
+    tenant_id: str | None = None,
+    demo_scenario: str | None = None,
+    environment: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> str:
+    moment = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    lines = [
+        "Clearooms wizard support report",
+        f"Created: {moment}",
+        f"Wizard version: {__version__}",
+        f"Python: {sys.version.split()[0]} on {platform.platform()}",
+    ]
+    for key, value in (environment or {}).items():
+        lines.append(f"{key}: {value}")
+    if demo_scenario:
+        lines.append(f"Demo tenant scenario: {demo_scenario}")
+    if connection is not None:
+        cloud = connection.cloud
+        lines += [
+            "",
+            f"Cloud: {cloud.label} ({cloud.key})",
+            f"Sign-in host: {cloud.authority_host}",
+            f"Graph: {cloud.graph_root}",
+            f"Tenant: {connection.tenant.strip() or 'not entered'}",
+            f"Tenant ID found: {tenant_id or 'not yet'}",
+            f"Client ID: {connection.client_id.strip() or 'not entered'}",
+            f"Client secret: {secret_hint(connection.client_secret.strip())}",
+        ]
+    lines += ["", "Test Settings:" if results else "Test Settings has not been run yet."]
+    for result in results:
+        lines.append(f"[{result.status.value.upper()}] {result.id}: {result.title}")
+        lines.append(f"    {result.detail}")
+        if result.fix:
+            lines.append(f"    What to do: {result.fix}")
+        if result.code:
+            lines.append(f"    Code: {result.code}")
+        for key, value in sorted(result.details.items()):
+            lines.append(f"    {key}: {value}")
+        lines.append(f"    At: {result.timestamp}")
+    secrets = [connection.client_secret, connection.client_secret.strip()] if connection else []
+    return redact("\n".join(lines) + "\n", secrets)

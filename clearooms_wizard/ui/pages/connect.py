@@ -1,0 +1,447 @@
+"""Page 3: enter the three values, test them live, save them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from clearooms_wizard.core.checks import (
+    CHECK_IDS,
+    CHECK_TITLES,
+    CheckResult,
+    ConnectionInput,
+    SettingsTest,
+    Status,
+)
+from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.report import support_report
+from clearooms_wizard.core.values import Checked, check_client_id, check_secret, check_tenant
+from clearooms_wizard.ui.context import WizardContext
+from clearooms_wizard.ui.widgets import Banner, CheckRow, Tone
+from clearooms_wizard.workers.runner import Progress, TaskHandle
+
+if TYPE_CHECKING:
+    from clearooms_wizard.ui.wizard import SetupWizard
+
+
+class FieldNote(QLabel):
+    """The line under a field: what is wrong, a warning, or what we tidied."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        self.hide()
+
+    def show_checked(self, checked: Checked, raw: str) -> None:
+        if not raw.strip():
+            self.hide()
+            return
+        if checked.problem:
+            self._show(checked.problem, "#c5221f")
+        elif checked.warnings:
+            self._show(checked.warnings[0], "#b06000")
+        elif checked.tidied and checked.value != raw:
+            shown = "" if self.property("secret") else f" (using {checked.value})"
+            self._show(self.tr("Tidied: ") + "; ".join(checked.tidied) + shown, "#1e8e3e")
+        else:
+            self.hide()
+
+    def _show(self, text: str, colour: str) -> None:
+        self.setStyleSheet(f"color: {colour};")
+        self.setText(text)
+        self.show()
+
+
+class ConnectPage(QWizardPage):
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self._context = context
+        self.setTitle(self.tr("Step 2: Enter the app's details and test them"))
+        self.setSubTitle(
+            self.tr(
+                "Copy these from your app in Microsoft Entra ID, then press Test Settings. "
+                "Nothing is saved until every check passes."
+            )
+        )
+        initial = context.initial
+        self.tenant = self._line_edit(
+            initial.tenant, self.tr("Tenant ID"), "contoso.onmicrosoft.com"
+        )
+        self.client_id = self._line_edit(
+            initial.client_id, self.tr("Client ID"), "00000000-0000-0000-0000-000000000000"
+        )
+        self.secret = self._line_edit(initial.client_secret, self.tr("Client secret"), "")
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.show_secret = QAction(self.tr("Show"), self.secret)
+        self.show_secret.setCheckable(True)
+        self.show_secret.setToolTip(self.tr("Show or hide the client secret"))
+        self.show_secret.toggled.connect(self._toggle_secret)
+        self.show_secret_button = QToolButton()
+        self.show_secret_button.setDefaultAction(self.show_secret)
+        self.show_secret_button.setAccessibleName(self.tr("Show client secret"))
+        self.notes = {name: FieldNote() for name in ("tenant", "client_id", "secret")}
+        self.notes["secret"].setProperty("secret", True)
+
+        self.cloud = QComboBox()
+        self.cloud.setAccessibleName(self.tr("Microsoft cloud"))
+        for key, cloud in context.clouds.items():
+            self.cloud.addItem(self.tr(cloud.label), key)
+        self.cloud.setCurrentIndex(max(0, self.cloud.findData(initial.cloud)))
+        self.advanced_button = QToolButton()
+        self.advanced_button.setText(self.tr("Advanced"))
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setAutoRaise(True)
+        self.advanced_button.toggled.connect(self._toggle_advanced)
+        self.advanced = QWidget()
+        advanced_form = QFormLayout(self.advanced)
+        advanced_form.setContentsMargins(0, 0, 0, 0)
+        advanced_form.addRow(self.tr("Microsoft &cloud:"), self.cloud)
+        self.advanced.hide()
+
+        secret_row = QHBoxLayout()
+        secret_row.addWidget(self.secret, 1)
+        secret_row.addWidget(self.show_secret_button)
+        form = QFormLayout()
+        form.addRow(self.tr("&Tenant ID:"), self.tenant)
+        form.addRow("", self.notes["tenant"])
+        form.addRow(self.tr("C&lient ID:"), self.client_id)
+        form.addRow("", self.notes["client_id"])
+        secret_label = QLabel(self.tr("Client &secret:"))
+        secret_label.setBuddy(self.secret)  # the field is a row of widgets, so name the buddy
+        form.addRow(secret_label, secret_row)
+        form.addRow("", self.notes["secret"])
+        form.addRow(self.advanced_button)
+        form.addRow(self.advanced)
+
+        self.test_button = QPushButton(self.tr("&Test Settings"))
+        self.test_button.setShortcut(QKeySequence("Ctrl+T"))
+        self.test_button.clicked.connect(self.start_test)
+        self.cancel_button = QPushButton(self.tr("Stop test"))
+        self.cancel_button.clicked.connect(self.cancel_test)
+        self.cancel_button.hide()
+        self.spinner = QProgressBar()
+        self.spinner.setRange(0, 0)
+        self.spinner.setMaximumWidth(120)
+        self.spinner.setAccessibleName(self.tr("Testing"))
+        self.spinner.hide()
+        self.report_button = QPushButton(self.tr("Copy &report"))
+        self.report_button.setToolTip(
+            self.tr("Copy a support report (without the secret) to send to Clearooms support")
+        )
+        self.report_button.clicked.connect(self.copy_report)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.test_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.spinner)
+        buttons.addStretch(1)
+        buttons.addWidget(self.report_button)
+
+        self.banner = Banner()
+        self.banner.hide()
+        self.rows = {
+            check_id: CheckRow(check_id, self.tr(CHECK_TITLES[check_id])) for check_id in CHECK_IDS
+        }
+        results = QWidget()
+        results_layout = QVBoxLayout(results)
+        for row in self.rows.values():
+            results_layout.addWidget(row)
+        results_layout.addStretch(1)
+        self.results_area = QScrollArea()
+        self.results_area.setWidget(results)
+        self.results_area.setWidgetResizable(True)
+        self.results_area.setAccessibleName(self.tr("Test results"))
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.results_area, 1)
+
+        for edit in (self.tenant, self.client_id, self.secret):
+            edit.textChanged.connect(self._values_changed)
+        self.cloud.currentIndexChanged.connect(self._values_changed)
+
+        self._handle: TaskHandle | None = None
+        self._save_handle: TaskHandle | None = None
+        self.test: SettingsTest | None = None
+        self._tested: tuple[str, str, str, str] | None = None
+        self._warnings_accepted = False
+        self._saved_for: tuple[str, str, str, str] | None = None
+        self._no_keyring_told = False
+        self._values_changed()
+
+    def _line_edit(self, value: str, name: str, placeholder: str) -> QLineEdit:
+        edit = QLineEdit(value)
+        edit.setAccessibleName(name)
+        edit.setPlaceholderText(placeholder)
+        edit.setClearButtonEnabled(True)
+        return edit
+
+    def _wizard(self) -> SetupWizard:
+        from clearooms_wizard.ui.wizard import SetupWizard
+
+        wizard = self.wizard()
+        assert isinstance(wizard, SetupWizard)
+        return wizard
+
+    # -- values ---------------------------------------------------------------------------
+
+    def current_values(self) -> tuple[str, str, str, str]:
+        return (
+            self.tenant.text(),
+            self.client_id.text(),
+            self.secret.text(),
+            str(self.cloud.currentData()),
+        )
+
+    def connection(self) -> ConnectionInput:
+        tenant, client_id, secret, cloud = self.current_values()
+        return ConnectionInput(tenant, client_id, secret, cloud=self._context.clouds[cloud])
+
+    @Slot()
+    def _values_changed(self) -> None:
+        tenant, client_id, secret, _cloud = self.current_values()
+        self.notes["tenant"].show_checked(check_tenant(tenant), tenant)
+        self.notes["client_id"].show_checked(check_client_id(client_id), client_id)
+        self.notes["secret"].show_checked(check_secret(secret), secret)
+        if self._tested is not None and self._tested != self.current_values():
+            self.banner.show_message(
+                Tone.INFO,
+                self.tr("You changed the values. Press Test Settings to test them again."),
+            )
+            self.banner.show()
+        self.completeChanged.emit()
+
+    @Slot(bool)
+    def _toggle_secret(self, shown: bool) -> None:
+        self.secret.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        self.show_secret.setText(self.tr("Hide") if shown else self.tr("Show"))
+        self.show_secret_button.setAccessibleName(
+            self.tr("Hide client secret") if shown else self.tr("Show client secret")
+        )
+
+    @Slot(bool)
+    def _toggle_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_button.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+
+    # -- Test Settings --------------------------------------------------------------------
+
+    @property
+    def testing(self) -> bool:
+        return self._handle is not None
+
+    @Slot()
+    def start_test(self) -> None:
+        if self.testing:
+            return
+        connection = self.connection()
+        self._tested = self.current_values()
+        self._warnings_accepted = False
+        self.test = None
+        for row in self.rows.values():
+            row.waiting()
+        self.banner.hide()
+        make_test = self._context.settings_test
+
+        def work(cancel: CancelToken, progress: Progress) -> SettingsTest:
+            test = make_test(connection, cancel)
+            for result in test.run():
+                progress(result)
+            return test
+
+        self._handle = self._wizard().runner.submit("test-settings", work)
+        signals = self._handle.signals
+        signals.progress.connect(self._on_result)
+        signals.succeeded.connect(self._on_test_done)
+        signals.failed.connect(self._on_test_failed)
+        signals.cancelled.connect(self._on_test_cancelled)
+        signals.finished.connect(self._on_test_finished)
+        self._set_busy(True)
+        self.completeChanged.emit()
+
+    @Slot()
+    def cancel_test(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.spinner.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.test_button.setEnabled(not busy)
+
+    @Slot(object)
+    def _on_result(self, result: object) -> None:
+        if isinstance(result, CheckResult):
+            self.rows[result.id].show_result(result)
+            if result.status is Status.FAIL:
+                self.results_area.ensureWidgetVisible(self.rows[result.id])
+
+    @Slot(object)
+    def _on_test_done(self, test: object) -> None:
+        assert isinstance(test, SettingsTest)
+        self.test = test
+        failed = [r for r in test.results if r.status is Status.FAIL]
+        warned = [r for r in test.results if r.status is Status.WARN]
+        if failed:
+            self.banner.show_message(
+                Tone.FAIL,
+                self.tr(
+                    "%n check(s) failed. Follow “What to do” below, then test again.",
+                    "",
+                    len(failed),
+                ),
+            )
+        elif warned:
+            self.banner.show_message(
+                Tone.WARN,
+                self.tr(
+                    "All checks passed, with %n warning(s). Read them below, then click Next.",
+                    "",
+                    len(warned),
+                ),
+            )
+        else:
+            self.banner.show_message(
+                Tone.PASS, self.tr("All checks passed. Click Next to choose your rooms.")
+            )
+        self.banner.show()
+
+    @Slot(object)
+    def _on_test_failed(self, error: object) -> None:
+        self.banner.show_message(Tone.FAIL, str(error))
+        self.banner.show()
+
+    @Slot()
+    def _on_test_cancelled(self) -> None:
+        for row in self.rows.values():
+            if row.result is None:
+                row.reset()
+        self.banner.show_message(
+            Tone.INFO, self.tr("Test stopped. Press Test Settings to run it again.")
+        )
+        self.banner.show()
+        self._tested = None
+
+    @Slot()
+    def _on_test_finished(self) -> None:
+        self._handle = None
+        self._set_busy(False)
+        self.completeChanged.emit()
+
+    @Slot()
+    def copy_report(self) -> None:
+        test = self.test
+        results = test.results if test else [r.result for r in self.rows.values() if r.result]
+        report = support_report(
+            self.connection(),
+            results,
+            tenant_id=test.tenant_id if test else None,
+            demo_scenario=self._context.demo_scenario,
+            environment=self._context.report_environment,
+        )
+        QGuiApplication.clipboard().setText(report)
+        self.banner.show_message(
+            Tone.INFO,
+            self.tr(
+                "Report copied. Paste it into an e-mail to Clearooms support; "
+                "the secret is not in it."
+            ),
+        )
+        self.banner.show()
+
+    # -- QWizardPage ----------------------------------------------------------------------
+
+    def passed(self) -> bool:
+        return (
+            self.test is not None
+            and self.test.ok
+            and self._tested == self.current_values()
+            and not self.testing
+        )
+
+    def isComplete(self) -> bool:
+        return self.passed() and self._save_handle is None
+
+    def validatePage(self) -> bool:
+        if not self.passed():
+            return False
+        assert self.test is not None
+        warned = [r for r in self.test.results if r.status is Status.WARN]
+        if warned and not self._warnings_accepted:
+            answer = QMessageBox.question(
+                self,
+                self.tr("Continue with warnings?"),
+                self.tr(
+                    "Test Settings found %n warning(s). You can continue and fix them later.",
+                    "",
+                    len(warned),
+                ),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.Yes,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+            self._warnings_accepted = True
+        if self._saved_for == self.current_values():
+            return True
+        self._start_save(self.test)
+        return False
+
+    def _start_save(self, test: SettingsTest) -> None:
+        save = self._context.save_connection
+
+        def work(cancel: CancelToken, progress: Progress) -> str | None:
+            return save(test)
+
+        self._save_handle = self._wizard().runner.submit("save-connection", work)
+        self._save_handle.signals.succeeded.connect(self._on_saved)
+        self._save_handle.signals.failed.connect(self._on_save_failed)
+        self._save_handle.signals.finished.connect(self._on_save_finished)
+        self.banner.show_message(Tone.INFO, self.tr("Saving…"))
+        self.banner.show()
+        self.completeChanged.emit()
+
+    @Slot(object)
+    def _on_saved(self, message: object) -> None:
+        self._saved_for = self.current_values()
+        if isinstance(message, str) and message and not self._no_keyring_told:
+            self._no_keyring_told = True
+            self._wizard().set_notice(message)
+        self.banner.show_message(Tone.PASS, self.tr("Saved."))
+        self._wizard().next()
+
+    @Slot(object)
+    def _on_save_failed(self, error: object) -> None:
+        text = str(error) if isinstance(error, ClearoomsError) else repr(error)
+        self.banner.show_message(Tone.FAIL, self.tr("Could not save: ") + text)
+
+    @Slot()
+    def _on_save_finished(self) -> None:
+        self._save_handle = None
+        self.completeChanged.emit()
+
+    def cleanupPage(self) -> None:  # Back: stop a running test rather than leave it behind
+        self.cancel_test()

@@ -1,0 +1,213 @@
+"""Page 2: register the app in Microsoft Entra ID, as a checklist that remembers its ticks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from clearooms_wizard.core.clouds import Cloud
+from clearooms_wizard.core.registration import CHECKLIST, it_admin_instructions, mailto_url
+from clearooms_wizard.ui.context import WizardContext
+from clearooms_wizard.ui.widgets import plain_label
+
+if TYPE_CHECKING:
+    from clearooms_wizard.ui.wizard import SetupWizard
+
+
+class CopyButton(QToolButton):
+    """Copies one value to the clipboard and says so for a moment."""
+
+    def __init__(self, value: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.value = value
+        self.setText(self.tr("Copy"))
+        self.setAccessibleName(self.tr("Copy %1").replace("%1", value))
+        self.setToolTip(self.tr("Copy “%1” to the clipboard").replace("%1", value))
+        self.clicked.connect(self._copy)
+
+    @Slot()
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.value)
+        self.setText(self.tr("Copied"))
+        QTimer.singleShot(1500, self._restore)
+
+    @Slot()
+    def _restore(self) -> None:
+        self.setText(self.tr("Copy"))
+
+
+class InstructionsDialog(QDialog):
+    """The pack for an IT admin: copy it, save it, or start an e-mail with it."""
+
+    save_requested = Signal(str, str)
+
+    def __init__(self, text: str, open_url: Callable[[str], bool], parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Instructions for your IT admin"))
+        self.text = text
+        self._open_url = open_url
+        intro = plain_label(
+            self.tr(
+                "Send this to the person who manages Microsoft 365 at your company. It says "
+                "exactly what to create and asks for the three values back, with the secret "
+                "shared safely rather than by e-mail."
+            )
+        )
+        self.editor = QPlainTextEdit(text)
+        self.editor.setReadOnly(True)
+        self.editor.setAccessibleName(self.tr("Instructions text"))
+        self.editor.setMinimumSize(560, 320)
+        self.copy_button = QPushButton(self.tr("&Copy"))
+        self.save_button = QPushButton(self.tr("&Save as file…"))
+        self.mail_button = QPushButton(self.tr("Open in &e-mail"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        for button in (self.copy_button, self.save_button, self.mail_button):
+            buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.clicked.connect(self._copy)
+        self.save_button.clicked.connect(self._save)
+        self.mail_button.clicked.connect(self._mail)
+        buttons.rejected.connect(self.reject)
+        self.status = plain_label("")
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+
+    @Slot()
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.text)
+        self.status.setText(self.tr("Copied. Paste it into an e-mail or a chat message."))
+
+    @Slot()
+    def _save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Save the instructions"),
+            "Clearooms - instructions for IT.txt",
+            self.tr("Text files (*.txt)"),
+        )
+        if path:
+            self.save_requested.emit(path, self.text)
+
+    @Slot()
+    def _mail(self) -> None:
+        url = mailto_url("Please register the Clearooms app in Microsoft Entra ID", self.text)
+        if not self._open_url(url):
+            self.status.setText(
+                self.tr("No e-mail program opened. Use Copy and paste the text into an e-mail.")
+            )
+
+
+class RegisterPage(QWizardPage):
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self._context = context
+        self.setTitle(self.tr("Step 1: Register Clearooms in Microsoft Entra ID"))
+        self.setSubTitle(
+            self.tr(
+                "Tick each step as you go; your ticks are kept if you close the wizard. "
+                "Not an administrator? Ask your IT admin to do it."
+            )
+        )
+        self.checkboxes: dict[str, QCheckBox] = {}
+        self.copy_buttons: dict[str, CopyButton] = {}
+        content = QWidget()
+        content_layout = QVBoxLayout(content)
+        for group in CHECKLIST:
+            box = QGroupBox(self.tr(group.title))
+            grid = QGridLayout(box)
+            grid.setColumnStretch(1, 1)
+            for row, step in enumerate(group.steps):
+                checkbox = QCheckBox()
+                checkbox.setAccessibleName(self.tr(step.text))
+                checkbox.toggled.connect(self._remember_ticks)
+                label = plain_label(self.tr(step.text))
+                grid.addWidget(checkbox, row, 0)
+                grid.addWidget(label, row, 1)
+                self.checkboxes[step.key] = checkbox
+                if step.copy_value:
+                    button = CopyButton(step.copy_value)
+                    self.copy_buttons[step.copy_value] = button
+                    grid.addWidget(button, row, 2)
+                if step.opens_portal:
+                    portal = QPushButton(self.tr("Open App registrations"))
+                    portal.setAccessibleName(self.tr("Open App registrations in your browser"))
+                    portal.clicked.connect(self._open_portal)
+                    self.portal_button = portal
+                    grid.addWidget(portal, row, 2)
+            content_layout.addWidget(box)
+        content_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        self.ask_admin_button = QPushButton(self.tr("&Ask my IT admin to do this…"))
+        self.ask_admin_button.clicked.connect(self._ask_admin)
+        self.have_details_button = QPushButton(self.tr("I already have these &details"))
+        self.have_details_button.clicked.connect(self._skip_ahead)
+        actions = QHBoxLayout()
+        actions.addWidget(self.ask_admin_button)
+        actions.addStretch(1)
+        actions.addWidget(self.have_details_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(actions)
+
+        ticks = context.preferences_state.checklist
+        for key, checkbox in self.checkboxes.items():
+            checkbox.setChecked(ticks.get(key, False))
+        self.instructions_dialog: InstructionsDialog | None = None
+
+    def _wizard(self) -> SetupWizard:
+        from clearooms_wizard.ui.wizard import SetupWizard
+
+        wizard = self.wizard()
+        assert isinstance(wizard, SetupWizard)
+        return wizard
+
+    def _cloud(self) -> Cloud:
+        return self._wizard().current_cloud()
+
+    @Slot()
+    def _remember_ticks(self) -> None:
+        self._context.preferences_state.checklist = {
+            key: box.isChecked() for key, box in self.checkboxes.items()
+        }
+
+    @Slot()
+    def _open_portal(self) -> None:
+        self._context.open_url(self._cloud().app_registrations_url)
+
+    @Slot()
+    def _ask_admin(self) -> None:
+        dialog = InstructionsDialog(
+            it_admin_instructions(self._cloud()), self._context.open_url, self
+        )
+        dialog.save_requested.connect(self._wizard().save_text_file)
+        self.instructions_dialog = dialog
+        dialog.open()
+
+    @Slot()
+    def _skip_ahead(self) -> None:
+        self._wizard().next()

@@ -1,0 +1,183 @@
+"""The setup wizard window."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QByteArray, QObject, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+)
+
+from clearooms_wizard.core.clouds import Cloud
+from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.report import redact
+from clearooms_wizard.ui.context import WizardContext
+from clearooms_wizard.ui.pages.connect import ConnectPage
+from clearooms_wizard.ui.pages.ids import PageId
+from clearooms_wizard.ui.pages.register import RegisterPage
+from clearooms_wizard.ui.pages.welcome import WelcomePage
+from clearooms_wizard.ui.widgets import plain_label
+from clearooms_wizard.workers.runner import Progress, TaskRunner
+
+
+class CrashDialog(QDialog):
+    """One dialog for anything unexpected, with a report the user can copy (secret removed)."""
+
+    def __init__(self, report: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Something went wrong"))
+        self.report = report
+        text = QPlainTextEdit(report)
+        text.setReadOnly(True)
+        text.setAccessibleName(self.tr("Error report"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = buttons.addButton(self.tr("&Copy report"), QDialogButtonBox.ButtonRole.ActionRole)
+        copy.clicked.connect(self._copy)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            plain_label(
+                self.tr(
+                    "The wizard hit a problem it did not expect. Your saved settings are safe. "
+                    "Please copy this report and send it to Clearooms support."
+                )
+            )
+        )
+        layout.addWidget(text, 1)
+        layout.addWidget(buttons)
+        self.resize(640, 400)
+
+    @Slot()
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.report)
+
+
+class CrashBridge(QObject):
+    """Carries an unexpected exception from any thread to the GUI thread."""
+
+    raised = Signal(object)
+
+
+def install_crash_hooks(wizard: SetupWizard) -> None:
+    """Route uncaught exceptions, also from plain threads, to the wizard's crash dialog."""
+    bridge = wizard.crash_bridge
+
+    def excepthook(
+        kind: type[BaseException], error: BaseException, tb: TracebackType | None
+    ) -> None:
+        bridge.raised.emit(error)
+
+    def thread_excepthook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            bridge.raised.emit(args.exc_value)
+
+    sys.excepthook = excepthook
+    threading.excepthook = thread_excepthook
+
+
+class SetupWizard(QWizard):
+    def __init__(self, context: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.runner = TaskRunner(self)
+        self.runner.crashed.connect(self.show_crash)
+        self.crash_bridge = CrashBridge(self)
+        self.crash_bridge.raised.connect(self.show_crash)
+        self.crash_dialog: CrashDialog | None = None
+        self.notice: str | None = None
+        self.setWindowTitle(
+            self.tr("Clearooms setup")
+            + (self.tr(" (demo tenant)") if context.demo_scenario else "")
+        )
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.HaveHelpButton, False)
+        self.welcome_page = WelcomePage(context)
+        self.register_page = RegisterPage(context)
+        self.connect_page = ConnectPage(context)
+        self.setPage(PageId.WELCOME, self.welcome_page)
+        self.setPage(PageId.REGISTER, self.register_page)
+        self.setPage(PageId.CONNECT, self.connect_page)
+        self.setMinimumSize(720, 540)
+        self.resize(860, 680)
+        geometry = context.preferences_state.window_geometry
+        if geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
+        self.currentIdChanged.connect(self._remember_page)
+
+    def current_cloud(self) -> Cloud:
+        key = str(self.connect_page.cloud.currentData())
+        return self.context.clouds.get(key) or next(iter(self.context.clouds.values()))
+
+    def set_notice(self, message: str) -> None:
+        """A message to show once, on the next page (for example: no keyring on this computer)."""
+        self.notice = message
+
+    @Slot(int)
+    def _remember_page(self, page_id: int) -> None:
+        if page_id >= 0:
+            self.context.preferences_state.last_page = page_id
+
+    @Slot(str, str)
+    def save_text_file(self, path: str, text: str) -> None:
+        def work(cancel: CancelToken, progress: Progress) -> str:
+            try:
+                Path(path).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise ClearoomsError(
+                    f"Could not save to {path} ({exc.strerror}). Choose another folder."
+                ) from None
+            return path
+
+        handle = self.runner.submit("save-file", work)
+        handle.signals.failed.connect(self._show_save_error)
+
+    @Slot(object)
+    def _show_save_error(self, error: object) -> None:
+        dialog = self.register_page.instructions_dialog
+        if dialog is not None:
+            dialog.status.setText(str(error))
+
+    @Slot(object)
+    def show_crash(self, error: object) -> None:
+        if self.crash_dialog is not None and self.crash_dialog.isVisible():
+            return
+        if isinstance(error, BaseException):
+            text = "".join(traceback.format_exception(error))
+        else:
+            text = str(error)
+        secret = self.connect_page.secret.text()
+        self.crash_dialog = CrashDialog(redact(text, [secret, secret.strip()]), self)
+        self.crash_dialog.open()
+
+    def _save_preferences(self) -> None:
+        state = self.context.preferences_state
+        state.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        # A convenience only: losing the window position must not block closing.
+        with contextlib.suppress(OSError):
+            self.context.preferences.save(state)
+
+    def shutdown(self) -> None:
+        """Cancel all work and wait for it, then remember the window; safe to call twice."""
+        self.runner.shutdown(10_000)
+        self._save_preferences()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        self.shutdown()
+        super().done(result)
