@@ -1,0 +1,148 @@
+"""What Clearooms needs from the workspace: the offices and their rooms, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import json
+import os
+import tempfile
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from clearooms_wizard.core.errors import ClearoomsError
+from clearooms_wizard.core.store import ImportedRoom, Store
+
+EXPORT_FORMAT = "clearooms-wizard-export"
+EXPORT_VERSION = 1
+FORMATS = ("json", "csv")
+
+CSV_FIELDS = (
+    "office",
+    "office_timezone",
+    "email",
+    "name",
+    "capacity",
+    "building",
+    "floor_number",
+    "floor_label",
+    "room_lists",
+    "graph_id",
+    "calendar_access",
+    "calendar_readable",
+    "missing_from_microsoft_365",
+    "first_imported_at",
+    "updated_at",
+)
+
+
+class ExportError(ClearoomsError):
+    pass
+
+
+def csv_cell(value: object) -> str:
+    """A cell that a spreadsheet will not run as a formula."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_document(store: Store, now: datetime | None = None) -> dict[str, Any]:
+    """Every office, each with its rooms: their details and last calendar access result."""
+    offices = store.list_offices()
+    by_office: defaultdict[int, list[ImportedRoom]] = defaultdict(list)
+    for room in store.imported_rooms():
+        by_office[room.office_id].append(room)
+    exported: list[dict[str, Any]] = []
+    for office in offices:
+        rooms = []
+        for room in by_office.get(office.id, []):
+            data = room.to_json()
+            data.pop("office")
+            rooms.append(data)
+        exported.append(
+            {
+                "name": office.name,
+                "timezone": office.timezone,
+                "created_at": office.created_at,
+                "room_count": len(rooms),
+                "rooms": rooms,
+            }
+        )
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "exported_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "offices": exported,
+    }
+
+
+def export_json(store: Store, now: datetime | None = None) -> str:
+    return json.dumps(export_document(store, now), indent=2, ensure_ascii=False) + "\n"
+
+
+def export_csv(store: Store) -> str:
+    """One row per room; an office with no rooms yet gets one row with the room cells empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for office in export_document(store)["offices"]:
+        base = {"office": office["name"], "office_timezone": office["timezone"]}
+        if not office["rooms"]:
+            writer.writerow([csv_cell(base.get(name)) for name in CSV_FIELDS])
+        for room in office["rooms"]:
+            row = {**base, **room, "room_lists": ";".join(room["room_lists"])}
+            writer.writerow([csv_cell(row.get(name)) for name in CSV_FIELDS])
+    return buffer.getvalue()
+
+
+def render_export(store: Store, fmt: str = "json") -> str:
+    if fmt == "csv":
+        return export_csv(store)
+    if fmt == "json":
+        return export_json(store)
+    raise ValueError(f"unknown export format {fmt!r}")
+
+
+def write_export_file(text: str, path: Path) -> None:
+    """Write atomically: the file is either the whole export or left as it was."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ExportError(
+            f"The folder {folder} does not exist. Create it first, or choose another place "
+            "for the export."
+        )
+    if path.is_dir():
+        raise ExportError(f"{path} is a folder. Give a file name, such as {path / 'rooms.json'}.")
+    temporary: str | None = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+        temporary = None
+    except OSError as exc:
+        raise _export_problem(exc, path) from None
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _export_problem(exc: OSError, path: Path) -> ExportError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ExportError(
+            f"The disk is full, so the export was not written to {path}. Free some space, or "
+            "choose another place."
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ExportError(
+            f"You may not write to {path.parent}, so the export was not written. Choose "
+            "another place, such as your Documents folder."
+        )
+    return ExportError(f"The export could not be written to {path} ({exc.strerror}).")

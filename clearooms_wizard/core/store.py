@@ -1,0 +1,465 @@
+"""What the wizard sets up, behind one small interface: offices, imported rooms, the connection.
+
+The SQLite workspace (``workspace.py``) implements :class:`Store` today. A client of the Clearooms
+API could implement the same interface later; the wizard, the import and the export would not
+notice. Everything here is plain data and pure functions: no SQL, no network, no Qt.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from typing import Any, Protocol
+
+from clearooms_wizard.core.errors import ClearoomsError
+from clearooms_wizard.core.graph import CalendarAccess, Room
+
+MAX_OFFICE_NAME = 100
+MAX_EMAIL = 254
+# Longer than this is never looked at in full, so a pasted novel costs nothing to refuse.
+_MAX_LOOK = 4096
+
+# Calendar answers that mean "this room cannot be connected until someone changes something".
+BLOCKED_ACCESS = frozenset(
+    {
+        CalendarAccess.BLOCKED_BY_POLICY,
+        CalendarAccess.NO_PERMISSION,
+        CalendarAccess.NOT_IN_EXCHANGE_ONLINE,
+        CalendarAccess.NOT_FOUND,
+    }
+)
+
+ACCESS_WORDS: dict[str, str] = {
+    CalendarAccess.READABLE: "readable",
+    CalendarAccess.BLOCKED_BY_POLICY: "blocked by an access policy",
+    CalendarAccess.NO_PERMISSION: "app not allowed to read calendars",
+    CalendarAccess.NOT_IN_EXCHANGE_ONLINE: "mailbox not in Exchange Online",
+    CalendarAccess.NOT_FOUND: "mailbox not found",
+    CalendarAccess.FAILED: "could not be checked",
+}
+
+
+# -- bad input -----------------------------------------------------------------------------------
+
+
+class InvalidInput(ClearoomsError, ValueError):
+    """Something typed or chosen that cannot be used. ``str()`` says what to do instead."""
+
+
+class OfficeNameError(InvalidInput):
+    pass
+
+
+class TimeZoneError(InvalidInput):
+    pass
+
+
+class BadEmail(InvalidInput):
+    pass
+
+
+class UnknownOffice(InvalidInput):
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        shown = _shorten(name)
+        if known:
+            listed = ", ".join(f"“{k}”" for k in known[:10])
+            more = f" and {len(known) - 10} more" if len(known) > 10 else ""
+            text = (
+                f"There is no office called “{shown}”. The offices are {listed}{more}. "
+                "Check the spelling, or add the office first."
+            )
+        else:
+            text = f"There is no office called “{shown}”, and no offices yet. Add the office first."
+        super().__init__(text)
+        self.name = name
+        self.known = tuple(known)
+
+
+class UnknownRooms(InvalidInput):
+    def __init__(self, emails: Sequence[str]) -> None:
+        shown = ", ".join(_shorten(e) for e in emails[:5])
+        more = f" and {len(emails) - 5} more" if len(emails) > 5 else ""
+        one = len(emails) == 1
+        super().__init__(
+            f"Microsoft 365 has no room with the email address{'' if one else 'es'} "
+            f"{shown}{more}. Check the spelling against the list of rooms; a room created in the "
+            "last two days may not be listed yet."
+        )
+        self.emails = tuple(emails)
+
+
+class UnknownRoomList(InvalidInput):
+    def __init__(self, email: str, known: Sequence[str]) -> None:
+        listed = ", ".join(known[:10]) if known else "none"
+        super().__init__(
+            f"Microsoft 365 has no room list with the email address {_shorten(email)}. "
+            f"The room lists are: {listed}."
+        )
+        self.email = email
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    """User text made safe to quote back: one line, no control marks, not too long."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch
+        for ch in text[: limit + 1]
+    ).strip()
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def _tidy(raw: str) -> str:
+    """NFC; invisible marks dropped; line breaks, tabs and odd spaces made plain; trimmed."""
+    text = unicodedata.normalize("NFC", raw)
+    text = "".join(
+        "" if unicodedata.category(ch) == "Cf" else " " if _is_space(ch) else ch for ch in text
+    )
+    return " ".join(text.split())
+
+
+def _is_space(ch: str) -> bool:
+    return unicodedata.category(ch) in {"Cc", "Zl", "Zp", "Zs"}
+
+
+def office_name_problem(raw: str, existing: Iterable[Office | str] = ()) -> str | None:
+    """What is wrong with this office name, in a sentence, or None. For checking as you type."""
+    try:
+        check_office_name(raw, existing)
+    except OfficeNameError as exc:
+        return str(exc)
+    return None
+
+
+def check_office_name(raw: str, existing: Iterable[Office | str] = ()) -> str:
+    """The office name tidied (trimmed, spaces collapsed), or OfficeNameError saying why not.
+
+    ``existing`` (offices or their names) makes a name already taken, in any case, an error.
+    """
+    if len(raw) > _MAX_LOOK:
+        raise OfficeNameError(
+            f"That office name is far too long. Keep it to {MAX_OFFICE_NAME} characters or "
+            "fewer, for example “London HQ”."
+        )
+    name = _tidy(raw)
+    if not name:
+        raise OfficeNameError("Enter a name for the office, for example “London HQ”.")
+    if len(name) > MAX_OFFICE_NAME:
+        raise OfficeNameError(
+            f"That office name is {len(name)} characters long. Keep it to {MAX_OFFICE_NAME} "
+            "or fewer, for example “London HQ”."
+        )
+    key = office_key(name)
+    for office in existing:
+        taken = office if isinstance(office, str) else office.name
+        if office_key(taken) == key:
+            raise OfficeNameError(
+                f"There is already an office called “{taken}”. Choose it from the list, "
+                "or give the new office a different name."
+            )
+    return name
+
+
+def office_key(name: str) -> str:
+    """Office names are unique ignoring case, accents' encodings and spacing."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+_TZ_SHAPE = re.compile(r"^(UTC|[A-Za-z][A-Za-z_]*(/[A-Za-z0-9_+-]+){1,2})$")
+
+
+@cache
+def _known_zones() -> dict[str, str]:
+    try:
+        zones = zoneinfo.available_timezones()
+    except Exception:  # a broken tz database: fall back to the shape check
+        zones = set()
+    return {zone.casefold(): zone for zone in zones}
+
+
+def check_timezone(raw: str | None) -> str | None:
+    """An IANA time zone name (Europe/London) in its usual spelling, None for blank."""
+    if raw is None:
+        return None
+    text = raw.strip()[:_MAX_LOOK]
+    if not text:
+        return None
+    known = _known_zones()
+    if known:
+        found = known.get(text.casefold())
+        if found is not None:
+            return found
+    elif _TZ_SHAPE.match(text):
+        # No time zone database on this computer (Windows without tzdata): accept the shape.
+        return text
+    raise TimeZoneError(
+        f"“{_shorten(text)}” is not a time zone name. Use the form Area/City, for example "
+        "Europe/London, America/New_York or Asia/Singapore."
+    )
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def check_room_email(raw: str) -> str:
+    """A room's email address, trimmed, or BadEmail."""
+    text = _tidy(raw[: _MAX_LOOK + 1])
+    if not text:
+        raise BadEmail("Enter the room's email address, for example boardroom@contoso.com.")
+    if len(text) > MAX_EMAIL or not _EMAIL.match(text) or any(ch in text for ch in "<>\"'(),;"):
+        raise BadEmail(
+            f"“{_shorten(text)}” is not an email address. A room's email address looks like "
+            "boardroom@contoso.com."
+        )
+    return text
+
+
+# -- what is stored ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedConnection:
+    tenant: str
+    client_id: str
+    cloud: str = "global"
+    tenant_id: str | None = None
+    authority_host: str | None = None
+    graph_url: str | None = None
+    last_tested_at: str | None = None
+    last_test_ok: bool | None = None
+    secret_expires_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Office:
+    id: int
+    name: str
+    timezone: str | None = None
+    room_count: int = 0
+    created_at: str | None = None
+
+    @property
+    def key(self) -> str:
+        return office_key(self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "timezone": self.timezone,
+            "room_count": self.room_count,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class ImportedRoom:
+    """A room as the workspace holds it."""
+
+    email: str
+    name: str
+    office_id: int
+    office_name: str
+    graph_id: str | None = None
+    capacity: int | None = None
+    building: str | None = None
+    floor_number: int | None = None
+    floor_label: str | None = None
+    room_lists: tuple[str, ...] = ()
+    first_imported_at: str | None = None
+    updated_at: str | None = None
+    # A CalendarAccess value, and Microsoft's error code when it was not readable.
+    calendar_access: str | None = None
+    calendar_code: str | None = None
+    # When the calendar access first had this value (unchanged by checks that agree).
+    calendar_access_since: str | None = None
+    # When an import first noticed Microsoft 365 no longer lists this room; None while listed.
+    missing_since: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.email.casefold()
+
+    @property
+    def calendar_readable(self) -> bool:
+        return self.calendar_access == CalendarAccess.READABLE
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "name": self.name,
+            "office": self.office_name,
+            "graph_id": self.graph_id,
+            "capacity": self.capacity,
+            "building": self.building,
+            "floor_number": self.floor_number,
+            "floor_label": self.floor_label,
+            "room_lists": list(self.room_lists),
+            "first_imported_at": self.first_imported_at,
+            "updated_at": self.updated_at,
+            "calendar_access": self.calendar_access,
+            "calendar_readable": self.calendar_readable,
+            "calendar_code": self.calendar_code,
+            "calendar_access_since": self.calendar_access_since,
+            "missing_from_microsoft_365": self.missing_since is not None,
+            "missing_since": self.missing_since,
+        }
+
+
+FIELD_LABELS: dict[str, str] = {
+    "email": "email address",
+    "name": "name",
+    "graph_id": "Microsoft 365 ID",
+    "capacity": "capacity",
+    "building": "building",
+    "floor_number": "floor number",
+    "floor_label": "floor",
+    "room_lists": "room lists",
+    "office": "office",
+    "calendar_access": "calendar access",
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str  # a key of FIELD_LABELS; stable, for programs
+    before: str | None
+    after: str | None
+
+    @property
+    def label(self) -> str:
+        return FIELD_LABELS.get(self.field, self.field)
+
+    def describe(self) -> str:
+        return f"{self.label} {self.before or '(none)'} → {self.after or '(none)'}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "before": self.before, "after": self.after}
+
+
+def normal_room_lists(emails: Iterable[str]) -> tuple[str, ...]:
+    """Room lists compared as a set: the order Graph sends them in means nothing."""
+    unique: dict[str, str] = {}
+    for email in emails:
+        unique.setdefault(email.casefold(), email)
+    return tuple(sorted(unique.values(), key=str.casefold))
+
+
+def _shown(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return ", ".join(value) if value else None
+    return str(value)
+
+
+def room_changes(
+    existing: ImportedRoom | None,
+    room: Room,
+    office: Office,
+    calendar_access: str | None = None,
+) -> tuple[FieldChange, ...]:
+    """What importing ``room`` into ``office`` would change about the stored room.
+
+    Empty for a new room (everything is new) and for a room that is already up to date.
+    ``calendar_access`` is compared only when given (after the calendar has been checked).
+    """
+    if existing is None:
+        return ()
+    pairs: list[tuple[str, object, object]] = [
+        ("email", existing.email, room.email),
+        ("name", existing.name, room.name),
+        ("graph_id", existing.graph_id, room.graph_id),
+        ("capacity", existing.capacity, room.capacity),
+        ("building", existing.building, room.building),
+        ("floor_number", existing.floor_number, room.floor_number),
+        ("floor_label", existing.floor_label, room.floor_label),
+    ]
+    changes = [FieldChange(f, _shown(a), _shown(b)) for f, a, b in pairs if a != b]
+    before_lists = normal_room_lists(existing.room_lists)
+    after_lists = normal_room_lists(room.room_lists)
+    if [e.casefold() for e in before_lists] != [e.casefold() for e in after_lists]:
+        changes.append(FieldChange("room_lists", _shown(before_lists), _shown(after_lists)))
+    if existing.office_id != office.id:
+        changes.append(FieldChange("office", existing.office_name, office.name))
+    if calendar_access is not None and existing.calendar_access != calendar_access:
+        changes.append(
+            FieldChange(
+                "calendar_access",
+                ACCESS_WORDS.get(existing.calendar_access or "", existing.calendar_access),
+                ACCESS_WORDS.get(calendar_access, calendar_access),
+            )
+        )
+    return tuple(changes)
+
+
+@dataclass(frozen=True)
+class RoomWrite:
+    """One room an import writes, with what its calendar check found."""
+
+    room: Room
+    calendar_access: str
+    calendar_code: str | None = None
+
+
+class WriteStatus(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class WrittenRoom:
+    email: str
+    status: WriteStatus
+    changes: tuple[FieldChange, ...] = ()
+    moved_from: str | None = None
+
+
+@dataclass(frozen=True)
+class AppliedImport:
+    written: tuple[WrittenRoom, ...]
+    # Rooms in the store that Microsoft 365 no longer lists (kept, never deleted).
+    missing: tuple[ImportedRoom, ...]
+
+
+class Store(Protocol):
+    """Where offices and imported rooms live. Every method may raise a ClearoomsError whose
+    text says what to do (the SQLite workspace raises WorkspaceError for disk trouble)."""
+
+    def load_connection(self) -> SavedConnection | None: ...
+
+    def save_connection(self, connection: SavedConnection) -> None: ...
+
+    def list_offices(self) -> list[Office]:
+        """Every office, sorted by name, with how many rooms each holds."""
+        ...
+
+    def find_office(self, name: str) -> Office | None:
+        """The office with this name, ignoring case and spacing."""
+        ...
+
+    def add_office(self, name: str, timezone: str | None = None) -> Office:
+        """Add an office; OfficeNameError or TimeZoneError (both InvalidInput) when unusable."""
+        ...
+
+    def imported_rooms(self) -> list[ImportedRoom]:
+        """Every imported room, sorted by office then name."""
+        ...
+
+    def apply_import(
+        self,
+        office: Office,
+        writes: Sequence[RoomWrite],
+        listed: frozenset[str] | None,
+    ) -> AppliedImport:
+        """Write every room in ``writes`` into ``office``, all or nothing.
+
+        Each room is compared with what is stored at the moment of writing (another copy of
+        the wizard may have written since the plan was made). ``listed`` holds the casefolded
+        emails of every room Microsoft 365 lists; stored rooms outside it are reported (and
+        marked) missing, never deleted. None means "not known": nothing is marked.
+        """
+        ...
