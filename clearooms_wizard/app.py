@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,21 +14,37 @@ import requests
 from clearooms_wizard.core.checks import ConnectionInput, SessionOpener, SettingsTest
 from clearooms_wizard.core.clouds import CLOUDS, Cloud, get_cloud
 from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.export import render_export, write_export_file
 from clearooms_wizard.core.graph import GraphClient, RoomDirectory
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession, build_ssl_context
+from clearooms_wizard.core.importer import (
+    ImportResult,
+    apply_import,
+    check_calendars,
+    plan_import,
+    suggest_offices,
+)
 from clearooms_wizard.core.preferences import PreferencesFile
 from clearooms_wizard.core.secrets import KeyringSecretStore, MemorySecretStore, SecretStore
+from clearooms_wizard.core.store import office_name_problem
 from clearooms_wizard.core.tokens import TokenProvider
 from clearooms_wizard.core.values import Credentials, check_client_id, check_tenant
 from clearooms_wizard.core.workspace import (
     SavedConnection,
     Workspace,
     default_workspace_path,
+    open_workspace,
     workspace_path,
 )
 from clearooms_wizard.demo import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT, DemoTenant, mount_demo
 from clearooms_wizard.demo.scenarios import Scenario, get_scenario
-from clearooms_wizard.ui.context import InitialValues, WizardContext
+from clearooms_wizard.ui.context import (
+    ImportRequest,
+    InitialValues,
+    PreparedImport,
+    WizardContext,
+    WorkspaceSnapshot,
+)
 
 DEMO_CLOUD = Cloud(
     "demo",
@@ -211,6 +227,35 @@ def load_rooms(
         session.close()
 
 
+def prepare_import(
+    open_session: SessionOpener,
+    path: Path,
+    request: ImportRequest,
+    previous: PreparedImport | None,
+    only: list[str] | None,
+    cancel: CancelToken,
+    progress: Callable[[object], None],
+) -> PreparedImport:
+    """Plan the import and check the chosen rooms' calendars (or just ``only`` of them again)."""
+    with open_workspace(path) as workspace:
+        if request.create_office and workspace.find_office(request.office) is None:
+            workspace.add_office(request.office)
+        plan = plan_import(workspace, request.directory, request.office, request.rooms)
+    credentials = Credentials(request.tenant_id, request.client_id, request.client_secret)
+    emails = only if only is not None else [planned.room.email for planned in plan.rooms]
+    session = open_session(cancel)
+    try:
+        tokens = TokenProvider(credentials, request.cloud, session)
+        graph = GraphClient(session, tokens, request.cloud.graph_root, cancel)
+        checks = check_calendars(graph, emails, cancel, progress)
+    finally:
+        session.close()
+    if only is not None and previous is not None:
+        fresh = {check.email.casefold(): check for check in checks}
+        checks = [fresh.get(check.email.casefold(), check) for check in previous.checks]
+    return PreparedImport(request, plan, tuple(checks))
+
+
 def demo_workspace_path() -> Path:
     # The demo keeps its own workspace so that rehearsing never touches the real one.
     return default_workspace_path().with_name("demo-workspace.sqlite3")
@@ -259,6 +304,40 @@ def build_wizard_context(
     ) -> RoomDirectory:
         return load_rooms(open_session, credentials, cloud, cancel, progress)
 
+    def snapshot() -> WorkspaceSnapshot:
+        with open_workspace(path) as workspace:
+            offices = tuple(office.name for office in workspace.list_offices())
+            imported = {room.key: room.office_name for room in workspace.imported_rooms()}
+        return WorkspaceSnapshot(offices, imported)
+
+    def suggestions(directory: RoomDirectory, existing: Sequence[str]) -> list[str]:
+        return [s.name for s in suggest_offices(directory, existing)]
+
+    def prepare(
+        request: ImportRequest,
+        previous: PreparedImport | None,
+        only: list[str] | None,
+        cancel: CancelToken,
+        progress: Callable[[object], None],
+    ) -> PreparedImport:
+        return prepare_import(open_session, path, request, previous, only, cancel, progress)
+
+    def apply(prepared: PreparedImport, include_blocked: bool, cancel: CancelToken) -> ImportResult:
+        with open_workspace(path) as workspace:
+            return apply_import(
+                workspace,
+                prepared.plan,
+                prepared.checks,
+                include_blocked=include_blocked,
+                cancel=cancel,
+            )
+
+    def export(target: str, fmt: str) -> str:
+        with open_workspace(path) as workspace:
+            text = render_export(workspace, fmt)
+        write_export_file(text, Path(target))
+        return target
+
     return WizardContext(
         clouds=clouds,
         initial=InitialValues(
@@ -270,6 +349,12 @@ def build_wizard_context(
         save_connection=save_connection,
         load_rooms=rooms,
         open_url=open_url,
+        workspace_snapshot=snapshot,
+        suggest_offices=suggestions,
+        office_name_problem=office_name_problem,
+        prepare_import=prepare,
+        apply_import=apply,
+        export_workspace=export,
         demo_scenario=runtime.scenario.name if runtime.scenario else None,
         demo_title=runtime.scenario.title if runtime.scenario else None,
         report_environment={"Workspace": str(path)},

@@ -7,6 +7,7 @@ trustme certificate authority handed to the product as its extra CA bundle (``--
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import ssl
 from collections.abc import Callable, Iterator
@@ -22,6 +23,9 @@ from clearooms_wizard.core.checks import ConnectionInput
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.demo import DemoServer, DemoTenant, get_scenario
 from tests.support.memory_keyring import MemoryKeyring
+
+# Before any QApplication exists: tests never need a screen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 

@@ -6,14 +6,15 @@ keyring); the UI itself never imports requests, msal or keyring.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from clearooms_wizard.core.checks import ConnectionInput, SettingsTest
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.errors import CancelToken
-from clearooms_wizard.core.graph import RoomDirectory
+from clearooms_wizard.core.graph import Room, RoomDirectory
+from clearooms_wizard.core.importer import CalendarCheck, ImportPlan, ImportResult
 from clearooms_wizard.core.preferences import Preferences, PreferencesFile
 from clearooms_wizard.core.values import Credentials
 
@@ -29,6 +30,38 @@ class InitialValues:
 
 
 @dataclass(frozen=True)
+class WorkspaceSnapshot:
+    """What the workspace holds that the Rooms page shows: offices, and rooms already imported
+    (email, case-folded -> office name)."""
+
+    offices: tuple[str, ...]
+    imported: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What the Rooms page chose, and the signed-in app to check calendars with."""
+
+    office: str
+    create_office: bool
+    rooms: tuple[Room, ...]
+    directory: RoomDirectory
+    tenant_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    cloud: Cloud = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class PreparedImport:
+    """The plan and each chosen room's calendar check, ready to apply."""
+
+    request: ImportRequest
+    plan: ImportPlan
+    checks: tuple[CalendarCheck, ...]
+
+
+@dataclass(frozen=True)
 class WizardContext:
     clouds: Mapping[str, Cloud]
     initial: InitialValues
@@ -41,6 +74,18 @@ class WizardContext:
     save_connection: Callable[[SettingsTest], str | None]
     load_rooms: Callable[[Credentials, Cloud, CancelToken, ProgressCallback], RoomDirectory]
     open_url: Callable[[str], bool]
+    # Reads the workspace (disk): call on a worker thread.
+    workspace_snapshot: Callable[[], WorkspaceSnapshot]
+    # Pure functions, safe on the GUI thread.
+    suggest_offices: Callable[[RoomDirectory, Sequence[str]], list[str]]
+    office_name_problem: Callable[[str, Sequence[str]], str | None]
+    # Workspace and network work: call on a worker thread.
+    prepare_import: Callable[
+        [ImportRequest, PreparedImport | None, list[str] | None, CancelToken, ProgressCallback],
+        PreparedImport,
+    ]
+    apply_import: Callable[[PreparedImport, bool, CancelToken], ImportResult]
+    export_workspace: Callable[[str, str], str]
     demo_scenario: str | None = None
     demo_title: str | None = None
     store: Any = None

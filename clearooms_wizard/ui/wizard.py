@@ -25,8 +25,10 @@ from clearooms_wizard.core.errors import CancelToken, ClearoomsError
 from clearooms_wizard.core.report import redact
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.connect import ConnectPage
+from clearooms_wizard.ui.pages.finish import ImportPage
 from clearooms_wizard.ui.pages.ids import PageId
 from clearooms_wizard.ui.pages.register import RegisterPage
+from clearooms_wizard.ui.pages.rooms import RoomsPage
 from clearooms_wizard.ui.pages.welcome import WelcomePage
 from clearooms_wizard.ui.widgets import plain_label
 from clearooms_wizard.workers.runner import Progress, TaskRunner
@@ -110,6 +112,10 @@ class SetupWizard(QWizard):
         self.setPage(PageId.WELCOME, self.welcome_page)
         self.setPage(PageId.REGISTER, self.register_page)
         self.setPage(PageId.CONNECT, self.connect_page)
+        self.rooms_page = RoomsPage(context)
+        self.setPage(PageId.ROOMS, self.rooms_page)
+        self.import_page = ImportPage(context)
+        self.setPage(PageId.IMPORT, self.import_page)
         self.setMinimumSize(720, 540)
         self.resize(860, 680)
         geometry = context.preferences_state.window_geometry
@@ -124,6 +130,10 @@ class SetupWizard(QWizard):
     def set_notice(self, message: str) -> None:
         """A message to show once, on the next page (for example: no keyring on this computer)."""
         self.notice = message
+
+    def take_notice(self) -> str | None:
+        notice, self.notice = self.notice, None
+        return notice
 
     @Slot(int)
     def _remember_page(self, page_id: int) -> None:

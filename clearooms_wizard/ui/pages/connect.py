@@ -306,22 +306,22 @@ class ConnectPage(QWizardPage):
         failed = [r for r in test.results if r.status is Status.FAIL]
         warned = [r for r in test.results if r.status is Status.WARN]
         if failed:
+            text = (
+                self.tr("1 check failed.")
+                if len(failed) == 1
+                else self.tr("%1 checks failed.").replace("%1", str(len(failed)))
+            )
             self.banner.show_message(
-                Tone.FAIL,
-                self.tr(
-                    "%n check(s) failed. Follow “What to do” below, then test again.",
-                    "",
-                    len(failed),
-                ),
+                Tone.FAIL, text + " " + self.tr("Follow “What to do” below, then test again.")
             )
         elif warned:
+            text = (
+                self.tr("All checks passed, with 1 warning.")
+                if len(warned) == 1
+                else self.tr("All checks passed, with %1 warnings.").replace("%1", str(len(warned)))
+            )
             self.banner.show_message(
-                Tone.WARN,
-                self.tr(
-                    "All checks passed, with %n warning(s). Read them below, then click Next.",
-                    "",
-                    len(warned),
-                ),
+                Tone.WARN, text + " " + self.tr("Read it below, then click Next.")
             )
         else:
             self.banner.show_message(
@@ -394,11 +394,11 @@ class ConnectPage(QWizardPage):
             answer = QMessageBox.question(
                 self,
                 self.tr("Continue with warnings?"),
-                self.tr(
-                    "Test Settings found %n warning(s). You can continue and fix them later.",
-                    "",
-                    len(warned),
-                ),
+                self.tr("Test Settings found a warning. You can continue and fix it later.")
+                if len(warned) == 1
+                else self.tr(
+                    "Test Settings found %1 warnings. You can continue and fix them later."
+                ).replace("%1", str(len(warned))),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.Yes,
             )

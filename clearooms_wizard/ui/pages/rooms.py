@@ -1,0 +1,376 @@
+"""Page 4: choose the Clearooms office and tick the rooms to import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.fixes import explain_error
+from clearooms_wizard.core.graph import Room, RoomDirectory
+from clearooms_wizard.core.values import Credentials
+from clearooms_wizard.ui.context import WizardContext, WorkspaceSnapshot
+from clearooms_wizard.ui.rooms_model import NAME, RoomsFilter, RoomsModel
+from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
+from clearooms_wizard.workers.runner import Progress, TaskHandle
+
+if TYPE_CHECKING:
+    from clearooms_wizard.ui.wizard import SetupWizard
+
+EXISTING, SUGGESTED, NEW, ADD_NEW = "existing", "suggested", "new", "add-new"
+
+
+@dataclass(frozen=True)
+class OfficeChoice:
+    name: str
+    exists: bool
+
+
+@dataclass(frozen=True)
+class LoadedRooms:
+    snapshot: WorkspaceSnapshot
+    directory: RoomDirectory
+
+
+class RoomsPage(QWizardPage):
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self._context = context
+        self.setTitle(self.tr("Step 3: Choose your office and rooms"))
+        self.setSubTitle(
+            self.tr("Pick the Clearooms office, then tick the rooms to import into it.")
+        )
+        self.office = QComboBox()
+        self.office.setAccessibleName(self.tr("Office in Clearooms"))
+        self.office.setMinimumContentsLength(24)
+        self.office.activated.connect(self._office_activated)
+        self.new_office = QLineEdit()
+        self.new_office.setPlaceholderText(self.tr("Name of the new office, e.g. London HQ"))
+        self.new_office.setAccessibleName(self.tr("New office name"))
+        self.new_office.returnPressed.connect(self._add_office)
+        self.add_office_button = QPushButton(self.tr("&Add office"))
+        self.add_office_button.clicked.connect(self._add_office)
+        self.office_note = plain_label("")
+        self.office_note.setStyleSheet("color: #c5221f;")
+        self.office_note.hide()
+        self.new_office_row = QWidget()
+        new_row = QHBoxLayout(self.new_office_row)
+        new_row.setContentsMargins(0, 0, 0, 0)
+        new_row.addWidget(self.new_office, 1)
+        new_row.addWidget(self.add_office_button)
+        self.new_office_row.hide()
+        office_label = QLabel(self.tr("&Office in Clearooms:"))
+        office_label.setBuddy(self.office)
+        office_row = QHBoxLayout()
+        office_row.addWidget(office_label)
+        office_row.addWidget(self.office, 1)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("Search rooms by name, email, building…"))
+        self.search.setAccessibleName(self.tr("Search rooms"))
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._search_changed)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
+        self.select_all = QPushButton(self.tr("Select a&ll shown"))
+        self.select_none = QPushButton(self.tr("Select &none shown"))
+        self.select_all.clicked.connect(self._select_all)
+        self.select_none.clicked.connect(self._select_none)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(self.select_all)
+        search_row.addWidget(self.select_none)
+
+        self.model = RoomsModel(self)
+        self.model.selection_changed.connect(self._selection_changed)
+        self.proxy = RoomsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName(self.tr("Rooms"))
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.resizeSection(NAME, 200)
+        header.resizeSection(1, 240)
+        self.table.activated.connect(self._toggle_row)
+
+        self.message = Banner()
+        self.retry_button = QPushButton(self.tr("&Retry"))
+        self.retry_button.clicked.connect(self.load)
+        message_panel = QWidget()
+        message_layout = QVBoxLayout(message_panel)
+        message_layout.addWidget(self.message)
+        message_layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignLeft)
+        message_layout.addStretch(1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(message_panel)
+
+        self.count = plain_label("", wrap=False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(140)
+        self.progress.setAccessibleName(self.tr("Loading rooms"))
+        self.cancel_button = QPushButton(self.tr("Stop loading"))
+        self.cancel_button.clicked.connect(self.cancel_load)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.count, 1)
+        status_row.addWidget(self.progress)
+        status_row.addWidget(self.cancel_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(office_row)
+        layout.addWidget(self.new_office_row)
+        layout.addWidget(self.office_note)
+        layout.addLayout(search_row)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(status_row)
+
+        self._handle: TaskHandle | None = None
+        self._loaded_for: tuple[str, str, str] | None = None
+        self.directory: RoomDirectory | None = None
+        self.snapshot = WorkspaceSnapshot((), {})
+        self._set_loading(False)
+
+    def _wizard(self) -> SetupWizard:
+        from clearooms_wizard.ui.wizard import SetupWizard
+
+        wizard = self.wizard()
+        assert isinstance(wizard, SetupWizard)
+        return wizard
+
+    # -- loading --------------------------------------------------------------------------
+
+    def initializePage(self) -> None:
+        wizard = self._wizard()
+        notice = wizard.take_notice()
+        if notice:
+            self.message.show_message(Tone.WARN, notice)
+        test = wizard.connect_page.test
+        if test is None or test.credentials is None or test.tenant_id is None:
+            return
+        key = (test.tenant_id, test.credentials.client_id, wizard.current_cloud().key)
+        if key != self._loaded_for or self.directory is None:
+            self.load()
+
+    @Slot()
+    def load(self) -> None:
+        if self._handle is not None:
+            return
+        wizard = self._wizard()
+        test = wizard.connect_page.test
+        if test is None or test.credentials is None or test.tenant_id is None:
+            return
+        credentials = Credentials(
+            test.tenant_id, test.credentials.client_id, test.credentials.client_secret
+        )
+        cloud = wizard.current_cloud()
+        self._loaded_for = (test.tenant_id, credentials.client_id, cloud.key)
+        snapshot, load_rooms = self._context.workspace_snapshot, self._context.load_rooms
+
+        def work(cancel: CancelToken, progress: Progress) -> LoadedRooms:
+            current = snapshot()
+            directory = load_rooms(credentials, cloud, cancel, progress)
+            return LoadedRooms(current, directory)
+
+        self._handle = wizard.runner.submit("load-rooms", work)
+        signals = self._handle.signals
+        signals.progress.connect(self._on_progress)
+        signals.succeeded.connect(self._on_loaded)
+        signals.failed.connect(self._on_failed)
+        signals.cancelled.connect(self._on_cancelled)
+        signals.finished.connect(self._on_finished)
+        self.count.setText(self.tr("Loading rooms from Microsoft 365…"))
+        self._set_loading(True)
+
+    @Slot()
+    def cancel_load(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+
+    @property
+    def loading(self) -> bool:
+        return self._handle is not None
+
+    def _set_loading(self, loading: bool) -> None:
+        self.progress.setVisible(loading)
+        self.cancel_button.setVisible(loading)
+        for widget in (self.search, self.select_all, self.select_none, self.office):
+            widget.setEnabled(not loading)
+        self.completeChanged.emit()
+
+    @Slot(object)
+    def _on_progress(self, found: object) -> None:
+        self.count.setText(self.tr("Loading rooms… %1 found so far").replace("%1", str(found)))
+
+    @Slot(object)
+    def _on_loaded(self, loaded: object) -> None:
+        assert isinstance(loaded, LoadedRooms)
+        self.directory = loaded.directory
+        self.snapshot = loaded.snapshot
+        list_names = {rl.email: rl.name for rl in loaded.directory.room_lists}
+        self.model.set_rooms(loaded.directory.rooms, list_names, loaded.snapshot.imported)
+        self._fill_offices(loaded.directory)
+        if loaded.directory.rooms:
+            self.stack.setCurrentIndex(0)
+        else:
+            self.message.show_message(
+                Tone.WARN,
+                self.tr(
+                    "Microsoft 365 did not list any rooms. The usual reasons: the room mailboxes "
+                    "are hidden from the address list (Microsoft leaves those out); rooms created "
+                    "in the last 48 hours have not appeared yet; the rooms' mailboxes are "
+                    "on-premises rather than in Exchange Online; or Microsoft Places is not set "
+                    "up. Check the rooms in the Exchange admin center, then press Retry."
+                ),
+            )
+            self.stack.setCurrentIndex(1)
+
+    @Slot(object)
+    def _on_failed(self, error: object) -> None:
+        if isinstance(error, ClearoomsError):
+            explanation, code = explain_error(error)
+            text = f"{explanation.summary} {explanation.fix}" + (f" ({code})" if code else "")
+        else:
+            text = str(error)
+        self.message.show_message(Tone.FAIL, self.tr("The rooms could not be loaded. ") + text)
+        self.stack.setCurrentIndex(1)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.message.show_message(
+            Tone.INFO, self.tr("Loading stopped. Press Retry to load the rooms again.")
+        )
+        self.stack.setCurrentIndex(1)
+        self._loaded_for = None
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self._handle = None
+        self._set_loading(False)
+        self._selection_changed()
+
+    # -- offices --------------------------------------------------------------------------
+
+    def _fill_offices(self, directory: RoomDirectory) -> None:
+        previous = self.office_choice()
+        self.office.clear()
+        for name in self.snapshot.offices:
+            self.office.addItem(name, (EXISTING, name))
+        for name in self._context.suggest_offices(directory, self.snapshot.offices):
+            self.office.addItem(self.tr("%1 (new office)").replace("%1", name), (SUGGESTED, name))
+        self.office.addItem(self.tr("New office…"), (ADD_NEW, ""))
+        if previous is not None:
+            self._select_office(previous.name)
+        self._office_activated(self.office.currentIndex())
+
+    def _select_office(self, name: str) -> None:
+        for index in range(self.office.count()):
+            kind, value = self.office.itemData(index)
+            if kind != ADD_NEW and value.casefold() == name.casefold():
+                self.office.setCurrentIndex(index)
+                return
+
+    def office_choice(self) -> OfficeChoice | None:
+        data = self.office.currentData()
+        if not data or data[0] == ADD_NEW:
+            return None
+        return OfficeChoice(data[1], data[0] == EXISTING)
+
+    @Slot(int)
+    def _office_activated(self, index: int) -> None:
+        data = self.office.itemData(index)
+        adding = bool(data) and data[0] == ADD_NEW
+        self.new_office_row.setVisible(adding)
+        if adding:
+            self.new_office.setFocus()
+        else:
+            self.office_note.hide()
+        self.completeChanged.emit()
+
+    @Slot()
+    def _add_office(self) -> None:
+        names = [self.office.itemData(i)[1] for i in range(self.office.count())]
+        problem = self._context.office_name_problem(self.new_office.text(), names)
+        if problem:
+            self.office_note.setText(problem)
+            self.office_note.show()
+            return
+        name = " ".join(self.new_office.text().split())
+        self.office.insertItem(
+            self.office.count() - 1, self.tr("%1 (new office)").replace("%1", name), (NEW, name)
+        )
+        self.office.setCurrentIndex(self.office.count() - 2)
+        self.new_office.clear()
+        self.office_note.hide()
+        self.new_office_row.hide()
+        self.completeChanged.emit()
+
+    # -- selection ------------------------------------------------------------------------
+
+    @Slot(str)
+    def _search_changed(self, text: str) -> None:
+        self.proxy.set_search(text)
+        self._selection_changed()
+
+    @Slot()
+    def _select_all(self) -> None:
+        self.model.set_checked(self.proxy.visible_source_rows(), True)
+
+    @Slot()
+    def _select_none(self) -> None:
+        self.model.set_checked(self.proxy.visible_source_rows(), False)
+
+    @Slot()
+    def _toggle_row(self) -> None:
+        index = self.table.currentIndex()
+        if index.isValid():
+            row = self.proxy.mapToSource(index).row()
+            self.model.set_checked([row], not self.model.is_checked(row))
+
+    @Slot()
+    def _selection_changed(self) -> None:
+        total = self.model.rowCount()
+        if self.loading:
+            return
+        shown = self.proxy.rowCount()
+        text = self.tr("%1 of %2 rooms selected").replace("%1", str(self.model.checked_count))
+        text = text.replace("%2", str(total))
+        if shown != total:
+            text += self.tr(" (%1 shown)").replace("%1", str(shown))
+        self.count.setText(text)
+        self.completeChanged.emit()
+
+    def chosen_rooms(self) -> list[Room]:
+        return self.model.checked_rooms()
+
+    def isComplete(self) -> bool:
+        return (
+            not self.loading and self.office_choice() is not None and self.model.checked_count > 0
+        )
+
+    def cleanupPage(self) -> None:
+        self.cancel_load()

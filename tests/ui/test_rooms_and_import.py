@@ -1,0 +1,220 @@
+"""Rooms and Import, and the whole path from Welcome to Finish, against HTTPS on loopback."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWizard
+from pytestqt.qtbot import QtBot
+
+from clearooms_wizard.core.workspace import open_workspace
+from clearooms_wizard.demo import data
+from clearooms_wizard.ui.pages.ids import PageId
+from clearooms_wizard.ui.wizard import SetupWizard
+from tests.conftest import Served, ServeDemo
+from tests.ui.conftest import MakeWizard
+
+
+def click_next(qtbot: QtBot, wizard: SetupWizard) -> None:
+    button = wizard.button(QWizard.WizardButton.NextButton)
+    qtbot.waitUntil(button.isEnabled, timeout=30_000)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def to_rooms(qtbot: QtBot, wizard: SetupWizard) -> None:
+    click_next(qtbot, wizard)
+    click_next(qtbot, wizard)
+    page = wizard.connect_page
+    qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.testing and page.test is not None, timeout=30_000)
+    click_next(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.currentId() == PageId.ROOMS, timeout=10_000)
+    qtbot.waitUntil(lambda: not wizard.rooms_page.loading, timeout=30_000)
+
+
+def add_office(qtbot: QtBot, wizard: SetupWizard, name: str) -> None:
+    page = wizard.rooms_page
+    index = page.office.count() - 1  # "New office…" is always last
+    page.office.setCurrentIndex(index)
+    page.office.activated.emit(index)
+    assert page.new_office_row.isVisible()
+    qtbot.keyClicks(page.new_office, name)
+    qtbot.keyClick(page.new_office, Qt.Key.Key_Return)
+
+
+def workspace_file() -> Path:
+    return Path(os.environ["CLEAROOMS_WORKSPACE"])
+
+
+def test_healthy_path_from_welcome_to_finish(
+    qtbot: QtBot, make_wizard: MakeWizard, healthy: Served
+) -> None:
+    wizard = make_wizard(healthy)
+    to_rooms(qtbot, wizard)
+    page = wizard.rooms_page
+    assert page.model.rowCount() == 24
+    assert page.count.text() == "0 of 24 rooms selected"
+    suggestions = [page.office.itemText(i) for i in range(page.office.count())]
+    assert "London HQ (new office)" in suggestions and suggestions[-1] == "New office…"
+
+    add_office(qtbot, wizard, "   ")
+    assert page.office_note.isVisible()  # a blank name is refused, with a message
+    page.new_office.clear()
+    qtbot.keyClicks(page.new_office, "Second Floor Team")
+    qtbot.keyClick(page.new_office, Qt.Key.Key_Return)
+    assert page.office_choice() is not None
+    assert page.office_choice().name == "Second Floor Team"  # type: ignore[union-attr]
+
+    qtbot.keyClicks(page.search, "huddle")
+    shown = page.proxy.rowCount()
+    assert 0 < shown < 24
+    qtbot.mouseClick(page.select_all, Qt.MouseButton.LeftButton)
+    assert page.count.text() == f"{shown} of 24 rooms selected ({shown} shown)"
+    page.search.clear()
+
+    click_next(qtbot, wizard)
+    importer = wizard.import_page
+    qtbot.waitUntil(lambda: importer.prepared is not None and not importer.busy, timeout=30_000)
+    assert f"{shown} new rooms" in importer.summary.text()
+    assert "Every room's calendar can be read" in importer.summary.text()
+    qtbot.mouseClick(importer.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: importer.result is not None and not importer.busy, timeout=30_000)
+    assert f"{shown} rooms added" in importer.banner.label.text()
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    assert finish.isEnabled()
+
+    with open_workspace(workspace_file()) as workspace:
+        offices = [o.name for o in workspace.list_offices()]
+        rooms = workspace.imported_rooms()
+    assert offices == ["Second Floor Team"]
+    assert len(rooms) == shown and all(r.office_name == "Second Floor Team" for r in rooms)
+    qtbot.mouseClick(finish, Qt.MouseButton.LeftButton)
+    assert not wizard.isVisible()
+
+
+def test_reopening_shows_saved_values_and_imported_rooms(
+    qtbot: QtBot, make_wizard: MakeWizard, healthy: Served
+) -> None:
+    first = make_wizard(healthy)
+    to_rooms(qtbot, first)
+    first.rooms_page.office.setCurrentIndex(0)  # the suggested "London HQ"
+    first.rooms_page.model.set_checked(range(3), True)
+    click_next(qtbot, first)
+    qtbot.waitUntil(lambda: first.import_page.prepared is not None, timeout=30_000)
+    qtbot.mouseClick(first.import_page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: first.import_page.result is not None, timeout=30_000)
+    first.close()
+
+    # Nothing given this time: the values come from the workspace and the keyring.
+    from clearooms_wizard.app import ConnectionOptions, build_wizard_context
+    from clearooms_wizard.core.preferences import PreferencesFile
+
+    context = build_wizard_context(
+        ConnectionOptions(ca_bundle=healthy.ca_bundle), lambda url: True,
+        preferences=PreferencesFile(workspace_file().with_name("prefs.json")),
+    )  # fmt: skip
+    second = SetupWizard(context)
+    qtbot.addWidget(second)
+    second.show()
+    try:
+        assert second.connect_page.tenant.text() == data.INITIAL_DOMAIN
+        assert second.connect_page.secret.text() == data.APP_SECRET
+        to_rooms(qtbot, second)
+        marked = [
+            second.rooms_page.model.data(second.rooms_page.model.index(row, 6))
+            for row in range(second.rooms_page.model.rowCount())
+        ]
+        assert marked.count("London HQ") == 3
+        assert second.rooms_page.model.checked_count == 3
+    finally:
+        second.shutdown()
+
+
+def test_empty_room_list_is_explained(
+    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+) -> None:
+    served = serve_demo("no-rooms")
+    wizard = make_wizard(served)
+    click_next(qtbot, wizard)
+    click_next(qtbot, wizard)
+    qtbot.mouseClick(wizard.connect_page.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.connect_page.test is not None, timeout=30_000)
+    wizard.connect_page._warnings_accepted = True  # the warning dialog is tested elsewhere
+    click_next(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.currentId() == PageId.ROOMS, timeout=10_000)
+    page = wizard.rooms_page
+    qtbot.waitUntil(lambda: not page.loading, timeout=30_000)
+    assert page.stack.currentIndex() == 1
+    assert "hidden from the address list" in page.message.label.text()
+    assert page.retry_button.isVisible()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+
+def test_cancelling_the_room_load(
+    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+) -> None:
+    served = serve_demo("healthy")
+    wizard = make_wizard(served)
+    click_next(qtbot, wizard)
+    click_next(qtbot, wizard)
+    qtbot.mouseClick(wizard.connect_page.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.connect_page.test is not None, timeout=30_000)
+    served.tenant.latency = 0.5
+    click_next(qtbot, wizard)
+    page = wizard.rooms_page
+    qtbot.waitUntil(lambda: page.loading and page.cancel_button.isVisible(), timeout=10_000)
+    qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.loading, timeout=10_000)
+    assert "Loading stopped" in page.message.label.text()
+    served.tenant.latency = 0.0
+    qtbot.mouseClick(page.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.loading and page.model.rowCount() == 24, timeout=30_000)
+
+
+def test_a_blocked_room_calendar_is_explained_and_left_out(
+    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+) -> None:
+    wizard = make_wizard(serve_demo("mixed-mailboxes"))
+    to_rooms(qtbot, wizard)
+    page = wizard.rooms_page
+    page.office.setCurrentIndex(0)
+    qtbot.keyClicks(page.search, "Ada")
+    qtbot.mouseClick(page.select_all, Qt.MouseButton.LeftButton)
+    page.search.clear()
+    qtbot.keyClicks(page.search, "Boardroom")
+    qtbot.mouseClick(page.select_all, Qt.MouseButton.LeftButton)
+    click_next(qtbot, wizard)
+    importer = wizard.import_page
+    qtbot.waitUntil(lambda: importer.prepared is not None and not importer.busy, timeout=30_000)
+    assert importer.problems.rowCount() == 1
+    room, fix = importer.problems.item(0, 0), importer.problems.item(0, 2)
+    assert room is not None and "Ada Lovelace" in room.text()
+    assert fix is not None and "Test-ApplicationAccessPolicy" in fix.text()
+    assert importer.include_blocked.isVisible()
+    assert importer.import_button.text() == "&Import 1 room"
+    qtbot.mouseClick(importer.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: importer.result is not None, timeout=30_000)
+    assert importer.result is not None
+    assert len(importer.result.new) == 1 and len(importer.result.blocked) == 1
+    assert importer.retry_button.isVisible()
+
+
+def test_closing_the_window_mid_import_is_safe(
+    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+) -> None:
+    served = serve_demo("healthy")
+    wizard = make_wizard(served)
+    to_rooms(qtbot, wizard)
+    wizard.rooms_page.office.setCurrentIndex(0)
+    wizard.rooms_page.model.set_checked(range(24), True)
+    served.tenant.latency = 0.3
+    click_next(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.import_page.busy, timeout=10_000)
+    wizard.close()
+    assert not wizard.runner.busy
+    db = sqlite3.connect(workspace_file())
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
