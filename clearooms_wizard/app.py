@@ -32,6 +32,7 @@ from clearooms_wizard.core.values import Credentials, check_client_id, check_ten
 from clearooms_wizard.core.workspace import (
     SavedConnection,
     Workspace,
+    WorkspaceDamaged,
     default_workspace_path,
     open_workspace,
     workspace_path,
@@ -168,8 +169,12 @@ def build_runtime(
 def _load_saved(path: Path) -> SavedConnection | None:
     if not path.exists():
         return None
-    with Workspace(path) as workspace:
-        return workspace.load_connection()
+    try:
+        with Workspace(path) as workspace:
+            return workspace.load_connection()
+    except WorkspaceDamaged:
+        # Left where it is for now: the first write sets it aside and says where it went.
+        return None
 
 
 def _saved_secret(
@@ -206,10 +211,12 @@ def save_tested_connection(
         last_test_ok=True,
         secret_expires_at=test.secret_expires_at.isoformat() if test.secret_expires_at else None,
     )
-    with Workspace(path) as workspace:
+    with open_workspace(path) as workspace:
         workspace.save_connection(connection)
+        notice = workspace.notice
     outcome = secrets.save(test.tenant_id, credentials.client_id, credentials.client_secret)
-    return None if outcome.kept_in_keyring else outcome.message
+    messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
+    return " ".join(messages) or None
 
 
 def load_rooms(
@@ -308,7 +315,7 @@ def build_wizard_context(
         with open_workspace(path) as workspace:
             offices = tuple(office.name for office in workspace.list_offices())
             imported = {room.key: room.office_name for room in workspace.imported_rooms()}
-        return WorkspaceSnapshot(offices, imported)
+            return WorkspaceSnapshot(offices, imported, workspace.notice)
 
     def suggestions(directory: RoomDirectory, existing: Sequence[str]) -> list[str]:
         return [s.name for s in suggest_offices(directory, existing)]

@@ -16,19 +16,22 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from clearooms_wizard import __version__
-from clearooms_wizard.app import ConnectionOptions, Runtime, build_runtime, demo_workspace_path
-from clearooms_wizard.core.checks import _NO_ROOMS as NO_ROOMS
-from clearooms_wizard.core.checks import _NO_ROOMS_FIX as NO_ROOMS_FIX
+from clearooms_wizard.app import (
+    ConnectionOptions,
+    Runtime,
+    build_runtime,
+    demo_workspace_path,
+    save_tested_connection,
+)
 from clearooms_wizard.core.checks import CheckResult, SettingsTest, Status
 from clearooms_wizard.core.clouds import CLOUDS, UrlProblem
-from clearooms_wizard.core.errors import Cancelled, CancelToken, ClearoomsError, GraphError
+from clearooms_wizard.core.errors import Cancelled, CancelToken, ClearoomsError
 from clearooms_wizard.core.export import FORMATS, ExportError, render_export, write_export_file
-from clearooms_wizard.core.fixes import Explanation, explain_error
+from clearooms_wizard.core.fixes import NO_ROOMS, explain_error, explain_rooms_error
 from clearooms_wizard.core.graph import GraphClient, Room, RoomDirectory
 from clearooms_wizard.core.http import CaBundleProblem
 from clearooms_wizard.core.importer import (
@@ -48,7 +51,6 @@ from clearooms_wizard.core.store import InvalidInput, Office, UnknownOffice, che
 from clearooms_wizard.core.tokens import TokenProvider
 from clearooms_wizard.core.values import Credentials, check_client_id, check_secret, check_tenant
 from clearooms_wizard.core.workspace import (
-    SavedConnection,
     Workspace,
     WorkspaceError,
     open_workspace,
@@ -286,29 +288,11 @@ def run_check(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Tex
 
 
 def _save(runtime: Runtime, test: SettingsTest) -> str:
-    credentials = test.credentials
-    assert credentials is not None and test.tenant_id is not None  # no check failed
-    cloud = runtime.connection.cloud
-    connection = SavedConnection(
-        tenant=credentials.tenant,
-        client_id=credentials.client_id,
-        cloud=cloud.key,
-        tenant_id=test.tenant_id,
-        authority_host=cloud.authority_host,
-        graph_url=cloud.graph_root,
-        last_tested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        last_test_ok=True,
-        secret_expires_at=test.secret_expires_at.isoformat() if test.secret_expires_at else None,
-    )
     path = runtime.workspace_path
-    with Workspace(path) as workspace:
-        workspace.save_connection(connection)
-    outcome = KeyringSecretStore().save(
-        test.tenant_id, credentials.client_id, credentials.client_secret
-    )
-    if outcome.kept_in_keyring:
+    problem = save_tested_connection(test, runtime.connection.cloud, path, KeyringSecretStore())
+    if problem is None:
         return f"Saved. The client secret is in this computer's keyring; the rest is in {path}."
-    return f"Saved the tenant and client ID in {path}. {outcome.message}"
+    return f"Saved the tenant and client ID in {path}. {problem}"
 
 
 # -- rooms list ----------------------------------------------------------------------------------
@@ -351,10 +335,7 @@ def run_rooms_list(runtime: Runtime, fmt: str, out: TextIO, err: TextIO) -> int:
         err.write("\nStopped.\n")
         return EXIT_INTERRUPTED
     except ClearoomsError as exc:
-        explanation, code = explain_error(exc)
-        err.write(f"{explanation.summary}\nWhat to do: {explanation.fix}\n")
-        if code:
-            err.write(f"(code {code})\n")
+        _explain(exc, err, loading_rooms=True)
         return EXIT_FAILED
     finally:
         session.close()
@@ -445,20 +426,8 @@ def _workspace(options: ConnectionOptions, err: TextIO) -> Iterator[Workspace]:
         workspace.close()
 
 
-# Loading rooms is refused with 403 when Place.Read.All is missing; the table's ErrorAccessDenied
-# entry is about calendars. (Belongs in core/fixes.py, with the checks' wording.)
-_ROOMS_FORBIDDEN = Explanation(
-    "The app is not allowed to read your rooms.",
-    "In the Microsoft Entra admin center open App registrations, your Clearooms app, then API "
-    "permissions. Add the Microsoft Graph application permission Place.Read.All, then click "
-    "“Grant admin consent”.",
-)
-
-
 def _explain(exc: ClearoomsError, err: TextIO, loading_rooms: bool = False) -> None:
-    explanation, code = explain_error(exc)
-    if loading_rooms and isinstance(exc, GraphError) and exc.status == 403:
-        explanation = _ROOMS_FORBIDDEN
+    explanation, code = explain_rooms_error(exc) if loading_rooms else explain_error(exc)
     err.write(f"{printable(explanation.summary)}\nWhat to do: {printable(explanation.fix)}\n")
     if code:
         err.write(f"(code {code})\n")
@@ -609,7 +578,7 @@ def _print_plan(plan: ImportPlan, directory: RoomDirectory, out: TextIO) -> None
     counts = plan.counts()
     total = len(directory.rooms)
     if not total:
-        out.write(f"{NO_ROOMS}\nWhat to do: {NO_ROOMS_FIX}\n\n")
+        out.write(f"{NO_ROOMS.summary}\nWhat to do: {NO_ROOMS.fix}\n\n")
     out.write(
         f"Microsoft 365 lists {total} room{'s' if total != 1 else ''}; "
         f"{len(plan.rooms)} chosen for “{printable(plan.office.name)}”.\n\n"

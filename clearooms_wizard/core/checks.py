@@ -20,7 +20,15 @@ from clearooms_wizard.core.errors import (
     SignInError,
     UnexpectedResponse,
 )
-from clearooms_wizard.core.fixes import POLICY_FIX, Explanation, explain_error, explain_graph
+from clearooms_wizard.core.fixes import (
+    NO_ROOMS,
+    POLICY_FIX,
+    ROOMS_FORBIDDEN,
+    Explanation,
+    explain_error,
+    explain_graph,
+    permission_fix,
+)
 from clearooms_wizard.core.graph import CalendarAccess, GraphClient
 from clearooms_wizard.core.tokens import AccessToken, TokenProvider, discover_tenant
 from clearooms_wizard.core.values import (
@@ -117,29 +125,10 @@ def _failure(
     return CheckResult(check_id, Status.FAIL, detail, found.fix, code, details)
 
 
-def _permission_fix(permission: str) -> str:
-    return (
-        "In the Microsoft Entra admin center open App registrations, your Clearooms app, then API "
-        f"permissions. Add the Microsoft Graph application permission {permission}, then click "
-        "“Grant admin consent”."
-    )
-
-
 _CONSENT_FIX = (
     "In the Microsoft Entra admin center open App registrations, your Clearooms app, then API "
     "permissions, and click “Grant admin consent”. You need to be a Global Administrator (or "
     "Privileged Role Administrator) to do this."
-)
-
-_NO_ROOMS = (
-    "No rooms were found. The usual reasons: the room mailboxes are hidden from the address "
-    "list (Microsoft leaves those out); rooms created in the last 48 hours have not appeared "
-    "yet; the rooms' mailboxes are on-premises rather than in Exchange Online (only Exchange "
-    "Online rooms can be connected); or Microsoft Places is not set up in your tenant."
-)
-_NO_ROOMS_FIX = (
-    "Check in the Exchange admin center that your rooms exist as room mailboxes and are not "
-    "hidden from the address list. If you created them recently, try again in two days."
 )
 
 # Discovery's cloud_instance_name for each cloud, to spot a tenant tested in the wrong cloud.
@@ -334,7 +323,7 @@ class SettingsTest:
                 "permissions",
                 Status.FAIL,
                 detail,
-                _permission_fix(" and ".join(missing)),
+                permission_fix(" and ".join(missing)),
                 "missing_permissions",
                 {"granted": ", ".join(sorted(roles)) or "(none)"},
             )
@@ -350,7 +339,7 @@ class SettingsTest:
             return Explanation(
                 summary, "Grant admin consent first (see the permissions check above)."
             )
-        return Explanation(summary, _permission_fix(permission))
+        return Explanation(summary, permission_fix(permission))
 
     def _graph_checks(self, graph: GraphClient, credentials: Credentials) -> Iterator[CheckResult]:
         # Rooms, directory and expiry are independent; the calendar probe needs a room first.
@@ -374,15 +363,16 @@ class SettingsTest:
             sample = graph.sample_rooms()
         except GraphError as exc:
             if exc.status == 403:
-                cannot_read = self._not_allowed(
-                    "The app is not allowed to read rooms.", "Place.Read.All"
-                )
+                cannot_read = self._not_allowed(ROOMS_FORBIDDEN.summary, "Place.Read.All")
                 return _failure("rooms", exc, cannot_read), None
             return _failure("rooms", exc), None
         except ClearoomsError as exc:
             return _failure("rooms", exc), None
         if not sample.rooms:
-            return CheckResult("rooms", Status.WARN, _NO_ROOMS, _NO_ROOMS_FIX, "no_rooms"), None
+            return (
+                CheckResult("rooms", Status.WARN, NO_ROOMS.summary, NO_ROOMS.fix, "no_rooms"),
+                None,
+            )
         if sample.total is not None:
             detail = f"Found {sample.total} room{'s' if sample.total != 1 else ''}."
         elif sample.more:

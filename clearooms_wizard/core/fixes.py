@@ -24,6 +24,29 @@ class Explanation:
     fix: str
 
 
+def permission_fix(permission: str) -> str:
+    return (
+        "In the Microsoft Entra admin center open App registrations, your Clearooms app, then API "
+        f"permissions. Add the Microsoft Graph application permission {permission}, then click "
+        "“Grant admin consent”."
+    )
+
+
+NO_ROOMS = Explanation(
+    "No rooms were found. The usual reasons: the room mailboxes are hidden from the address "
+    "list (Microsoft leaves those out); rooms created in the last 48 hours have not appeared "
+    "yet; the rooms' mailboxes are on-premises rather than in Exchange Online (only Exchange "
+    "Online rooms can be connected); or Microsoft Places is not set up in your tenant.",
+    "Check in the Exchange admin center that your rooms exist as room mailboxes and are not "
+    "hidden from the address list. If you created them recently, try again in two days.",
+)
+
+# Reading rooms is refused with 403 when Place.Read.All is missing; the ErrorAccessDenied entry
+# below is worded for calendars, where Graph uses the same code.
+ROOMS_FORBIDDEN = Explanation(
+    "The app is not allowed to read your rooms.", permission_fix("Place.Read.All")
+)
+
 _PERMISSIONS_PAGE = (
     "In the Microsoft Entra admin center open App registrations, your Clearooms app, then "
     "API permissions"
@@ -224,3 +247,11 @@ def explain_error(exc: ClearoomsError) -> tuple[Explanation, str | None]:
     if isinstance(exc, UnexpectedResponse):
         return UNEXPECTED_RESPONSE, "unexpected_response"
     return Explanation(str(exc), "Try again in a few minutes."), None
+
+
+def explain_rooms_error(exc: ClearoomsError) -> tuple[Explanation, str | None]:
+    """As explain_error, for a failure while reading the rooms list."""
+    explanation, code = explain_error(exc)
+    if isinstance(exc, GraphError) and exc.status == 403:
+        return ROOMS_FORBIDDEN, code
+    return explanation, code

@@ -36,6 +36,8 @@ class WorkspaceSnapshot:
 
     offices: tuple[str, ...]
     imported: Mapping[str, str]
+    # Set when a damaged workspace was moved aside: says where, for the user to read.
+    notice: str | None = None
 
 
 @dataclass(frozen=True)

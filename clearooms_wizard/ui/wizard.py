@@ -122,6 +122,13 @@ class SetupWizard(QWizard):
         if geometry:
             self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
         self.currentIdChanged.connect(self._remember_page)
+        last = context.preferences_state.last_page
+        if last is not None and last >= PageId.CONNECT and context.initial.client_id:
+            # Someone who got past registering before comes back to their saved values; going
+            # through the pages (rather than setStartId) keeps Back to the checklist working.
+            self.restart()
+            self.next()
+            self.next()
 
     def current_cloud(self) -> Cloud:
         key = str(self.connect_page.cloud.currentData())

@@ -80,3 +80,17 @@ def test_already_have_details_skips_ahead(qtbot: QtBot, make_wizard: MakeWizard)
     wizard.next()
     qtbot.mouseClick(wizard.register_page.have_details_button, Qt.MouseButton.LeftButton)
     assert wizard.currentId() == PageId.CONNECT
+
+
+def test_coming_back_resumes_at_connect_with_back_to_the_checklist(
+    qtbot: QtBot, make_wizard: MakeWizard
+) -> None:
+    wizard = make_wizard(demo="healthy")
+    wizard.next()
+    wizard.next()
+    assert wizard.currentId() == PageId.CONNECT
+    wizard.close()
+    again = make_wizard(demo="healthy")
+    assert again.currentId() == PageId.CONNECT
+    again.back()
+    assert again.currentId() == PageId.REGISTER

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from clearooms_wizard.core.errors import CancelToken, ClearoomsError
-from clearooms_wizard.core.fixes import explain_error
+from clearooms_wizard.core.fixes import explain_rooms_error
 from clearooms_wizard.core.graph import Room, RoomDirectory
 from clearooms_wizard.core.values import Credentials
 from clearooms_wizard.ui.context import WizardContext, WorkspaceSnapshot
@@ -141,7 +141,10 @@ class RoomsPage(QWizardPage):
         status_row.addWidget(self.progress)
         status_row.addWidget(self.cancel_button)
 
+        self.notice = Banner()
+        self.notice.hide()
         layout = QVBoxLayout(self)
+        layout.addWidget(self.notice)
         layout.addLayout(office_row)
         layout.addWidget(self.new_office_row)
         layout.addWidget(self.office_note)
@@ -168,7 +171,8 @@ class RoomsPage(QWizardPage):
         wizard = self._wizard()
         notice = wizard.take_notice()
         if notice:
-            self.message.show_message(Tone.WARN, notice)
+            self.notice.show_message(Tone.WARN, notice)
+            self.notice.show()
         test = wizard.connect_page.test
         if test is None or test.credentials is None or test.tenant_id is None:
             return
@@ -231,6 +235,9 @@ class RoomsPage(QWizardPage):
         assert isinstance(loaded, LoadedRooms)
         self.directory = loaded.directory
         self.snapshot = loaded.snapshot
+        if loaded.snapshot.notice:
+            self.notice.show_message(Tone.WARN, loaded.snapshot.notice)
+            self.notice.show()
         list_names = {rl.email: rl.name for rl in loaded.directory.room_lists}
         self.model.set_rooms(loaded.directory.rooms, list_names, loaded.snapshot.imported)
         self._fill_offices(loaded.directory)
@@ -252,7 +259,7 @@ class RoomsPage(QWizardPage):
     @Slot(object)
     def _on_failed(self, error: object) -> None:
         if isinstance(error, ClearoomsError):
-            explanation, code = explain_error(error)
+            explanation, code = explain_rooms_error(error)
             text = f"{explanation.summary} {explanation.fix}" + (f" ({code})" if code else "")
         else:
             text = str(error)
