@@ -115,42 +115,42 @@ STEP_KEYS = tuple(step.key for group in CHECKLIST for step in group.steps)
 
 
 def it_admin_instructions(cloud: Cloud, requester: str = "") -> str:
-    """A ready-to-send message asking an IT admin to register the app."""
+    """A ready-to-send message asking an IT admin to register the app.
+
+    Paragraphs are single lines so that e-mail programs and chat windows wrap them to fit.
+    """
     permission_lines = "\n".join(
-        f"  - {p.name} (Application permission): {p.why}" for p in PERMISSIONS
+        f"   - {p.name} (Application permission): {p.why}." for p in PERMISSIONS
     )
-    signed = f"\nThank you,\n{requester}\n" if requester else "\nThank you!\n"
-    return f"""Hello,
-
-We are connecting our Microsoft 365 meeting-room calendars to Clearooms, our desk and room
-booking service. Could you please register an app for it in Microsoft Entra ID? It takes about
-ten minutes and needs an administrator who can grant admin consent.
-
-1. In the Microsoft Entra admin center ({cloud.app_registrations_url}),
-   open App registrations and click New registration.
-   - Name: {SUGGESTED_APP_NAME}
-   - Supported account types: Accounts in this organizational directory only
-   - Redirect URI: leave empty
-2. In the new app, open Certificates & secrets and create a new client secret
-   (12 or 24 months). Copy its Value (not the Secret ID): it is shown only once.
-3. Open API permissions > Add a permission > Microsoft Graph > Application permissions,
-   and add these three:
-{permission_lines}
-   Then click "Grant admin consent" for our organisation.
-
-Clearooms only reads the room data it needs, but Microsoft offers no narrower permissions
-for room calendars. If you want to limit the app to the room mailboxes, an Exchange
-application access policy can do that; include every room we will connect.
-
-Please send back these three values:
-  - Application (client) ID (from the app's Overview page)
-  - Directory (tenant) ID (from the same page)
-  - the client secret's Value
-
-The client ID and tenant ID are not secret and can go in an e-mail. The client secret is a
-password: please do not e-mail it. Share it through our password manager, or read it to me
-over the phone, or type it into the Clearooms setup wizard yourself.
-{signed}"""
+    signed = f"Thank you,\n{requester}\n" if requester else "Thank you!\n"
+    paragraphs = [
+        "Hello,",
+        "We are connecting our Microsoft 365 meeting-room calendars to Clearooms, our desk and "
+        "room booking service. Could you please register an app for it in Microsoft Entra ID? "
+        "It takes about ten minutes and needs an administrator who can grant admin consent.",
+        f"1. In the Microsoft Entra admin center, open App registrations "
+        f"({cloud.app_registrations_url}) and click New registration.\n"
+        f"   - Name: {SUGGESTED_APP_NAME}\n"
+        "   - Supported account types: Accounts in this organizational directory only\n"
+        "   - Redirect URI: leave empty",
+        "2. In the new app, open Certificates & secrets and create a new client secret (12 or 24 "
+        "months). Copy its Value (not the Secret ID): it is shown only once.",
+        "3. Open API permissions > Add a permission > Microsoft Graph > Application permissions, "
+        f"and add these three:\n{permission_lines}\n"
+        "   Then click “Grant admin consent” for our organisation.",
+        "Clearooms only reads the room data it needs, but Microsoft offers no narrower "
+        "permissions for room calendars. If you want to limit the app to the room mailboxes, an "
+        "Exchange application access policy can do that; include every room we will connect.",
+        "Please send back these three values:\n"
+        "   - the Application (client) ID, from the app's Overview page\n"
+        "   - the Directory (tenant) ID, from the same page\n"
+        "   - the client secret's Value",
+        "The client ID and tenant ID are not secret and can go in an e-mail. The client secret "
+        "is a password: please do not e-mail it. Share it through our password manager, read it "
+        "to me over the phone, or type it into the Clearooms setup wizard yourself.",
+        signed,
+    ]
+    return "\n\n".join(paragraphs)
 
 
 def mailto_url(subject: str, body: str, to: str = "") -> str:

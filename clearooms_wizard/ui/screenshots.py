@@ -1,0 +1,172 @@
+"""Render every wizard page, and the main error states, to PNG files (for the README and review).
+
+    QT_QPA_PLATFORM=offscreen python -m clearooms_wizard.ui.screenshots resources/screenshots
+
+Runs on the built-in demo tenant with a throwaway workspace; nothing real is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QWidget
+
+from clearooms_wizard.app import ConnectionOptions, build_wizard_context
+from clearooms_wizard.core.preferences import PreferencesFile
+from clearooms_wizard.core.secrets import MemorySecretStore
+from clearooms_wizard.ui.wizard import SetupWizard
+
+
+def _wait(app: QApplication, done: Callable[[], bool], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the wizard did not get there in time")
+        app.processEvents()
+        time.sleep(0.01)
+    app.processEvents()
+
+
+class Shooter:
+    def __init__(self, app: QApplication, folder: Path, size: tuple[int, int]) -> None:
+        self.app = app
+        self.folder = folder
+        self.size = size
+        self.scratch = Path(tempfile.mkdtemp(prefix="clearooms-shots-"))
+        self.taken: list[Path] = []
+
+    def wizard(self, scenario: str) -> SetupWizard:
+        options = ConnectionOptions(
+            demo=True, demo_scenario=scenario, workspace=str(self.scratch / f"{scenario}.sqlite3")
+        )
+        context = build_wizard_context(
+            options,
+            lambda url: True,
+            secrets=MemorySecretStore(),
+            preferences=PreferencesFile(self.scratch / f"{scenario}-preferences.json"),
+        )
+        wizard = SetupWizard(context)
+        wizard.resize(*self.size)
+        wizard.show()
+        self.app.processEvents()
+        return wizard
+
+    def shoot(self, widget: QWidget, name: str) -> None:
+        self.app.processEvents()
+        path = self.folder / f"{name}.png"
+        widget.grab().save(str(path))
+        self.taken.append(path)
+
+    def to_connect_tested(self, wizard: SetupWizard) -> None:
+        wizard.next()
+        wizard.next()
+        wizard.connect_page.start_test()
+        _wait(self.app, lambda: not wizard.connect_page.testing)
+
+    def to_rooms(self, wizard: SetupWizard) -> None:
+        self.to_connect_tested(wizard)
+        wizard.connect_page._warnings_accepted = True
+        wizard.next()
+        _wait(self.app, lambda: wizard.currentId() == 3 and not wizard.rooms_page.loading)
+
+    def run(self) -> list[Path]:
+        wizard = self.wizard("healthy")
+        self.shoot(wizard, "1-welcome")
+        wizard.next()
+        self.shoot(wizard, "2-register")
+        wizard.register_page.ask_admin_button.click()
+        dialog = wizard.register_page.instructions_dialog
+        assert dialog is not None
+        self.shoot(dialog, "2-register-it-admin")
+        dialog.close()
+        wizard.next()
+        self.shoot(wizard, "3-connect")
+        wizard.connect_page.start_test()
+        _wait(self.app, lambda: not wizard.connect_page.testing)
+        self.shoot(wizard, "3-connect-passed")
+        wizard.next()
+        _wait(self.app, lambda: wizard.currentId() == 3 and not wizard.rooms_page.loading)
+        wizard.rooms_page.office.setCurrentIndex(0)
+        wizard.rooms_page.search.setText("London")
+        wizard.rooms_page.select_all.click()
+        wizard.rooms_page.search.setText("")
+        self.shoot(wizard, "4-rooms")
+        wizard.shutdown()
+
+        for scenario in ("wrong-secret", "no-consent"):
+            failing = self.wizard(scenario)
+            self.to_connect_tested(failing)
+            self.shoot(failing, f"3-connect-{scenario}")
+            failing.shutdown()
+
+        empty = self.wizard("no-rooms")
+        self.to_rooms(empty)
+        self.shoot(empty, "4-rooms-none-found")
+        empty.shutdown()
+
+        mixed = self.wizard("mixed-mailboxes")
+        self.to_rooms(mixed)
+        mixed.rooms_page.office.setCurrentIndex(0)
+        mixed.rooms_page.model.set_checked(range(mixed.rooms_page.model.rowCount()), True)
+        mixed.next()
+        _wait(
+            self.app, lambda: mixed.import_page.prepared is not None and not mixed.import_page.busy
+        )
+        self.shoot(mixed, "5-import-plan")
+        mixed.import_page.start_import()
+        _wait(self.app, lambda: mixed.import_page.result is not None and not mixed.import_page.busy)
+        self.shoot(mixed, "5-import-done")
+        mixed.shutdown()
+        return self.taken
+
+
+def dark_palette() -> QPalette:
+    """A dark palette like the ones desktops ship, to check every page stays readable."""
+    palette = QPalette()
+    roles = QPalette.ColorRole
+    for role, colour in (
+        (roles.Window, "#2b2b2b"),
+        (roles.WindowText, "#e8e8e8"),
+        (roles.Base, "#1e1e1e"),
+        (roles.AlternateBase, "#2f2f2f"),
+        (roles.Text, "#e8e8e8"),
+        (roles.Button, "#3a3a3a"),
+        (roles.ButtonText, "#e8e8e8"),
+        (roles.Highlight, "#3d6fb4"),
+        (roles.HighlightedText, "#ffffff"),
+        (roles.PlaceholderText, "#9a9a9a"),
+    ):
+        palette.setColor(role, QColor(colour))
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+    return palette
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="where to write the PNG files")
+    parser.add_argument("--size", default="860x680", help="window size, e.g. 800x600")
+    parser.add_argument("--dark", action="store_true", help="use a dark colour scheme")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    width, height = (int(part) for part in args.size.lower().split("x"))
+    args.folder.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    if args.dark:
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
+    for path in Shooter(app, args.folder, (width, height)).run():
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

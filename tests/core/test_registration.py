@@ -1,0 +1,44 @@
+"""The registration checklist and the instruction pack for IT come from one source."""
+
+from __future__ import annotations
+
+from clearooms_wizard.core.clouds import CLOUDS
+from clearooms_wizard.core.registration import (
+    CHECKLIST,
+    PERMISSIONS,
+    STEP_KEYS,
+    SUGGESTED_APP_NAME,
+    it_admin_instructions,
+    mailto_url,
+)
+
+
+def test_checklist_follows_the_setup_guide() -> None:
+    assert [group.title for group in CHECKLIST] == [
+        "Create the app",
+        "Create the client secret",
+        "Add permissions and grant consent",
+    ]
+    copyable = [step.copy_value for group in CHECKLIST for step in group.steps if step.copy_value]
+    assert copyable == [
+        SUGGESTED_APP_NAME,
+        "Directory.Read.All",
+        "Calendars.ReadWrite",
+        "Place.Read.All",
+    ]
+    assert len(set(STEP_KEYS)) == len(STEP_KEYS)
+
+
+def test_pack_lists_what_to_create_and_never_asks_to_mail_the_secret() -> None:
+    text = it_admin_instructions(CLOUDS["usgov"], "Sam")
+    for permission in PERMISSIONS:
+        assert permission.name in text and permission.why in text
+    assert "https://portal.azure.us/#view/Microsoft_AAD_RegisteredApps" in text
+    assert "Accounts in this organizational directory only" in text
+    assert "please do not e-mail it" in text
+    assert text.rstrip().endswith("Sam")
+
+
+def test_mailto_is_encoded() -> None:
+    url = mailto_url("A & B", "line 1\nline 2")
+    assert url == "mailto:?subject=A%20%26%20B&body=line%201%0Aline%202"

@@ -1,0 +1,30 @@
+"""The screenshot script renders every page and error state it promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+from clearooms_wizard.ui.screenshots import main
+
+
+def test_every_page_is_rendered(qapp: QApplication, tmp_path: Path) -> None:
+    assert main([str(tmp_path), "--size", "800x600"]) == 0
+    names = sorted(path.stem for path in tmp_path.glob("*.png"))
+    assert names == [
+        "1-welcome",
+        "2-register",
+        "2-register-it-admin",
+        "3-connect",
+        "3-connect-no-consent",
+        "3-connect-passed",
+        "3-connect-wrong-secret",
+        "4-rooms",
+        "4-rooms-none-found",
+        "5-import-done",
+        "5-import-plan",
+    ]
+    image = QImage(str(tmp_path / "3-connect-passed.png"))
+    assert (image.width(), image.height()) == (800, 600)
