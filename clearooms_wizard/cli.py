@@ -319,17 +319,10 @@ def run_rooms_list(runtime: Runtime, fmt: str, out: TextIO, err: TextIO) -> int:
     credentials = _credentials(runtime)
     cancel = CancelToken()
     session = runtime.open_session(cancel)
-    show_progress = err.isatty()
-
-    def progress(count: int) -> None:
-        if show_progress:
-            err.write(f"\rLoading rooms… {count}")
-            err.flush()
-
     try:
         tokens = TokenProvider(credentials, runtime.connection.cloud, session)
         graph = GraphClient(session, tokens, runtime.connection.cloud.graph_root, cancel)
-        directory = graph.load_rooms(progress)
+        directory = _load_directory(graph, err)
     except KeyboardInterrupt:
         cancel.cancel()
         err.write("\nStopped.\n")
@@ -339,8 +332,6 @@ def run_rooms_list(runtime: Runtime, fmt: str, out: TextIO, err: TextIO) -> int:
         return EXIT_FAILED
     finally:
         session.close()
-        if show_progress:
-            err.write("\r\033[K")
     rooms = sorted(directory.rooms, key=lambda r: (r.name.casefold(), r.key))
     if fmt == "json":
         out.write(json.dumps([r.to_json() for r in rooms], indent=2, ensure_ascii=False) + "\n")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -19,7 +17,6 @@ from PySide6.QtWidgets import (
     QToolButton,
     QVBoxLayout,
     QWidget,
-    QWizardPage,
 )
 
 from clearooms_wizard.core.checks import (
@@ -34,11 +31,9 @@ from clearooms_wizard.core.errors import CancelToken, ClearoomsError
 from clearooms_wizard.core.report import support_report
 from clearooms_wizard.core.values import Checked, check_client_id, check_secret, check_tenant
 from clearooms_wizard.ui.context import WizardContext
+from clearooms_wizard.ui.pages.base import TaskPage
 from clearooms_wizard.ui.widgets import Banner, CheckRow, Tone
 from clearooms_wizard.workers.runner import Progress, TaskHandle
-
-if TYPE_CHECKING:
-    from clearooms_wizard.ui.wizard import SetupWizard
 
 
 class FieldNote(QLabel):
@@ -70,7 +65,7 @@ class FieldNote(QLabel):
         self.show()
 
 
-class ConnectPage(QWizardPage):
+class ConnectPage(TaskPage):
     def __init__(self, context: WizardContext) -> None:
         super().__init__()
         self._context = context
@@ -181,7 +176,6 @@ class ConnectPage(QWizardPage):
             edit.textChanged.connect(self._values_changed)
         self.cloud.currentIndexChanged.connect(self._values_changed)
 
-        self._handle: TaskHandle | None = None
         self._save_handle: TaskHandle | None = None
         self.test: SettingsTest | None = None
         self._tested: tuple[str, str, str, str] | None = None
@@ -196,13 +190,6 @@ class ConnectPage(QWizardPage):
         edit.setPlaceholderText(placeholder)
         edit.setClearButtonEnabled(True)
         return edit
-
-    def _wizard(self) -> SetupWizard:
-        from clearooms_wizard.ui.wizard import SetupWizard
-
-        wizard = self.wizard()
-        assert isinstance(wizard, SetupWizard)
-        return wizard
 
     # -- values ---------------------------------------------------------------------------
 
@@ -251,7 +238,7 @@ class ConnectPage(QWizardPage):
 
     @property
     def testing(self) -> bool:
-        return self._handle is not None
+        return self.busy
 
     @Slot()
     def start_test(self) -> None:
@@ -272,20 +259,19 @@ class ConnectPage(QWizardPage):
                 progress(result)
             return test
 
-        self._handle = self._wizard().runner.submit("test-settings", work)
-        signals = self._handle.signals
-        signals.progress.connect(self._on_result)
-        signals.succeeded.connect(self._on_test_done)
-        signals.failed.connect(self._on_test_failed)
-        signals.cancelled.connect(self._on_test_cancelled)
-        signals.finished.connect(self._on_test_finished)
-        self._set_busy(True)
+        self.run_task(
+            "test-settings",
+            work,
+            progress=self._on_result,
+            succeeded=self._on_test_done,
+            failed=self._on_test_failed,
+            cancelled=self._on_test_cancelled,
+        )
         self.completeChanged.emit()
 
     @Slot()
     def cancel_test(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
+        self.cancel_task()
 
     def _set_busy(self, busy: bool) -> None:
         self.spinner.setVisible(busy)
@@ -345,9 +331,10 @@ class ConnectPage(QWizardPage):
         self.banner.show()
         self._tested = None
 
-    @Slot()
-    def _on_test_finished(self) -> None:
-        self._handle = None
+    def task_started(self) -> None:
+        self._set_busy(True)
+
+    def task_finished(self) -> None:
         self._set_busy(False)
         self.completeChanged.emit()
 
@@ -416,7 +403,7 @@ class ConnectPage(QWizardPage):
         def work(cancel: CancelToken, progress: Progress) -> str | None:
             return save(test)
 
-        self._save_handle = self._wizard().runner.submit("save-connection", work)
+        self._save_handle = self.owner().runner.submit("save-connection", work)
         self._save_handle.signals.succeeded.connect(self._on_saved)
         self._save_handle.signals.failed.connect(self._on_save_failed)
         self._save_handle.signals.finished.connect(self._on_save_finished)
@@ -429,9 +416,9 @@ class ConnectPage(QWizardPage):
         self._saved_for = self.current_values()
         if isinstance(message, str) and message and not self._no_keyring_told:
             self._no_keyring_told = True
-            self._wizard().set_notice(message)
+            self.owner().set_notice(message)
         self.banner.show_message(Tone.PASS, self.tr("Saved."))
-        self._wizard().next()
+        self.owner().next()
 
     @Slot(object)
     def _on_save_failed(self, error: object) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
@@ -16,18 +15,15 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWizardPage,
 )
 
 from clearooms_wizard.core.errors import CancelToken, ClearoomsError
 from clearooms_wizard.core.fixes import explain_error
 from clearooms_wizard.core.importer import ImportProgress, ImportResult, PlanStatus
 from clearooms_wizard.ui.context import ImportRequest, PreparedImport, WizardContext
+from clearooms_wizard.ui.pages.base import TaskPage
 from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
-from clearooms_wizard.workers.runner import Progress, TaskHandle, Work
-
-if TYPE_CHECKING:
-    from clearooms_wizard.ui.wizard import SetupWizard
+from clearooms_wizard.workers.runner import Progress, Work
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -40,7 +36,7 @@ def _counted(pairs: list[tuple[int, str, str]]) -> str:
     return ", ".join(shown) if shown else "no rooms"
 
 
-class ImportPage(QWizardPage):
+class ImportPage(TaskPage):
     def __init__(self, context: WizardContext) -> None:
         super().__init__()
         self._context = context
@@ -96,23 +92,15 @@ class ImportPage(QWizardPage):
         layout.addWidget(self.include_blocked)
         layout.addLayout(buttons)
         layout.addWidget(self.next_steps)
-        self._handle: TaskHandle | None = None
         self.prepared: PreparedImport | None = None
         self.result: ImportResult | None = None
         self._request: ImportRequest | None = None
         self._show_idle()
 
-    def _wizard(self) -> SetupWizard:
-        from clearooms_wizard.ui.wizard import SetupWizard
-
-        wizard = self.wizard()
-        assert isinstance(wizard, SetupWizard)
-        return wizard
-
     # -- flow -----------------------------------------------------------------------------
 
     def initializePage(self) -> None:
-        wizard = self._wizard()
+        wizard = self.owner()
         choice = wizard.rooms_page.office_choice()
         directory = wizard.rooms_page.directory
         test = wizard.connect_page.test
@@ -146,24 +134,25 @@ class ImportPage(QWizardPage):
         self._start("prepare-import", work, self._on_prepared)
 
     def _start(self, name: str, work: Work, on_success: Callable[[object], None]) -> None:
-        self._handle = self._wizard().runner.submit(name, work)
-        signals = self._handle.signals
-        signals.progress.connect(self._on_progress)
-        signals.succeeded.connect(on_success)
-        signals.failed.connect(self._on_failed)
-        signals.cancelled.connect(self._on_cancelled)
-        signals.finished.connect(self._on_finished)
-        self.banner.hide()
-        self._set_busy(True)
+        self.run_task(
+            name,
+            work,
+            progress=self._on_progress,
+            succeeded=on_success,
+            failed=self._on_failed,
+            cancelled=self._on_cancelled,
+        )
 
     @Slot()
     def cancel(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
+        self.cancel_task()
 
-    @property
-    def busy(self) -> bool:
-        return self._handle is not None
+    def task_started(self) -> None:
+        self.banner.hide()
+        self._set_busy(True)
+
+    def task_finished(self) -> None:
+        self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
@@ -282,9 +271,9 @@ class ImportPage(QWizardPage):
     def _on_imported(self, result: object) -> None:
         assert isinstance(result, ImportResult)
         self.result = result
-        self._wizard().rooms_page.model.set_imported(
+        self.owner().rooms_page.model.set_imported(
             {
-                **self._wizard().rooms_page.snapshot.imported,
+                **self.owner().rooms_page.snapshot.imported,
                 **{o.email.casefold(): result.office.name for o in result.rooms if o.in_workspace},
             }
         )
@@ -360,11 +349,6 @@ class ImportPage(QWizardPage):
         self.summary.setText("")
 
     @Slot()
-    def _on_finished(self) -> None:
-        self._handle = None
-        self._set_busy(False)
-
-    @Slot()
     def export(self) -> None:
         path, _filter = QFileDialog.getSaveFileName(
             self,
@@ -381,7 +365,7 @@ class ImportPage(QWizardPage):
         def work(cancel: CancelToken, progress: Progress) -> str:
             return export(path, fmt)
 
-        handle = self._wizard().runner.submit("export", work)
+        handle = self.owner().runner.submit("export", work)
         handle.signals.succeeded.connect(self._on_exported)
         handle.signals.failed.connect(self._on_failed)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
@@ -21,16 +20,13 @@ from PySide6.QtWidgets import (
     QToolButton,
     QVBoxLayout,
     QWidget,
-    QWizardPage,
 )
 
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.registration import CHECKLIST, it_admin_instructions, mailto_url
 from clearooms_wizard.ui.context import WizardContext
+from clearooms_wizard.ui.pages.base import TaskPage
 from clearooms_wizard.ui.widgets import plain_label
-
-if TYPE_CHECKING:
-    from clearooms_wizard.ui.wizard import SetupWizard
 
 
 class CopyButton(QToolButton):
@@ -118,7 +114,7 @@ class InstructionsDialog(QDialog):
             )
 
 
-class RegisterPage(QWizardPage):
+class RegisterPage(TaskPage):
     def __init__(self, context: WizardContext) -> None:
         super().__init__()
         self._context = context
@@ -179,15 +175,8 @@ class RegisterPage(QWizardPage):
             checkbox.setChecked(ticks.get(key, False))
         self.instructions_dialog: InstructionsDialog | None = None
 
-    def _wizard(self) -> SetupWizard:
-        from clearooms_wizard.ui.wizard import SetupWizard
-
-        wizard = self.wizard()
-        assert isinstance(wizard, SetupWizard)
-        return wizard
-
     def _cloud(self) -> Cloud:
-        return self._wizard().current_cloud()
+        return self.owner().current_cloud()
 
     @Slot()
     def _remember_ticks(self) -> None:
@@ -204,10 +193,10 @@ class RegisterPage(QWizardPage):
         dialog = InstructionsDialog(
             it_admin_instructions(self._cloud()), self._context.open_url, self
         )
-        dialog.save_requested.connect(self._wizard().save_text_file)
+        dialog.save_requested.connect(self.owner().save_text_file)
         self.instructions_dialog = dialog
         dialog.open()
 
     @Slot()
     def _skip_ahead(self) -> None:
-        self._wizard().next()
+        self.owner().next()

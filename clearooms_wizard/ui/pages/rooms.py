@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QTableView,
     QVBoxLayout,
     QWidget,
-    QWizardPage,
 )
 
 from clearooms_wizard.core.errors import CancelToken, ClearoomsError
@@ -28,12 +26,10 @@ from clearooms_wizard.core.fixes import explain_rooms_error
 from clearooms_wizard.core.graph import Room, RoomDirectory
 from clearooms_wizard.core.values import Credentials
 from clearooms_wizard.ui.context import WizardContext, WorkspaceSnapshot
+from clearooms_wizard.ui.pages.base import TaskPage
 from clearooms_wizard.ui.rooms_model import NAME, RoomsFilter, RoomsModel
 from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
-from clearooms_wizard.workers.runner import Progress, TaskHandle
-
-if TYPE_CHECKING:
-    from clearooms_wizard.ui.wizard import SetupWizard
+from clearooms_wizard.workers.runner import Progress
 
 EXISTING, SUGGESTED, NEW, ADD_NEW = "existing", "suggested", "new", "add-new"
 
@@ -50,7 +46,7 @@ class LoadedRooms:
     directory: RoomDirectory
 
 
-class RoomsPage(QWizardPage):
+class RoomsPage(TaskPage):
     def __init__(self, context: WizardContext) -> None:
         super().__init__()
         self._context = context
@@ -152,23 +148,15 @@ class RoomsPage(QWizardPage):
         layout.addWidget(self.stack, 1)
         layout.addLayout(status_row)
 
-        self._handle: TaskHandle | None = None
         self._loaded_for: tuple[str, str, str] | None = None
         self.directory: RoomDirectory | None = None
         self.snapshot = WorkspaceSnapshot((), {})
         self._set_loading(False)
 
-    def _wizard(self) -> SetupWizard:
-        from clearooms_wizard.ui.wizard import SetupWizard
-
-        wizard = self.wizard()
-        assert isinstance(wizard, SetupWizard)
-        return wizard
-
     # -- loading --------------------------------------------------------------------------
 
     def initializePage(self) -> None:
-        wizard = self._wizard()
+        wizard = self.owner()
         notice = wizard.take_notice()
         if notice:
             self.notice.show_message(Tone.WARN, notice)
@@ -182,9 +170,9 @@ class RoomsPage(QWizardPage):
 
     @Slot()
     def load(self) -> None:
-        if self._handle is not None:
+        if self.busy:
             return
-        wizard = self._wizard()
+        wizard = self.owner()
         test = wizard.connect_page.test
         if test is None or test.credentials is None or test.tenant_id is None:
             return
@@ -200,24 +188,30 @@ class RoomsPage(QWizardPage):
             directory = load_rooms(credentials, cloud, cancel, progress)
             return LoadedRooms(current, directory)
 
-        self._handle = wizard.runner.submit("load-rooms", work)
-        signals = self._handle.signals
-        signals.progress.connect(self._on_progress)
-        signals.succeeded.connect(self._on_loaded)
-        signals.failed.connect(self._on_failed)
-        signals.cancelled.connect(self._on_cancelled)
-        signals.finished.connect(self._on_finished)
-        self.count.setText(self.tr("Loading rooms from Microsoft 365…"))
-        self._set_loading(True)
+        self.run_task(
+            "load-rooms",
+            work,
+            progress=self._on_progress,
+            succeeded=self._on_loaded,
+            failed=self._on_failed,
+            cancelled=self._on_cancelled,
+        )
 
     @Slot()
     def cancel_load(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
+        self.cancel_task()
 
     @property
     def loading(self) -> bool:
-        return self._handle is not None
+        return self.busy
+
+    def task_started(self) -> None:
+        self.count.setText(self.tr("Loading rooms from Microsoft 365…"))
+        self._set_loading(True)
+
+    def task_finished(self) -> None:
+        self._set_loading(False)
+        self._selection_changed()
 
     def _set_loading(self, loading: bool) -> None:
         self.progress.setVisible(loading)
@@ -273,12 +267,6 @@ class RoomsPage(QWizardPage):
         )
         self.stack.setCurrentIndex(1)
         self._loaded_for = None
-
-    @Slot()
-    def _on_finished(self) -> None:
-        self._handle = None
-        self._set_loading(False)
-        self._selection_changed()
 
     # -- offices --------------------------------------------------------------------------
 
