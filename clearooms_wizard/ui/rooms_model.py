@@ -53,7 +53,9 @@ class RoomsModel(QAbstractTableModel):
         self._rooms = sorted(rooms, key=lambda r: (r.name.casefold(), r.key))
         self._list_names = {k.casefold(): v for k, v in list_names.items()}
         self._imported = dict(imported)
-        self._checked = {r.key for r in self._rooms if r.key in self._imported}
+        # Nothing is ticked for the user: ticking rooms imported into another office would
+        # quietly move them to the office chosen now.
+        self._checked = set()
         # Precomputed once so that filtering 10,000 rooms per keystroke stays cheap.
         self._search_text = [
             "\t".join(self._display(room, column) for column in range(len(COLUMNS))).casefold()

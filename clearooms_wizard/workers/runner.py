@@ -63,10 +63,9 @@ class _Task(QRunnable):
         handle, signals = self._handle, self._handle.signals
         try:
             result = self._work(handle.cancel_token, signals.progress.emit)
-            if handle.cancel_token.cancelled:
-                signals.cancelled.emit()
-            else:
-                signals.succeeded.emit(result)
+            # The work completed, so report what it did even if Cancel came too late to stop
+            # it: an import that was written must not be reported as stopped.
+            signals.succeeded.emit(result)
         except Cancelled:
             signals.cancelled.emit()
         except ClearoomsError as exc:

@@ -31,7 +31,13 @@ def to_rooms(qtbot: QtBot, wizard: SetupWizard) -> None:
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.testing and page.test is not None, timeout=30_000)
     click_next(qtbot, wizard)
-    qtbot.waitUntil(lambda: wizard.currentId() == PageId.ROOMS, timeout=10_000)
+
+    def on_rooms_page() -> None:
+        # The Connect page's banner says why, if saving the settings failed.
+        banner = wizard.connect_page.banner.label.text()
+        assert wizard.currentId() == PageId.ROOMS, banner
+
+    qtbot.waitUntil(on_rooms_page, timeout=30_000)
     qtbot.waitUntil(lambda: not wizard.rooms_page.loading, timeout=30_000)
 
 
@@ -128,7 +134,8 @@ def test_reopening_shows_saved_values_and_imported_rooms(
             for row in range(second.rooms_page.model.rowCount())
         ]
         assert marked.count("London HQ") == 3
-        assert second.rooms_page.model.checked_count == 3
+        # Imported rooms are marked, never ticked: a second office must not take them over.
+        assert second.rooms_page.model.checked_count == 0
     finally:
         second.shutdown()
 
@@ -218,3 +225,23 @@ def test_closing_the_window_mid_import_is_safe(
     db = sqlite3.connect(workspace_file())
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
+
+
+def test_a_failed_reload_leaves_nothing_to_import(
+    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+) -> None:
+    from clearooms_wizard.demo import Fault
+
+    served = serve_demo("healthy")
+    wizard = make_wizard(served)
+    to_rooms(qtbot, wizard)
+    page = wizard.rooms_page
+    page.office.setCurrentIndex(0)
+    page.model.set_checked(range(3), True)
+    assert page.isComplete()
+    served.tenant.inject(Fault(r"microsoft\.graph\.room", "reset", times=None))
+    qtbot.mouseClick(page.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.loading, timeout=30_000)
+    assert "could not be loaded" in page.message.label.text()
+    assert page.model.rowCount() == 0 and page.directory is None
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QWizardPage
@@ -14,6 +15,20 @@ if TYPE_CHECKING:
     from clearooms_wizard.ui.wizard import SetupWizard
 
 Receiver = Callable[[object], None]
+Method = TypeVar("Method", bound=Callable[..., None])
+
+
+def current_task_only(method: Method) -> Method:
+    """For a page's task receivers: ignore signals from a task that a newer one replaced
+    (the page was left and entered again, or Retry was pressed)."""
+
+    @functools.wraps(method)
+    def receiver(self: TaskPage, *args: object) -> None:
+        handle = self._handle
+        if handle is not None and self.sender() is handle.signals:
+            method(self, *args)
+
+    return cast(Method, receiver)
 
 
 class TaskPage(QWizardPage):

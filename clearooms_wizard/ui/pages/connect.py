@@ -31,7 +31,7 @@ from clearooms_wizard.core.errors import CancelToken, ClearoomsError
 from clearooms_wizard.core.report import support_report
 from clearooms_wizard.core.values import Checked, check_client_id, check_secret, check_tenant
 from clearooms_wizard.ui.context import WizardContext
-from clearooms_wizard.ui.pages.base import TaskPage
+from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
 from clearooms_wizard.ui.widgets import Banner, CheckRow, Tone
 from clearooms_wizard.workers.runner import Progress, TaskHandle
 
@@ -177,6 +177,7 @@ class ConnectPage(TaskPage):
         self.cloud.currentIndexChanged.connect(self._values_changed)
 
         self._save_handle: TaskHandle | None = None
+        self._saving: tuple[str, str, str, str] | None = None
         self.test: SettingsTest | None = None
         self._tested: tuple[str, str, str, str] | None = None
         self._warnings_accepted = False
@@ -279,6 +280,7 @@ class ConnectPage(TaskPage):
         self.test_button.setEnabled(not busy)
 
     @Slot(object)
+    @current_task_only
     def _on_result(self, result: object) -> None:
         if isinstance(result, CheckResult):
             self.rows[result.id].show_result(result)
@@ -286,6 +288,7 @@ class ConnectPage(TaskPage):
                 self.results_area.ensureWidgetVisible(self.rows[result.id])
 
     @Slot(object)
+    @current_task_only
     def _on_test_done(self, test: object) -> None:
         assert isinstance(test, SettingsTest)
         self.test = test
@@ -316,11 +319,13 @@ class ConnectPage(TaskPage):
         self.banner.show()
 
     @Slot(object)
+    @current_task_only
     def _on_test_failed(self, error: object) -> None:
         self.banner.show_message(Tone.FAIL, str(error))
         self.banner.show()
 
     @Slot()
+    @current_task_only
     def _on_test_cancelled(self) -> None:
         for row in self.rows.values():
             if row.result is None:
@@ -399,6 +404,7 @@ class ConnectPage(TaskPage):
 
     def _start_save(self, test: SettingsTest) -> None:
         save = self._context.save_connection
+        self._saving = self.current_values()
 
         def work(cancel: CancelToken, progress: Progress) -> str | None:
             return save(test)
@@ -413,7 +419,7 @@ class ConnectPage(TaskPage):
 
     @Slot(object)
     def _on_saved(self, message: object) -> None:
-        self._saved_for = self.current_values()
+        self._saved_for = self._saving
         if isinstance(message, str) and message and not self._no_keyring_told:
             self._no_keyring_told = True
             self.owner().set_notice(message)

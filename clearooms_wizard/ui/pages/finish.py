@@ -21,7 +21,7 @@ from clearooms_wizard.core.errors import CancelToken, ClearoomsError
 from clearooms_wizard.core.fixes import explain_error
 from clearooms_wizard.core.importer import ImportProgress, ImportResult, PlanStatus
 from clearooms_wizard.ui.context import ImportRequest, PreparedImport, WizardContext
-from clearooms_wizard.ui.pages.base import TaskPage
+from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
 from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
 from clearooms_wizard.workers.runner import Progress, Work
 
@@ -165,6 +165,7 @@ class ImportPage(TaskPage):
         self.completeChanged.emit()
 
     @Slot(object)
+    @current_task_only
     def _on_progress(self, update: object) -> None:
         if isinstance(update, ImportProgress):
             self.progress.setRange(0, update.total)
@@ -176,6 +177,7 @@ class ImportPage(TaskPage):
             )
 
     @Slot(object)
+    @current_task_only
     def _on_prepared(self, prepared: object) -> None:
         assert isinstance(prepared, PreparedImport)
         self.prepared = prepared
@@ -191,6 +193,12 @@ class ImportPage(TaskPage):
         blocked = [c for c in prepared.checks if c.blocked]
         failed = [c for c in prepared.checks if c.failed]
         text = self.tr("Into “%1”: ").replace("%1", prepared.plan.office.name) + summary + "."
+        movers = prepared.plan.with_status(PlanStatus.MOVING)
+        if movers:
+            origins = sorted({p.moving_from for p in movers if p.moving_from})
+            text += " " + self.tr("%1 will move here from %2.").replace(
+                "%1", _plural(len(movers), "room", "rooms")
+            ).replace("%2", ", ".join(f"“{name}”" for name in origins) or "another office")
         if blocked or failed:
             text += " " + self.tr("%1 can't be imported yet; see below.").replace(
                 "%1", _plural(len(blocked) + len(failed), "room", "rooms")
@@ -268,6 +276,7 @@ class ImportPage(TaskPage):
         self._start("apply-import", work, self._on_imported)
 
     @Slot(object)
+    @current_task_only
     def _on_imported(self, result: object) -> None:
         assert isinstance(result, ImportResult)
         self.result = result
@@ -329,6 +338,7 @@ class ImportPage(TaskPage):
         self._prepare(self._request, again)
 
     @Slot(object)
+    @current_task_only
     def _on_failed(self, error: object) -> None:
         if isinstance(error, ClearoomsError):
             explanation, code = explain_error(error)
@@ -341,6 +351,7 @@ class ImportPage(TaskPage):
         self.summary.setText(self.tr("Nothing was imported. Press Check again to retry."))
 
     @Slot()
+    @current_task_only
     def _on_cancelled(self) -> None:
         self.banner.show_message(
             Tone.INFO, self.tr("Stopped. Nothing more was imported. Press Check again to go on.")
@@ -367,7 +378,12 @@ class ImportPage(TaskPage):
 
         handle = self.owner().runner.submit("export", work)
         handle.signals.succeeded.connect(self._on_exported)
-        handle.signals.failed.connect(self._on_failed)
+        handle.signals.failed.connect(self._on_export_failed)
+
+    @Slot(object)
+    def _on_export_failed(self, error: object) -> None:
+        self.banner.show_message(Tone.FAIL, self.tr("The export was not saved. ") + str(error))
+        self.banner.show()
 
     @Slot(object)
     def _on_exported(self, path: object) -> None:

@@ -26,7 +26,7 @@ from clearooms_wizard.core.fixes import explain_rooms_error
 from clearooms_wizard.core.graph import Room, RoomDirectory
 from clearooms_wizard.core.values import Credentials
 from clearooms_wizard.ui.context import WizardContext, WorkspaceSnapshot
-from clearooms_wizard.ui.pages.base import TaskPage
+from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
 from clearooms_wizard.ui.rooms_model import NAME, RoomsFilter, RoomsModel
 from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
 from clearooms_wizard.workers.runner import Progress
@@ -149,6 +149,7 @@ class RoomsPage(TaskPage):
         layout.addLayout(status_row)
 
         self._loaded_for: tuple[str, str, str] | None = None
+        self._reload_pending = False
         self.directory: RoomDirectory | None = None
         self.snapshot = WorkspaceSnapshot((), {})
         self._set_loading(False)
@@ -171,7 +172,11 @@ class RoomsPage(TaskPage):
     @Slot()
     def load(self) -> None:
         if self.busy:
+            # Still stopping an earlier load (Back, then Next again): load once it has ended.
+            self._reload_pending = True
+            self.cancel_task()
             return
+        self._reload_pending = False
         wizard = self.owner()
         test = wizard.connect_page.test
         if test is None or test.credentials is None or test.tenant_id is None:
@@ -181,6 +186,9 @@ class RoomsPage(TaskPage):
         )
         cloud = wizard.current_cloud()
         self._loaded_for = (test.tenant_id, credentials.client_id, cloud.key)
+        # Rooms from an earlier load must never be imported with other credentials.
+        self.directory = None
+        self.model.set_rooms([], {}, {})
         snapshot, load_rooms = self._context.workspace_snapshot, self._context.load_rooms
 
         def work(cancel: CancelToken, progress: Progress) -> LoadedRooms:
@@ -212,6 +220,8 @@ class RoomsPage(TaskPage):
     def task_finished(self) -> None:
         self._set_loading(False)
         self._selection_changed()
+        if self._reload_pending:
+            self.load()
 
     def _set_loading(self, loading: bool) -> None:
         self.progress.setVisible(loading)
@@ -221,10 +231,12 @@ class RoomsPage(TaskPage):
         self.completeChanged.emit()
 
     @Slot(object)
+    @current_task_only
     def _on_progress(self, found: object) -> None:
         self.count.setText(self.tr("Loading rooms… %1 found so far").replace("%1", str(found)))
 
     @Slot(object)
+    @current_task_only
     def _on_loaded(self, loaded: object) -> None:
         assert isinstance(loaded, LoadedRooms)
         self.directory = loaded.directory
@@ -251,6 +263,7 @@ class RoomsPage(TaskPage):
             self.stack.setCurrentIndex(1)
 
     @Slot(object)
+    @current_task_only
     def _on_failed(self, error: object) -> None:
         if isinstance(error, ClearoomsError):
             explanation, code = explain_rooms_error(error)
@@ -261,6 +274,7 @@ class RoomsPage(TaskPage):
         self.stack.setCurrentIndex(1)
 
     @Slot()
+    @current_task_only
     def _on_cancelled(self) -> None:
         self.message.show_message(
             Tone.INFO, self.tr("Loading stopped. Press Retry to load the rooms again.")
@@ -364,7 +378,10 @@ class RoomsPage(TaskPage):
 
     def isComplete(self) -> bool:
         return (
-            not self.loading and self.office_choice() is not None and self.model.checked_count > 0
+            not self.loading
+            and self.directory is not None
+            and self.office_choice() is not None
+            and self.model.checked_count > 0
         )
 
     def cleanupPage(self) -> None:
