@@ -25,7 +25,12 @@ from clearooms_wizard.core.importer import (
     suggest_offices,
 )
 from clearooms_wizard.core.preferences import PreferencesFile
-from clearooms_wizard.core.secrets import KeyringSecretStore, MemorySecretStore, SecretStore
+from clearooms_wizard.core.secrets import (
+    KeyringSecretStore,
+    MemorySecretStore,
+    SecretStore,
+    SecretStoreError,
+)
 from clearooms_wizard.core.store import office_name_problem
 from clearooms_wizard.core.tokens import TokenProvider
 from clearooms_wizard.core.values import Credentials, check_client_id, check_tenant
@@ -82,6 +87,8 @@ class Runtime:
     saved: SavedConnection | None
     secret_source: str | None
     workspace_path: Path
+    # Something the user should read before going on (for example: the keyring is locked).
+    notice: str | None = None
 
 
 def open_session_factory(
@@ -135,25 +142,31 @@ def build_runtime(
     client_id = _first(
         options.client_id, env.get("CLEAROOMS_CLIENT_ID"), saved.client_id if saved else None
     )
-    cloud = get_cloud(
-        _first(options.cloud, env.get("CLEAROOMS_CLOUD"), saved.cloud if saved else None)
-        or "global"
-    )
+    cloud_key = _first(options.cloud, env.get("CLEAROOMS_CLOUD"), saved.cloud if saved else None)
+    cloud = get_cloud(cloud_key or "global")
+    # Saved address overrides belong to the saved cloud; choosing another cloud drops them.
+    overrides = saved if saved is not None and saved.cloud == cloud.key else None
     cloud = cloud.with_overrides(
         _first(
             options.authority_host,
             env.get("CLEAROOMS_AUTHORITY_HOST"),
-            saved.authority_host if saved else None,
+            overrides.authority_host if overrides else None,
         ),
         _first(
-            options.graph_url, env.get("CLEAROOMS_GRAPH_URL"), saved.graph_url if saved else None
+            options.graph_url,
+            env.get("CLEAROOMS_GRAPH_URL"),
+            overrides.graph_url if overrides else None,
         ),
     )
     secret, source = options.client_secret, "stdin" if options.client_secret else None
+    notice: str | None = None
     if not secret and env.get("CLEAROOMS_CLIENT_SECRET"):
         secret, source = env["CLEAROOMS_CLIENT_SECRET"], "environment"
     if not secret and tenant and client_id:
-        secret = _saved_secret(secrets or KeyringSecretStore(), saved, tenant, client_id)
+        try:
+            secret = _saved_secret(secrets or KeyringSecretStore(), saved, tenant, client_id)
+        except SecretStoreError as exc:
+            secret, notice = None, str(exc)
         source = "keyring" if secret else None
     ca_bundle = _first(options.ca_bundle, env.get("CLEAROOMS_CA_BUNDLE"))
     return Runtime(
@@ -163,6 +176,7 @@ def build_runtime(
         saved,
         source,
         path,
+        notice,
     )
 
 
@@ -190,6 +204,10 @@ def _saved_secret(
     return secrets.load(tenant_value, client_value)
 
 
+def _override(value: str, default: str | None) -> str | None:
+    return None if value == default else value
+
+
 def save_tested_connection(
     test: SettingsTest, cloud: Cloud, path: Path, secrets: SecretStore
 ) -> str | None:
@@ -200,13 +218,16 @@ def save_tested_connection(
     credentials = test.credentials
     if credentials is None or test.tenant_id is None or not test.ok:
         raise ClearoomsError("Only settings whose checks all passed can be saved.")
+    defaults = CLOUDS.get(cloud.key)
     connection = SavedConnection(
         tenant=credentials.tenant,
         client_id=credentials.client_id,
         cloud=cloud.key,
         tenant_id=test.tenant_id,
-        authority_host=cloud.authority_host,
-        graph_url=cloud.graph_root,
+        authority_host=_override(
+            cloud.authority_host, defaults.authority_host if defaults else None
+        ),
+        graph_url=_override(cloud.graph_root, defaults.graph_root if defaults else None),
         last_tested_at=datetime.now(UTC).isoformat(timespec="seconds"),
         last_test_ok=True,
         secret_expires_at=test.secret_expires_at.isoformat() if test.secret_expires_at else None,
@@ -365,6 +386,7 @@ def build_wizard_context(
         demo_scenario=runtime.scenario.name if runtime.scenario else None,
         demo_title=runtime.scenario.title if runtime.scenario else None,
         report_environment={"Workspace": str(path)},
+        startup_notice=runtime.notice,
     )
 
 

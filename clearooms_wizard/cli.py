@@ -16,8 +16,9 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from clearooms_wizard import __version__
 from clearooms_wizard.app import (
@@ -65,8 +66,37 @@ class UsageError(Exception):
     pass
 
 
+# The words on this command line, so that an error message can leave out every one of them
+# that is not an option or a command: any of them might be a pasted secret.
+_COMMAND_LINE: ContextVar[tuple[str, ...]] = ContextVar("command_line", default=())
+
+
+def _without_values(message: str, known: set[str]) -> str:
+    words: set[str] = set()
+    for token in _COMMAND_LINE.get():
+        # An option's own name is safe to show; what follows its "=" is not.
+        value = token.partition("=")[2] if token.startswith("-") else token
+        if value and value not in known:
+            words.add(value)
+    for word in sorted(words, key=len, reverse=True):
+        message = message.replace(word, "…")
+    return message
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that never echoes an unknown argument: it might be a pasted secret."""
+    """argparse that never echoes a value from the command line: it might be a pasted secret."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No abbreviations: "--secret=…" must not be taken as --secret-stdin and echoed back.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def _known_words(self) -> set[str]:
+        known = set(self._option_string_actions)
+        for action in self._actions:
+            if action.choices is not None:
+                known.update(str(choice) for choice in action.choices)
+        return known
 
     def error(self, message: str) -> NoReturn:
         if message.startswith("unrecognized arguments"):
@@ -77,6 +107,7 @@ class _Parser(argparse.ArgumentParser):
             )
         elif "invalid choice" in message:
             message = message.split(":", 2)[0] + ": invalid choice (see --help)"
+        message = _without_values(message, self._known_words())
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -796,7 +827,12 @@ def main(
 ) -> int:
     stdin, out, err = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = tuple(sys.argv[1:] if argv is None else argv)
+    reset = _COMMAND_LINE.set(words)
+    try:
+        args = parser.parse_args(words)
+    finally:
+        _COMMAND_LINE.reset(reset)
     try:
         if getattr(args, "demo_scenario", None) == "list":
             return _list_scenarios(out)
@@ -826,6 +862,8 @@ def main(
         ):
             return _run_workspace_command(args, options, out, err)
         runtime = build_runtime(options)
+        if runtime.notice:
+            err.write(f"Note: {runtime.notice}\n")
         if args.command == "check":
             return run_check(runtime, args.json, args.save, out, err)
         fmt = "json" if args.json else "csv" if args.csv else "table"

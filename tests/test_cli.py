@@ -62,6 +62,11 @@ def test_options_may_stand_before_the_command() -> None:
         ["check", "--client-secret", "Sup3r~Secret.Value"],
         ["check", "Sup3r~Secret.Value"],
         ["Sup3r~Secret.Value"],
+        ["check", "--secret=Sup3r~Secret.Value"],
+        ["check", "--demo=Sup3r~Secret.Value"],
+        ["check", "--json=Sup3r~Secret.Value"],
+        ["check", "--cloud", "Sup3r~Secret.Value"],
+        ["rooms", "Sup3r~Secret.Value"],
     ],
 )
 def test_a_secret_given_as_an_argument_is_refused_and_never_echoed(
@@ -238,3 +243,47 @@ def test_console_script_runs_as_a_module() -> None:
     )
     assert check.returncode == 0, check.stderr
     assert json.loads(check.stdout)["ok"] is True
+
+
+def _save_healthy(served: object) -> None:
+    from tests.conftest import Served
+
+    assert isinstance(served, Served)
+    scenario = served.tenant.scenario
+    code, out, _ = cli(
+        "check",
+        "--save",
+        "--tenant",
+        scenario.tenant,
+        "--client-id",
+        scenario.client_id,
+        "--secret-stdin",
+        *served.cli_args(),
+        stdin=scenario.client_secret,
+    )
+    assert code == 0, out
+
+
+def test_a_locked_keyring_is_explained_not_a_crash(serve_demo: ServeDemo) -> None:
+    from tests.support.memory_keyring import LockedKeyring
+
+    served = serve_demo("healthy")
+    _save_healthy(served)
+    keyring.set_keyring(LockedKeyring())
+    code, out, err = cli("check", "--ca-bundle", served.ca_bundle)
+    assert code == 1
+    assert "Note: The secure password store (keyring)" in err and "unlock it" in err
+    assert "Traceback" not in err
+    assert "Enter the client secret" in out
+
+
+def test_choosing_another_cloud_drops_the_saved_addresses(serve_demo: ServeDemo) -> None:
+    from clearooms_wizard.app import ConnectionOptions, build_runtime
+
+    served = serve_demo("healthy")
+    _save_healthy(served)
+    saved = build_runtime(ConnectionOptions()).connection.cloud
+    assert saved.authority_host == served.base_url
+    usgov = build_runtime(ConnectionOptions(cloud="usgov")).connection.cloud
+    assert usgov.authority_host == "https://login.microsoftonline.us"
+    assert usgov.graph_root == "https://graph.microsoft.us"

@@ -9,11 +9,12 @@ from __future__ import annotations
 import platform
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from clearooms_wizard import __version__
 from clearooms_wizard.core.checks import CheckResult, ConnectionInput
+from clearooms_wizard.core.values import Checked, check_client_id, check_tenant
 
 # A JWT: three base64url parts, the first two starting with the encoding of '{"'.
 _TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
@@ -27,6 +28,14 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         text = text.replace(secret, SECRET_REMOVED)
     text = _TOKEN.sub(TOKEN_REMOVED, text)
     return _BEARER.sub(lambda m: m.group(1) + TOKEN_REMOVED, text)
+
+
+def _shown(raw: str, check: Callable[[str], Checked]) -> str:
+    """Only a value that passed its check is shown: a box may hold a pasted secret."""
+    if not raw.strip():
+        return "not entered"
+    checked = check(raw)
+    return checked.value if checked.value else f"not valid ({len(raw.strip())} characters)"
 
 
 def secret_hint(secret: str) -> str:
@@ -62,9 +71,9 @@ def support_report(
             f"Cloud: {cloud.label} ({cloud.key})",
             f"Sign-in host: {cloud.authority_host}",
             f"Graph: {cloud.graph_root}",
-            f"Tenant: {connection.tenant.strip() or 'not entered'}",
+            f"Tenant: {_shown(connection.tenant, check_tenant)}",
             f"Tenant ID found: {tenant_id or 'not yet'}",
-            f"Client ID: {connection.client_id.strip() or 'not entered'}",
+            f"Client ID: {_shown(connection.client_id, check_client_id)}",
             f"Client secret: {secret_hint(connection.client_secret.strip())}",
         ]
     lines += ["", "Test Settings:" if results else "Test Settings has not been run yet."]
@@ -78,5 +87,14 @@ def support_report(
         for key, value in sorted(result.details.items()):
             lines.append(f"    {key}: {value}")
         lines.append(f"    At: {result.timestamp}")
-    secrets = [connection.client_secret, connection.client_secret.strip()] if connection else []
+    secrets: list[str] = []
+    if connection is not None:
+        secrets = [connection.client_secret, connection.client_secret.strip()]
+        # Whatever is in a box that did not pass its check might be the secret, pasted there.
+        for raw, check in (
+            (connection.tenant, check_tenant),
+            (connection.client_id, check_client_id),
+        ):
+            if not check(raw).ok:
+                secrets += [raw, raw.strip()]
     return redact("\n".join(lines) + "\n", secrets)

@@ -12,6 +12,8 @@ from typing import Protocol
 import keyring
 import keyring.errors
 
+from clearooms_wizard.core.errors import ClearoomsError
+
 SERVICE = "clearooms-wizard"
 
 NO_KEYRING_MESSAGE = (
@@ -21,7 +23,7 @@ NO_KEYRING_MESSAGE = (
 )
 
 
-class SecretStoreError(Exception):
+class SecretStoreError(ClearoomsError):
     """The keyring exists but refused; the text says what to do."""
 
 

@@ -92,3 +92,5 @@ class WizardContext:
     demo_title: str | None = None
     store: Any = None
     report_environment: Mapping[str, str] = field(default_factory=dict)
+    # Shown on the Connect page when the wizard opens (for example: the keyring is locked).
+    startup_notice: str | None = None

@@ -33,3 +33,12 @@ def test_redact_removes_bearer_values() -> None:
     assert (
         redact("Authorization: Bearer abcdefghijkl", []) == f"Authorization: Bearer {TOKEN_REMOVED}"
     )
+
+
+def test_a_secret_pasted_into_the_wrong_box_stays_out() -> None:
+    connection = ConnectionInput("contoso.com", SECRET, "", cloud=CLOUDS["global"])
+    failed = CheckResult("format", Status.FAIL, "Client ID: That doesn't look like a client ID.")
+    report = support_report(connection, [failed])
+    assert SECRET not in report
+    assert "Client ID: not valid (40 characters)" in report
+    assert "Tenant: contoso.com" in report

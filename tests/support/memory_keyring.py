@@ -24,3 +24,12 @@ class MemoryKeyring(KeyringBackend):  # type: ignore[misc,unused-ignore]
     def delete_password(self, service: str, username: str) -> None:
         if self.store.pop((service, username), None) is None:
             raise PasswordDeleteError(username)
+
+
+class LockedKeyring(MemoryKeyring):
+    """A keyring that exists but refuses, as a locked desktop keyring does."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        from keyring.errors import KeyringLocked
+
+        raise KeyringLocked("the collection is locked")

@@ -184,6 +184,9 @@ class ConnectPage(TaskPage):
         self._saved_for: tuple[str, str, str, str] | None = None
         self._no_keyring_told = False
         self._values_changed()
+        if context.startup_notice:
+            self.banner.show_message(Tone.WARN, context.startup_notice)
+            self.banner.show()
 
     def _line_edit(self, value: str, name: str, placeholder: str) -> QLineEdit:
         edit = QLineEdit(value)
