@@ -31,7 +31,13 @@ from clearooms_wizard.app import (
 from clearooms_wizard.core.checks import CheckResult, SettingsTest, Status
 from clearooms_wizard.core.clouds import CLOUDS, UrlProblem
 from clearooms_wizard.core.errors import Cancelled, CancelToken, ClearoomsError
-from clearooms_wizard.core.export import FORMATS, ExportError, render_export, write_export_file
+from clearooms_wizard.core.export import (
+    FORMATS,
+    ExportError,
+    csv_cell,
+    render_export,
+    write_export_file,
+)
 from clearooms_wizard.core.fixes import NO_ROOMS, explain_error, explain_rooms_error
 from clearooms_wizard.core.graph import GraphClient, Room, RoomDirectory
 from clearooms_wizard.core.http import CaBundleProblem
@@ -376,12 +382,6 @@ def run_rooms_list(runtime: Runtime, fmt: str, out: TextIO, err: TextIO) -> int:
 _CSV_FIELDS = ("email", "name", "capacity", "building", "floor_number", "floor_label", "room_lists")
 
 
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with = + - @ runs as a formula when the file is opened in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def rooms_csv(rooms: Sequence[Room]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -389,7 +389,7 @@ def rooms_csv(rooms: Sequence[Room]) -> str:
     for room in rooms:
         data = room.to_json()
         data["room_lists"] = ";".join(room.room_lists)
-        writer.writerow([_csv_cell(data[name]) for name in _CSV_FIELDS])
+        writer.writerow([csv_cell(data[name]) for name in _CSV_FIELDS])
     return buffer.getvalue()
 
 

@@ -287,3 +287,9 @@ def test_choosing_another_cloud_drops_the_saved_addresses(serve_demo: ServeDemo)
     usgov = build_runtime(ConnectionOptions(cloud="usgov")).connection.cloud
     assert usgov.authority_host == "https://login.microsoftonline.us"
     assert usgov.graph_root == "https://graph.microsoft.us"
+
+
+def test_demo_throttling_is_waited_out_as_for_a_real_tenant() -> None:
+    code, out, _ = cli("check", "--demo-scenario", "throttling", "--json")
+    assert code == 0, out
+    assert json.loads(out)["ok"] is True

@@ -47,6 +47,8 @@ def csv_cell(value: object) -> str:
     """A cell that a spreadsheet will not run as a formula."""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)  # a basement's floor -1 is a number, not a formula
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 

@@ -218,7 +218,15 @@ class GraphClient:
     def _follows_root(self, link: str) -> bool:
         # The bearer token must only ever go to the Graph host we chose, whatever a page says.
         root, target = urlsplit(self._root), urlsplit(link)
-        return (target.scheme, target.netloc) == (root.scheme, root.netloc)
+        try:
+            ports = (root.port or 443, target.port or 443)
+        except ValueError:
+            return False
+        return (
+            target.scheme == "https"
+            and (target.hostname or "") == (root.hostname or "")
+            and ports[0] == ports[1]
+        )
 
     def _send(self, url: str, params: Mapping[str, str | int] | None) -> requests.Response:
         token = self._tokens.acquire()
@@ -269,8 +277,19 @@ class GraphClient:
             fetched += len(items)
             next_link = page.get("@odata.nextLink")
             if isinstance(next_link, str) and next_link:
-                if next_link in visited or not self._follows_root(next_link):
-                    return
+                # Stopping quietly would make the rooms after this page look deleted.
+                if not self._follows_root(next_link):
+                    raise UnexpectedResponse(
+                        "Microsoft Graph pointed the next page of the list at another address; "
+                        "the list was not read to the end.",
+                        TechnicalDetails(url=url.split("?", 1)[0]),
+                    )
+                if next_link in visited:
+                    raise UnexpectedResponse(
+                        "Microsoft Graph sent the same page of the list twice; the list was not "
+                        "read to the end.",
+                        TechnicalDetails(url=url.split("?", 1)[0]),
+                    )
                 visited.add(next_link)
                 url, query = next_link, None
                 continue
@@ -294,18 +313,20 @@ class GraphClient:
         found: dict[str, Any] = {}
         skipped = 0
         for page in self.iter_pages(path):
-            new = 0
+            repeated = 0
             for item in page:
                 parsed = parse(item)
                 if parsed is None:
                     skipped += 1
-                elif parsed.email.casefold() not in found:
+                elif parsed.email.casefold() in found:
+                    repeated += 1
+                else:
                     found[parsed.email.casefold()] = parsed
-                    new += 1
             if progress is not None:
                 progress(len(found))
-            if page and new == 0:
-                # A service that ignores $skip would send the same page forever.
+            if page and repeated == len(page):
+                # Every room on this page was on an earlier one: a service that ignores $skip
+                # would send the same page forever.
                 break
         return list(found.values()), skipped
 

@@ -8,12 +8,12 @@ from http.client import RemoteDisconnected
 from typing import Any
 
 import requests
-from requests.adapters import BaseAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3 import HTTPResponse
-from urllib3.exceptions import ProtocolError
-from urllib3.util import Timeout
+from urllib3.exceptions import MaxRetryError, ProtocolError
+from urllib3.util import Retry, Timeout
 
 from clearooms_wizard.demo.tenant import DemoTenant
 from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
@@ -60,9 +60,12 @@ class InProcessAdapter(BaseAdapter):
     connection would, so the product's error handling is exercised as in production.
     """
 
-    def __init__(self, tenant: DemoTenant) -> None:
+    def __init__(self, tenant: DemoTenant, retry: Retry | None = None) -> None:
         super().__init__()
         self.tenant = tenant
+        # The session's own retry policy, so that --demo waits out a 429 or 503 exactly as the
+        # real transport does (urllib3 applies it there; nothing would here otherwise).
+        self.retry = retry
 
     def send(
         self,
@@ -72,6 +75,26 @@ class InProcessAdapter(BaseAdapter):
         verify: bool | str = True,
         cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
         proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        method = (request.method or "GET").upper()
+        retry = self.retry
+        while True:
+            response = self._send_once(request, stream, timeout)
+            has_retry_after = "Retry-After" in response.headers
+            if retry is None or not retry.is_retry(method, response.status_code, has_retry_after):
+                return response
+            raw = response.raw
+            try:
+                retry = retry.increment(method=method, url=request.url, response=raw)
+            except MaxRetryError:
+                return response
+            retry.sleep(raw)
+
+    def _send_once(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool,
+        timeout: float | tuple[float, float] | tuple[float, None] | Timeout | None,
     ) -> requests.Response:
         url = request.url or ""
         method = (request.method or "GET").upper()
@@ -131,7 +154,9 @@ class InProcessAdapter(BaseAdapter):
 
 def mount_demo(session: requests.Session, tenant: DemoTenant) -> None:
     """Route the demo authority host and the demo Graph root of `session` to `tenant`."""
-    adapter = InProcessAdapter(tenant)
+    current = session.get_adapter(f"{DEMO_GRAPH_ROOT}/")
+    retry = current.max_retries if isinstance(current, HTTPAdapter) else None
+    adapter = InProcessAdapter(tenant, retry)
     # The trailing slash keeps look-alike hosts such as "...invalid.example.com" off the demo.
     session.mount(f"{DEMO_AUTHORITY_HOST}/", adapter)
     session.mount(f"{DEMO_GRAPH_ROOT}/", adapter)

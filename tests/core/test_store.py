@@ -142,3 +142,12 @@ def test_export_lists_every_office_and_escapes_formulas(tmp_path: Path) -> None:
         ("Empty Office", "", ""),
     ]
     assert rows[0]["room_lists"] == "l@contoso.com" and rows[0]["calendar_readable"] == "yes"
+
+
+def test_csv_keeps_negative_numbers_and_guards_text() -> None:
+    from clearooms_wizard.core.export import csv_cell
+
+    assert csv_cell(-1) == "-1"
+    assert csv_cell("-1") == "'-1"
+    assert csv_cell("=SUM(A1)") == "'=SUM(A1)"
+    assert csv_cell(None) == ""
