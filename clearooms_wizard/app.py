@@ -18,10 +18,12 @@ from clearooms_wizard.core.export import render_export, write_export_file
 from clearooms_wizard.core.graph import GraphClient, RoomDirectory
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession, build_ssl_context
 from clearooms_wizard.core.importer import (
+    NEW_OFFICE_ID,
     ImportResult,
     apply_import,
     check_calendars,
     plan_import,
+    planned_office,
     suggest_offices,
 )
 from clearooms_wizard.core.preferences import PreferencesFile
@@ -31,7 +33,7 @@ from clearooms_wizard.core.secrets import (
     SecretStore,
     SecretStoreError,
 )
-from clearooms_wizard.core.store import office_name_problem
+from clearooms_wizard.core.store import Office, office_name_problem
 from clearooms_wizard.core.tokens import TokenProvider
 from clearooms_wizard.core.values import Credentials, check_client_id, check_tenant
 from clearooms_wizard.core.workspace import (
@@ -266,9 +268,11 @@ def prepare_import(
 ) -> PreparedImport:
     """Plan the import and check the chosen rooms' calendars (or just ``only`` of them again)."""
     with open_workspace(path) as workspace:
+        office: Office | str = request.office
         if request.create_office and workspace.find_office(request.office) is None:
-            workspace.add_office(request.office)
-        plan = plan_import(workspace, request.directory, request.office, request.rooms)
+            # Created only when the user presses Import: backing out leaves nothing behind.
+            office = planned_office(workspace, request.office)
+        plan = plan_import(workspace, request.directory, office, request.rooms)
     credentials = Credentials(request.tenant_id, request.client_id, request.client_secret)
     emails = only if only is not None else [planned.room.email for planned in plan.rooms]
     session = open_session(cancel)
@@ -352,12 +356,15 @@ def build_wizard_context(
 
     def apply(prepared: PreparedImport, include_blocked: bool, cancel: CancelToken) -> ImportResult:
         with open_workspace(path) as workspace:
+            plan = prepared.plan
+            if plan.office.id == NEW_OFFICE_ID:
+                office = workspace.find_office(plan.office.name) or workspace.add_office(
+                    plan.office.name
+                )
+                request = prepared.request
+                plan = plan_import(workspace, request.directory, office, request.rooms)
             return apply_import(
-                workspace,
-                prepared.plan,
-                prepared.checks,
-                include_blocked=include_blocked,
-                cancel=cancel,
+                workspace, plan, prepared.checks, include_blocked=include_blocked, cancel=cancel
             )
 
     def export(target: str, fmt: str) -> str:

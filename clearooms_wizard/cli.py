@@ -296,6 +296,15 @@ def run_check(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Tex
         err.write("Stopped.\n")
         return EXIT_INTERRUPTED
     failed = [r for r in test.results if r.status is Status.FAIL]
+    connection = runtime.connection
+    if not as_json and not all(
+        v.strip() for v in (connection.tenant, connection.client_id, connection.client_secret)
+    ):
+        out.write(
+            "\nGive the missing values with --tenant, --client-id and --secret-stdin (or the "
+            "CLEAROOMS_TENANT_ID, CLEAROOMS_CLIENT_ID and CLEAROOMS_CLIENT_SECRET variables), "
+            "save them with --save, or try the demo tenant with --demo.\n"
+        )
     saved_message = _save(runtime, test) if save and not failed else None
     if save and failed:
         saved_message = "Not saved, because a check failed."

@@ -111,6 +111,7 @@ def test_check_with_nothing_configured_says_what_to_enter() -> None:
     code, out, _ = cli("check")
     assert code == 1
     assert "Enter your tenant ID" in out and "Enter the client ID" in out
+    assert "--tenant, --client-id and --secret-stdin" in out
 
 
 def test_save_stores_secret_in_keyring_and_the_rest_in_the_workspace(

@@ -228,7 +228,7 @@ class SettingsTest:
                     "format",
                     Status.FAIL,
                     " ".join(problems),
-                    "Correct the values marked above, then press Test Settings again.",
+                    "Correct the values, then test again.",
                     "format",
                 ),
                 None,
@@ -265,7 +265,8 @@ class SettingsTest:
                 "tenant",
                 Status.FAIL,
                 f"Your tenant is in a different Microsoft cloud: {_INSTANCE_CLOUDS[instance]}.",
-                "Open Advanced and choose the cloud your organisation uses, then test again.",
+                "Choose the cloud your organisation uses (under Advanced in the wizard, or --cloud "
+                "on the command line), then test again.",
                 "wrong_cloud",
                 {"tenant_id": info.tenant_id, "cloud_instance_name": instance},
             )

@@ -107,9 +107,18 @@ def normalise_root_url(url: str) -> str:
         )
     if not parts.hostname:
         raise UrlProblem(f"“{text}” has no host name.")
-    if parts.query or parts.fragment:
-        raise UrlProblem(f"“{text}” should be just the address, without ? or # parts.")
-    return f"https://{parts.netloc}{parts.path}".rstrip("/")
+    if parts.username is not None or parts.password is not None:
+        raise UrlProblem(f"“{parts.hostname}”: a user name or password does not belong in it.")
+    if parts.query or parts.fragment or parts.path.strip("/"):
+        raise UrlProblem(
+            f"“{text}” should be just the address, such as https://graph.microsoft.com, "
+            "without a path or ? or # parts."
+        )
+    try:
+        parts.port  # noqa: B018  (raises for a port that is not a number)
+    except ValueError:
+        raise UrlProblem(f"“{text}” has a port that is not a number.") from None
+    return f"https://{parts.netloc}"
 
 
 def get_cloud(key: str) -> Cloud:

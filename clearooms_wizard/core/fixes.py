@@ -52,6 +52,11 @@ _PERMISSIONS_PAGE = (
     "API permissions"
 )
 
+_CLOUD_FIX = (
+    "Check that the cloud chosen is the one your organisation uses (under Advanced in the "
+    "wizard, or --cloud on the command line), and leave any custom Graph address out."
+)
+
 SIGN_IN_FIXES: dict[int, Explanation] = {
     7000215: Explanation(
         "Microsoft did not accept the client secret.",
@@ -77,7 +82,8 @@ SIGN_IN_FIXES: dict[int, Explanation] = {
     90002: Explanation(
         "Microsoft could not find this tenant.",
         "Check the Tenant ID: copy the Directory (tenant) ID from your app's Overview page. If "
-        "your organisation uses a US Government or China cloud, choose it under Advanced.",
+        "your organisation uses a US Government or China cloud, choose that cloud (under "
+        "Advanced in the wizard, or --cloud on the command line).",
     ),
     900023: Explanation(
         "The Tenant ID is not in a form Microsoft understands.",
@@ -91,11 +97,11 @@ SIGN_IN_FIXES: dict[int, Explanation] = {
     ),
     50196: Explanation(
         "Microsoft saw the same sign-in too many times in a row and paused it.",
-        "Wait a minute, then press Test Settings again.",
+        "Wait a minute, then test again.",
     ),
     90055: Explanation(
         "Microsoft is limiting sign-ins for your organisation right now.",
-        "Wait a few minutes, then press Test Settings again.",
+        "Wait a few minutes, then test again.",
     ),
     7000218: Explanation(
         "No client secret was sent.",
@@ -103,11 +109,11 @@ SIGN_IN_FIXES: dict[int, Explanation] = {
     ),
     1002012: Explanation(
         "The sign-in asked for access in a form Microsoft does not accept.",
-        "Check the Graph address under Advanced matches your cloud, or leave it empty.",
+        _CLOUD_FIX,
     ),
     70011: Explanation(
         "The sign-in asked for access in a form Microsoft does not accept.",
-        "Check the Graph address under Advanced matches your cloud, or leave it empty.",
+        _CLOUD_FIX,
     ),
     500011: Explanation(
         "Microsoft Graph is not available at the address used for this tenant's cloud.",
@@ -154,7 +160,8 @@ GRAPH_FIXES: dict[str, Explanation] = {
     ),
     "InvalidAuthenticationToken": Explanation(
         "Microsoft Graph did not accept the app's sign-in.",
-        "Check that the cloud under Advanced is the one your organisation uses, then test "
+        "Check that the cloud chosen is the one your organisation uses (under Advanced in the "
+        "wizard, or --cloud on the command line), then test "
         "again. If it keeps happening, copy the report and send it to Clearooms support.",
     ),
     "TooManyRequests": Explanation(
@@ -197,8 +204,9 @@ NETWORK_FIXES: dict[NetworkProblem, Explanation] = {
     NetworkProblem.TLS: Explanation(
         "The secure connection to Microsoft could not be verified.",
         "Your company's network may inspect encrypted traffic through a proxy. Ask your IT team "
-        "for the proxy's root certificate (a .pem file) and add it with --ca-bundle, or set "
-        "CLEAROOMS_CA_BUNDLE to its path. Never turn certificate checks off.",
+        "to install the proxy's root certificate on this computer: the wizard trusts the "
+        "certificates this computer trusts. (Support can also give it to the command line with "
+        "--ca-bundle.) Never turn certificate checks off.",
     ),
     NetworkProblem.PROXY: Explanation(
         "The proxy server refused the connection.",

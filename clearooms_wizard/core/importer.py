@@ -149,7 +149,19 @@ class ImportPlan:
         }
 
 
+# Workspace ids start at 1, so this id marks an office chosen in the wizard but not yet created:
+# a plan can be shown for it, and the office is created only when the import is applied.
+NEW_OFFICE_ID = 0
+
+
+def planned_office(store: Store, name: str) -> Office:
+    """An office to plan an import into before it exists. Raises OfficeNameError."""
+    return Office(NEW_OFFICE_ID, check_office_name(name, store.list_offices()))
+
+
 def _resolve_office(store: Store, office: Office | str) -> Office:
+    if isinstance(office, Office) and office.id == NEW_OFFICE_ID:
+        return office
     found = store.find_office(office if isinstance(office, str) else office.name)
     if found is None or (isinstance(office, Office) and found.id != office.id):
         name = office if isinstance(office, str) else office.name
@@ -483,6 +495,8 @@ def apply_import(
     """
     if cancel is not None:
         cancel.raise_if_cancelled()
+    if plan.office.id == NEW_OFFICE_ID:
+        raise ValueError("create the office, then plan again, before applying the import")
     by_email = {c.email.casefold(): c for c in checks}
     stored = {r.key for r in store.imported_rooms()}
     writes: list[RoomWrite] = []

@@ -245,3 +245,20 @@ def test_a_failed_reload_leaves_nothing_to_import(
     assert "could not be loaded" in page.message.label.text()
     assert page.model.rowCount() == 0 and page.directory is None
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+
+def test_backing_out_of_the_import_creates_no_office(
+    qtbot: QtBot, make_wizard: MakeWizard, healthy: Served
+) -> None:
+    wizard = make_wizard(healthy)
+    to_rooms(qtbot, wizard)
+    add_office(qtbot, wizard, "Not Yet")
+    wizard.rooms_page.model.set_checked(range(2), True)
+    click_next(qtbot, wizard)
+    importer = wizard.import_page
+    qtbot.waitUntil(lambda: importer.prepared is not None and not importer.busy, timeout=30_000)
+    assert "Into “Not Yet”: 2 new rooms" in importer.summary.text()
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
+    assert wizard.currentId() == PageId.ROOMS
+    with open_workspace(workspace_file()) as workspace:
+        assert workspace.list_offices() == []
