@@ -362,22 +362,19 @@ def _credentials(runtime: Runtime) -> Credentials:
 
 
 def run_rooms_list(runtime: Runtime, fmt: str, out: TextIO, err: TextIO) -> int:
-    credentials = _credentials(runtime)
     cancel = CancelToken()
-    session = runtime.open_session(cancel)
     try:
-        tokens = TokenProvider(credentials, runtime.connection.cloud, session)
-        graph = GraphClient(session, tokens, runtime.connection.cloud.graph_root, cancel)
-        directory = _load_directory(graph, err)
+        with _graph(runtime, cancel) as graph:
+            directory = _load_directory(graph, err)
     except KeyboardInterrupt:
         cancel.cancel()
         err.write("\nStopped.\n")
         return EXIT_INTERRUPTED
     except ClearoomsError as exc:
+        if isinstance(exc, InvalidInput):
+            raise
         _explain(exc, err, loading_rooms=True)
         return EXIT_FAILED
-    finally:
-        session.close()
     rooms = sorted(directory.rooms, key=lambda r: (r.name.casefold(), r.key))
     if fmt == "json":
         out.write(json.dumps([r.to_json() for r in rooms], indent=2, ensure_ascii=False) + "\n")
