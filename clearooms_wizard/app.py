@@ -26,6 +26,7 @@ from clearooms_wizard.core.importer import (
     planned_office,
     suggest_offices,
 )
+from clearooms_wizard.core.logs import log_path
 from clearooms_wizard.core.preferences import PreferencesFile
 from clearooms_wizard.core.secrets import (
     KeyringSecretStore,
@@ -392,7 +393,10 @@ def build_wizard_context(
         export_workspace=export,
         demo_scenario=runtime.scenario.name if runtime.scenario else None,
         demo_title=runtime.scenario.title if runtime.scenario else None,
-        report_environment={"Workspace": str(path)},
+        report_environment={
+            "Workspace": str(path),
+            "Log file": str(log_path() or "not written (the log folder cannot be used)"),
+        },
         startup_notice=runtime.notice,
     )
 

@@ -10,6 +10,7 @@ import argparse
 import csv
 import io
 import json
+import logging
 import os
 import sys
 import unicodedata
@@ -53,6 +54,7 @@ from clearooms_wizard.core.importer import (
     select_rooms,
     suggest_offices,
 )
+from clearooms_wizard.core.logs import LEVELS, configure_logging
 from clearooms_wizard.core.secrets import KeyringSecretStore
 from clearooms_wizard.core.store import InvalidInput, Office, UnknownOffice, check_room_email
 from clearooms_wizard.core.tokens import TokenProvider
@@ -66,6 +68,7 @@ from clearooms_wizard.core.workspace import (
 from clearooms_wizard.demo.scenarios import SCENARIOS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+log = logging.getLogger(__name__)
 
 
 class UsageError(Exception):
@@ -142,6 +145,11 @@ def _connection_arguments() -> _Parser:
         "--demo-scenario",
         metavar="NAME",
         help="demo tenant scenario (default healthy; 'list' names them)",
+    )
+    parent.add_argument(
+        "--log-level",
+        choices=LEVELS,
+        help="how much to write to the log file (default info; CLEAROOMS_LOG_LEVEL)",
     )
     return parent
 
@@ -839,6 +847,9 @@ def main(
         args = parser.parse_args(words)
     finally:
         _COMMAND_LINE.reset(reset)
+    level = getattr(args, "log_level", None) or os.environ.get("CLEAROOMS_LOG_LEVEL", "info")
+    configure_logging(level if level in LEVELS else "info")
+    log.info("clearooms-wizard %s: %s", __version__, args.command or "wizard")
     try:
         if getattr(args, "demo_scenario", None) == "list":
             return _list_scenarios(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from clearooms_wizard.core.values import (
     check_secret,
     check_tenant,
 )
+
+log = logging.getLogger(__name__)
 
 REQUIRED_PERMISSIONS = ("Directory.Read.All", "Calendars.ReadWrite", "Place.Read.All")
 EXPIRY_WARNING_DAYS = 30
@@ -170,6 +173,13 @@ class SettingsTest:
     def run(self) -> Iterator[CheckResult]:
         for result in self._run():
             self.results.append(result)
+            log.info(
+                "check %s: %s%s %s",
+                result.id,
+                result.status.value,
+                f" ({result.code})" if result.code else "",
+                " ".join(f"{k}={v}" for k, v in sorted(result.details.items())),
+            )
             yield result
 
     def _skip_rest(self, after: str, reason: str) -> Iterator[CheckResult]:

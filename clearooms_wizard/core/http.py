@@ -9,6 +9,7 @@ Waiting between retries wakes up at once when the user cancels.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
 import ssl
@@ -33,6 +34,7 @@ from clearooms_wizard.core.errors import (
 )
 
 USER_AGENT = f"ClearoomsWizard/{__version__} (+https://www.clearooms.com)"
+log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 503, 504})
 
 
@@ -140,8 +142,13 @@ class MicrosoftSession(requests.Session):
             response = super().request(method, url, *args, **kwargs)
         except requests.RequestException as exc:
             self.cancel.raise_if_cancelled()
-            raise network_error(exc, str(url)) from exc
+            problem = network_error(exc, str(url))
+            log.warning(
+                "%s %s failed: %s (%s)", _text(method), _where(url), problem, problem.problem
+            )
+            raise problem from exc
         self.cancel.raise_if_cancelled()
+        _log_response(response)
         return response
 
     def merge_environment_settings(
@@ -157,6 +164,30 @@ class MicrosoftSession(requests.Session):
         # with them the OS store); our SSL context already holds the OS store and --ca-bundle.
         settings["verify"] = True
         return settings
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else value
+
+
+def _where(url: str | bytes) -> str:
+    # The query is left out: it is never needed to follow a request, and keeps lines short.
+    return _text(url).split("?", 1)[0]
+
+
+def _log_response(response: requests.Response) -> None:
+    """One line per call with the ids Microsoft support asks for (never headers or bodies)."""
+    headers = response.headers
+    request_headers = response.request.headers if response.request is not None else {}
+    log.info(
+        "%s %s -> %s in %.0f ms (request-id %s, client-request-id %s)",
+        response.request.method if response.request is not None else "?",
+        _where(response.url),
+        response.status_code,
+        response.elapsed.total_seconds() * 1000,
+        headers.get("request-id") or headers.get("x-ms-request-id") or "-",
+        request_headers.get("client-request-id") or headers.get("client-request-id") or "-",
+    )
 
 
 class _RefuseAdapter(requests.adapters.BaseAdapter):

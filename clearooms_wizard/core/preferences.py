@@ -15,7 +15,7 @@ from typing import Any
 
 import platformdirs
 
-from clearooms_wizard.core.workspace import APP_AUTHOR, APP_NAME
+from clearooms_wizard.core.appinfo import APP_AUTHOR, APP_NAME
 
 PREFERENCES_FILENAME = "preferences.json"
 

@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from clearooms_wizard.core.logs import remember_secret
+
 # A clipboard can hold megabytes; we look at no more than this before refusing, so a huge paste
 # costs microseconds rather than a regex run over all of it.
 MAX_PASTE_LENGTH = 2048
@@ -238,3 +240,7 @@ class Credentials:
     client_id: str
     # Left out of repr so that the secret cannot reach a log or a traceback through it.
     client_secret: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        # Every secret the product handles is known to the log filter before it can be logged.
+        remember_secret(self.client_secret)

@@ -25,6 +25,7 @@ from typing import Any
 
 import platformdirs
 
+from clearooms_wizard.core.appinfo import APP_AUTHOR, APP_NAME
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.store import (
     AppliedImport,
@@ -59,8 +60,6 @@ __all__ = [
     "workspace_path",
 ]
 
-APP_NAME = "ClearoomsWizard"
-APP_AUTHOR = "Clearooms"
 WORKSPACE_FILENAME = "workspace.sqlite3"
 # Another copy of the wizard may hold a write lock briefly; wait for it rather than fail.
 BUSY_TIMEOUT_MS = 5_000

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import threading
 import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QByteArray, QObject, Signal, Slot
+from PySide6.QtCore import QByteArray, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
     QWizard,
 )
 
+from clearooms_wizard import __version__
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.errors import CancelToken, ClearoomsError
-from clearooms_wizard.core.report import redact
+from clearooms_wizard.core.redaction import redact
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.connect import ConnectPage
 from clearooms_wizard.ui.pages.finish import ImportPage
@@ -32,6 +35,8 @@ from clearooms_wizard.ui.pages.rooms import RoomsPage
 from clearooms_wizard.ui.pages.welcome import WelcomePage
 from clearooms_wizard.ui.widgets import plain_label
 from clearooms_wizard.workers.runner import Progress, TaskRunner
+
+log = logging.getLogger(__name__)
 
 
 class CrashDialog(QDialog):
@@ -106,6 +111,9 @@ class SetupWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.HaveHelpButton, False)
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
+        self.setButtonText(QWizard.WizardButton.CustomButton1, self.tr("&About"))
+        self.customButtonClicked.connect(self._custom_button)
         self.welcome_page = WelcomePage(context)
         self.register_page = RegisterPage(context)
         self.connect_page = ConnectPage(context)
@@ -137,6 +145,32 @@ class SetupWizard(QWizard):
     def set_notice(self, message: str) -> None:
         """A message to show once, on the next page (for example: no keyring on this computer)."""
         self.notice = message
+
+    @Slot(int)
+    def _custom_button(self, which: int) -> None:
+        if which == QWizard.WizardButton.CustomButton1.value:
+            self.show_about()
+
+    def show_about(self) -> None:
+        lines = [self.tr("Clearooms setup wizard, version %1").replace("%1", __version__)]
+        lines += [f"{name}: {value}" for name, value in self.context.report_environment.items()]
+        lines.append(
+            self.tr(
+                "Send the log file to Clearooms support if they ask for it: it never holds "
+                "your client secret."
+            )
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            self.tr("About"),
+            "\n\n".join(lines),
+            QMessageBox.StandardButton.Close,
+            self,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.about_box = box
+        box.open()
 
     def take_notice(self) -> str | None:
         notice, self.notice = self.notice, None
@@ -172,6 +206,7 @@ class SetupWizard(QWizard):
         if self.crash_dialog is not None and self.crash_dialog.isVisible():
             return
         if isinstance(error, BaseException):
+            log.error("unexpected error", exc_info=error)
             text = "".join(traceback.format_exception(error))
         else:
             text = str(error)

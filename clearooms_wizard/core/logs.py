@@ -1,0 +1,120 @@
+"""The log file support staff read: rotating, in the platform's log folder, and never secret.
+
+Every record passes through a filter that removes the client secrets this process has seen and
+anything shaped like an access token, so a debug log can be sent to support as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import threading
+from pathlib import Path
+
+import platformdirs
+
+from clearooms_wizard.core.appinfo import APP_AUTHOR, APP_NAME
+from clearooms_wizard.core.redaction import redact
+
+LOG_FILENAME = "clearooms-wizard.log"
+LEVELS = ("debug", "info", "warning", "error")
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_installed: logging.Handler | None = None
+
+
+def remember_secret(secret: str) -> None:
+    """Register a secret so that no log line can ever carry it."""
+    value = secret.strip()
+    if len(value) >= 4:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def known_secrets() -> list[str]:
+    with _secrets_lock:
+        return list(_secrets)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's final message without secrets or tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, known_secrets())
+        if record.exc_info:
+            # Render the traceback now, redacted, so the formatter cannot add the raw one.
+            formatter = logging.Formatter()
+            cleaned += "\n" + redact(formatter.formatException(record.exc_info), known_secrets())
+            record.exc_info = None
+            record.exc_text = None
+        record.msg, record.args = cleaned, None
+        return True
+
+
+_factory_installed = False
+
+
+def _install_record_factory() -> None:
+    """Redact every record as it is made, so that no handler (ours, a console one, Python's
+    last-resort stderr printer) can see a secret."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    make_record = logging.getLogRecordFactory()
+
+    def redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        secrets = known_secrets()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return record  # a malformed call; logging reports it itself
+        cleaned = redact(message, secrets)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        return record
+
+    logging.setLogRecordFactory(redacting_factory)
+    _factory_installed = True
+
+
+def default_log_path() -> Path:
+    return platformdirs.user_log_path(APP_NAME, APP_AUTHOR) / LOG_FILENAME
+
+
+def configure_logging(level: str = "info", path: Path | None = None) -> Path | None:
+    """Send the product's logs to a rotating file; returns its path, or None if it cannot be
+    written (logging must never stop the wizard from working)."""
+    global _installed
+    _install_record_factory()
+    target = path or default_log_path()
+    root = logging.getLogger()
+    if _installed is not None:
+        root.removeHandler(_installed)
+        _installed.close()
+        _installed = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            target, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
+        )
+    except OSError:
+        return None
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    )
+    handler.addFilter(RedactingFilter())
+    handler.setLevel(getattr(logging, level.upper(), logging.INFO))
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.WARNING, handler.level))
+    _installed = handler
+    return target
+
+
+def log_path() -> Path | None:
+    handler = _installed
+    if isinstance(handler, logging.FileHandler):
+        return Path(handler.baseFilename)
+    return None

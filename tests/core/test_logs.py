@@ -1,0 +1,79 @@
+"""The log file: what support needs (ids, outcomes), and never a secret or a token."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from clearooms_wizard.cli import main
+from clearooms_wizard.core.logs import configure_logging, default_log_path, remember_secret
+from clearooms_wizard.demo import data
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.")
+
+
+def cli(*argv: str) -> int:
+    return main(list(argv), stdin=io.StringIO(""), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+@pytest.fixture
+def log_file() -> Path:
+    return default_log_path()
+
+
+def test_a_debug_run_logs_ids_and_outcomes_but_no_secret(log_file: Path, tmp_path: Path) -> None:
+    workspace = str(tmp_path / "ws.sqlite3")
+    assert cli("check", "--demo", "--log-level", "debug") == 0
+    assert cli("check", "--demo-scenario", "wrong-secret", "--log-level", "debug") == 1
+    assert cli("offices", "add", "HQ", "--demo", "--workspace", workspace) == 0
+    assert (
+        cli(
+            "rooms",
+            "import",
+            "--demo",
+            "--office",
+            "HQ",
+            "--all",
+            "--workspace",
+            workspace,
+            "--log-level",
+            "debug",
+        )
+        == 0
+    )
+    text = log_file.read_text(encoding="utf-8")
+    assert "check token: fail (AADSTS7000215)" in text
+    assert "correlation_id=" in text
+    assert re.search(r"GET https://graph\.demo\.clearooms\.invalid/v1\.0/\S+ -> 200", text)
+    assert "client-request-id " in text
+    for secret in (data.APP_SECRET, data.WRONG_SECRET):
+        assert secret not in text
+    assert not JWT.search(text)
+
+
+def test_secrets_are_removed_from_messages_and_tracebacks(tmp_path: Path) -> None:
+    path = configure_logging("debug", tmp_path / "x.log")
+    assert path is not None
+    remember_secret("Zq9~VerySecretValue")
+    logger = logging.getLogger("clearooms_wizard.test")
+    logger.info("posting %s", "Zq9~VerySecretValue")
+    try:
+        raise RuntimeError("bad value Zq9~VerySecretValue")
+    except RuntimeError:
+        logger.exception("failed with Bearer eyJabcdefgh.eyJabcdefgh.sig")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = path.read_text(encoding="utf-8")
+    assert "Zq9~VerySecretValue" not in text
+    assert text.count("[secret removed]") >= 2  # the message and the traceback
+    assert "[token removed]" in text
+
+
+def test_an_unusable_log_folder_does_not_stop_anything(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert configure_logging("info", blocker / "sub" / "x.log") is None
