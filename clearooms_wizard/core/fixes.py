@@ -263,3 +263,32 @@ def explain_rooms_error(exc: ClearoomsError) -> tuple[Explanation, str | None]:
     if isinstance(exc, GraphError) and exc.status == 403:
         return ROOMS_FORBIDDEN, code
     return explanation, code
+
+
+def markdown_table() -> str:
+    """The README's "what each error means" table, made from the tables above."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    rows = ["| code | what it means | what to do |", "|---|---|---|"]
+    rows += [
+        f"| AADSTS{code} | {cell(e.summary)} | {cell(e.fix)} |" for code, e in SIGN_IN_FIXES.items()
+    ]
+    rows += [
+        f"| {code.split('/')[0]} | {cell(e.summary)} | {cell(e.fix)} |"
+        for code, e in GRAPH_FIXES.items()
+    ]
+    rows += [
+        f"| network:{problem.value} | {cell(e.summary)} | {cell(e.fix)} |"
+        for problem, e in NETWORK_FIXES.items()
+    ]
+    rows.append(
+        f"| unexpected_response | {cell(UNEXPECTED_RESPONSE.summary)} | "
+        f"{cell(UNEXPECTED_RESPONSE.fix)} |"
+    )
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")
