@@ -189,3 +189,16 @@ def test_an_unexpected_error_in_a_worker_opens_the_crash_dialog(
     qtbot.waitUntil(lambda: wizard.crash_dialog is not None and wizard.crash_dialog.isVisible())
     assert wizard.crash_dialog is not None
     assert "boom in a worker" in wizard.crash_dialog.report
+
+
+def test_enter_in_a_field_runs_the_test(
+    qtbot: QtBot, make_wizard: MakeWizard, healthy: Served
+) -> None:
+    wizard = make_wizard(healthy)
+    go_to_connect(wizard)
+    page = wizard.connect_page
+    page.secret.setFocus()
+    qtbot.keyClick(page.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.test is not None and not page.testing, timeout=30_000)
+    assert set(statuses(wizard).values()) == {"pass"}
+    assert wizard.currentId() == PageId.CONNECT  # Enter tested; it did not skip ahead

@@ -174,6 +174,8 @@ class ConnectPage(TaskPage):
 
         for edit in (self.tenant, self.client_id, self.secret):
             edit.textChanged.connect(self._values_changed)
+            # Enter in a field tests the values: the keyboard path through the page.
+            edit.returnPressed.connect(self.start_test)
         self.cloud.currentIndexChanged.connect(self._values_changed)
 
         self._save_handle: TaskHandle | None = None
