@@ -222,9 +222,12 @@ class SetupWizard(QWizard):
             self.context.preferences.save(state)
 
     def shutdown(self) -> None:
-        """Cancel all work and wait for it, then remember the window; safe to call twice."""
-        self.runner.shutdown(10_000)
+        """Remember the window, cancel all work and wait for it; safe to call twice."""
         self._save_preferences()
+        # Gone from the screen at once: a request still in flight may take a few seconds to
+        # notice the cancel, and nobody should watch a frozen window meanwhile.
+        self.hide()
+        self.runner.shutdown(10_000)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
