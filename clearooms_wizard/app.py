@@ -409,9 +409,14 @@ def run_wizard(options: ConnectionOptions) -> int:
 
     from clearooms_wizard.ui.wizard import SetupWizard, install_crash_hooks
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Clearooms setup")
     app.setOrganizationName("Clearooms")
+    from clearooms_wizard.resources import APP_ID, app_icon
+
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(APP_ID)
     context = build_wizard_context(options, lambda url: bool(QDesktopServices.openUrl(QUrl(url))))
     wizard = SetupWizard(context)
     install_crash_hooks(wizard)
