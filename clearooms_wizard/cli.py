@@ -291,7 +291,11 @@ def _print_result(result: CheckResult, out: TextIO) -> None:
 def run_check(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: TextIO) -> int:
     test = SettingsTest(runtime.connection, runtime.open_session, CancelToken())
     if not as_json:
-        target = printable(runtime.connection.tenant) or "(no tenant entered)"
+        # Only a tenant that passed its check is printed: the box may hold a pasted secret.
+        entered = runtime.connection.tenant.strip()
+        target = check_tenant(entered).value or (
+            "(the tenant entered is not valid)" if entered else "(no tenant entered)"
+        )
         where = f" (demo tenant, scenario “{runtime.scenario.name}”)" if runtime.scenario else ""
         out.write(f"Testing the connection to {target}{where}\n\n")
         out.flush()

@@ -294,3 +294,11 @@ def test_demo_throttling_is_waited_out_as_for_a_real_tenant() -> None:
     code, out, _ = cli("check", "--demo-scenario", "throttling", "--json")
     assert code == 0, out
     assert json.loads(out)["ok"] is True
+
+
+def test_an_invalid_tenant_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLEAROOMS_TENANT_ID", "Sup3r~Secret.Value/pasted")
+    code, out, err = cli("check")
+    assert code == 1
+    assert "Sup3r~Secret.Value" not in out + err
+    assert "(the tenant entered is not valid)" in out

@@ -95,25 +95,29 @@ def _text(value: object) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str | int | float):
-        text = str(value).strip()
+        # A lone surrogate (invalid UTF-16 from the service) would break writing it anywhere.
+        text = str(value).encode("utf-8", "replace").decode("utf-8").strip()
         return text or None
     return None
 
 
 def _int(value: object) -> int | None:
     # Graph has sent capacity both as 50 and as "50" (facts §1).
+    number: int | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
         try:
-            return int(value.strip())
+            number = int(value.strip())
         except ValueError:
             return None
-    return None
+    # Capacities and floors are small; anything beyond this is garbage, and SQLite could not
+    # store it anyway.
+    return number if number is not None and abs(number) < 2**31 else None
 
 
 def _bool(value: object) -> bool | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from clearooms_wizard.core.errors import Cancelled, CancelToken, ClearoomsError
 
@@ -57,10 +57,10 @@ class _Task(QRunnable):
         super().__init__()
         self.setAutoDelete(False)
         self._work = work
-        self._handle = handle
+        self.handle = handle
 
     def run(self) -> None:  # on a pool thread: emit only, never touch a widget
-        handle, signals = self._handle, self._handle.signals
+        handle, signals = self.handle, self.handle.signals
         try:
             result = self._work(handle.cancel_token, signals.progress.emit)
             # The work completed, so report what it did even if Cancel came too late to stop
@@ -90,6 +90,7 @@ class TaskRunner(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._running: dict[int, tuple[_Task, TaskHandle]] = {}
+        self._waiting: list[_Task] = []
 
     def submit(self, name: str, work: Work) -> TaskHandle:
         """Start ``work(cancel, progress)``; connect to ``handle.signals`` before returning to
@@ -100,8 +101,22 @@ class TaskRunner(QObject):
         self._running[id(handle)] = (task, handle)
         signals.crashed.connect(self.crashed)
         signals.finished.connect(self._forget)
-        self._pool.start(task)
+        # Started on the next turn of the event loop, after the caller has connected its
+        # receivers: a task that finished at once would otherwise report to nobody.
+        self._waiting.append(task)
+        QTimer.singleShot(0, self._start_waiting)
         return handle
+
+    @Slot()
+    def _start_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for task in waiting:
+            if task.handle.cancel_token.cancelled:
+                task.handle.signals.cancelled.emit()
+                task.handle.done.set()
+                task.handle.signals.finished.emit()
+            else:
+                self._pool.start(task)
 
     @Slot()
     def _forget(self) -> None:
@@ -122,4 +137,5 @@ class TaskRunner(QObject):
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Cancel everything and wait for the threads; True when all have stopped."""
         self.cancel_all()
+        self._start_waiting()  # the not-yet-started report their cancellation now
         return bool(self._pool.waitForDone(timeout_ms))

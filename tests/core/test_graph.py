@@ -248,3 +248,17 @@ def test_a_page_of_rooms_without_emails_does_not_end_the_list(
     rooms, skipped = graph.list_rooms()
     assert skipped == 100
     assert len(rooms) == 24
+
+
+def test_numbers_out_of_range_and_broken_text_are_dropped_not_fatal() -> None:
+    room = parse_room(
+        {
+            "emailAddress": "x@y.z",
+            "capacity": 10**30,
+            "floorNumber": "-99999999999",
+            "displayName": "Room \ud800 One",
+        }
+    )
+    assert room is not None
+    assert room.capacity is None and room.floor_number is None
+    room.name.encode("utf-8")  # writable anywhere: no lone surrogate left
