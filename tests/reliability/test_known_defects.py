@@ -1,0 +1,246 @@
+"""Product defects the reliability suites found, one strict xfail each (D1 and D11 live beside
+their suites). Each states what should happen; when the defect is fixed the test passes, xfail
+turns into a failure, and the mark (and the matching KNOWN_DEFECTS allowance in the fuzz
+strategies, tests/support/fuzz.py) should be removed. Details: tests/reliability/README.md.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clearooms_wizard.cli import main
+from clearooms_wizard.core.errors import CancelToken
+from clearooms_wizard.core.graph import GraphClient
+from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
+from clearooms_wizard.core.logs import remember_secret
+from clearooms_wizard.core.tokens import AccessToken
+from clearooms_wizard.core.values import check_secret
+from clearooms_wizard.core.workspace import WorkspaceError, open_workspace
+from clearooms_wizard.demo import Fault, data
+from tests.conftest import Served
+from tests.reliability.conftest import ServeHooked
+from tests.support.canary import CANARY_SECRET
+from tests.support.reliability import ENDPOINTS, json_rewrite
+
+THAMES = data.room_email("Thames")
+
+
+def _import(served: Served, path: Path, *choice: str) -> tuple[int, str, str]:
+    scenario = served.tenant.scenario
+    out, err = io.StringIO(), io.StringIO()
+    assert (
+        main(["offices", "add", "London HQ", "--workspace", str(path)], stdout=out, stderr=err) == 0
+    )
+    argv = [
+        "rooms",
+        "import",
+        "--office",
+        "London HQ",
+        *choice,
+        "--workspace",
+        str(path),
+        "--tenant",
+        scenario.tenant,
+        "--client-id",
+        scenario.client_id,
+        "--secret-stdin",
+        *served.cli_args(),
+    ]
+    code = main(argv, stdin=io.StringIO(scenario.client_secret + "\n"), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _change_thames(served: Served, **fields: Any) -> None:
+    def change(payload: dict[str, Any]) -> None:
+        for item in payload.get("value", []):
+            if isinstance(item, dict) and item.get("emailAddress") == THAMES:
+                item.update(fields)
+
+    tenant = served.tenant
+    assert hasattr(tenant, "rewrite")
+    tenant.rewrite(ENDPOINTS["rooms"], json_rewrite(change))
+
+
+def test_a_huge_capacity_from_graph_does_not_crash_the_import(
+    serve_hooked: ServeHooked, tmp_path: Path
+) -> None:
+    served = serve_hooked("healthy")
+    _change_thames(served, capacity=10**20, floorNumber="99999999999999999999")
+    code, _, err = _import(served, tmp_path / "w.sqlite3", "--room", THAMES)
+    assert code in (0, 1) and "Traceback" not in err
+
+
+def test_a_room_name_that_is_not_valid_unicode_does_not_crash_the_import(
+    serve_hooked: ServeHooked, tmp_path: Path
+) -> None:
+    served = serve_hooked("healthy")
+    _change_thames(served, displayName="Thames \ud800 room")
+    code, _, err = _import(served, tmp_path / "w.sqlite3", "--room", THAMES)
+    assert code in (0, 1) and "Traceback" not in err
+
+
+class _Token:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def acquire(self) -> AccessToken:
+        return AccessToken(self.value, time.time() + 3600, {})
+
+    def forget(self) -> None:
+        pass
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="D4: a page whose rooms were all on earlier pages ends "
+    "the list even when it links to a next page; the rooms after it are lost",
+)
+def test_a_page_of_repeated_rooms_does_not_end_the_list(serve_hooked: ServeHooked) -> None:
+    served = serve_hooked("healthy")
+    base = served.base_url
+
+    def page(index: int, email: str, next_page: int | None) -> Fault:
+        body: dict[str, Any] = {"value": [{"emailAddress": email}]}
+        if next_page is not None:
+            body["@odata.nextLink"] = f"{base}/v1.0/places/microsoft.graph.room?page={next_page}"
+        pattern = rf"[?&]page={index}(&|$)" if index else ENDPOINTS["rooms"]
+        return Fault(
+            pattern, status=200, headers={"Content-Type": "application/json"}, body=body, times=None
+        )
+
+    # Page 1 repeats page 0's room (in another case) and links on to page 2's new room.
+    for fault in (page(1, "A@X.COM", 2), page(2, "b@x.com", None), page(0, "a@x.com", 1)):
+        served.tenant.inject(fault)
+    session = MicrosoftSession(HttpOptions(ca_bundle=served.ca_bundle), CancelToken())
+    try:
+        graph = GraphClient(session, _Token(served.tenant.mint_token()), base)
+        rooms, _ = graph.list_rooms()
+    finally:
+        session.close()
+    assert sorted(room.key for room in rooms) == ["a@x.com", "b@x.com"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="D5: another program's database with a negative "
+    "user_version is migrated (our tables written into it), not refused",
+)
+def test_a_foreign_database_with_a_negative_version_is_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "places.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE moz_places (url TEXT)")
+    db.execute("INSERT INTO moz_places VALUES ('https://example.com')")
+    db.execute("PRAGMA user_version = -1")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(WorkspaceError):
+        open_workspace(path).close()
+    assert path.read_bytes() == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="D6: one room address Graph lists but the import's own "
+    "email check refuses (no dot in the domain) stops `rooms import --all` as a "
+    "usage error, and no room is imported",
+)
+def test_one_odd_room_address_does_not_stop_the_whole_import(
+    serve_hooked: ServeHooked, tmp_path: Path
+) -> None:
+    served = serve_hooked("healthy")
+
+    def add(payload: dict[str, Any]) -> None:
+        if isinstance(payload.get("value"), list) and payload["value"]:
+            payload["value"].append({"emailAddress": "projector@localhost", "displayName": "P"})
+
+    tenant = served.tenant
+    assert hasattr(tenant, "rewrite")
+    tenant.rewrite(ENDPOINTS["rooms"], json_rewrite(add))
+    path = tmp_path / "w.sqlite3"
+    code, _, err = _import(served, path, "--all")
+    assert code != 2, err
+    with open_workspace(path) as workspace:
+        assert len(workspace.imported_rooms()) >= 24
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="D7: a control character pasted after the secret is not "
+    "tidied (the Tenant and Client ID boxes tidy it), and the message says it is "
+    "in the middle",
+)
+def test_a_control_character_around_the_secret_is_tidied_or_explained() -> None:
+    for edge in ("\x00", "\x1b", "\x7f"):
+        checked = check_secret(CANARY_SECRET + edge)
+        assert checked.value == CANARY_SECRET or "middle" not in (checked.problem or "")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="D8: a workspace whose damaged bytes are not UTF-8 text "
+    "escapes as UnicodeDecodeError instead of being set aside",
+)
+def test_a_workspace_with_text_that_is_not_utf8_is_set_aside(tmp_path: Path) -> None:
+    path = tmp_path / "workspace.sqlite3"
+    with open_workspace(path) as workspace:
+        workspace.add_office("London HQ")
+    damaged = path.read_bytes().replace(
+        b"tableconnectionconnection", b"table\xffonnection\xffonnection"
+    )
+    path.write_bytes(damaged)
+    try:
+        workspace = open_workspace(path)
+    except WorkspaceError:
+        assert path.read_bytes() == damaged
+        return
+    with workspace:
+        assert workspace.set_aside_path is not None
+        assert workspace.set_aside_path.read_bytes() == damaged
+
+
+def test_a_secret_in_the_tenant_variable_is_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLEAROOMS_TENANT_ID", CANARY_SECRET)
+    monkeypatch.setenv("CLEAROOMS_CLIENT_ID", data.APP_ID)
+    monkeypatch.setenv("CLEAROOMS_CLIENT_SECRET", "another-value-entirely")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["check"], stdout=out, stderr=err) == 1
+    assert CANARY_SECRET not in out.getvalue() + err.getvalue()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="D10: the log record factory redacts messages but not "
+    "tracebacks, so any handler but the log file's sees a secret in one",
+)
+def test_a_traceback_in_a_log_record_is_redacted_for_every_handler() -> None:
+    from clearooms_wizard.core.logs import configure_logging
+
+    configure_logging("info")  # installs the redacting record factory
+    remember_secret(CANARY_SECRET)
+    try:
+        raise RuntimeError(f"something held {CANARY_SECRET}")
+    except RuntimeError:
+        record = logging.getLogger("clearooms_wizard.test").makeRecord(
+            "clearooms_wizard.test",
+            logging.ERROR,
+            __file__,
+            1,
+            "unexpected error",
+            (),
+            sys.exc_info(),
+        )
+    factory = logging.getLogRecordFactory()
+    made = factory(
+        "clearooms_wizard.test", logging.ERROR, __file__, 1, "unexpected error", (), record.exc_info
+    )
+    # What a console handler, or Python's last-resort printer, would write.
+    assert CANARY_SECRET not in logging.Formatter().format(made)
