@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Protocol
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlsplit
-
-import requests
 
 from clearooms_wizard.core.errors import (
     CancelToken,
@@ -20,14 +19,24 @@ from clearooms_wizard.core.errors import (
     TechnicalDetails,
     UnexpectedResponse,
 )
-from clearooms_wizard.core.responses import graph_error, read_json
-from clearooms_wizard.core.tokens import AccessToken
+
+if TYPE_CHECKING:
+    # Types only: the GUI imports this module (for Room) before its first page is shown, and
+    # must not load requests or MSAL for that.
+    import requests
+
+    from clearooms_wizard.core.tokens import AccessToken
 
 PAGE_SIZE = 100
 # Far beyond any real tenant (10,000 rooms is 100 pages); stops a service that never ends a list.
 MAX_PAGES = 2_000
 # Exchange Online allows 4 concurrent requests per mailbox before answering 429 (facts §4).
 MAILBOX_CONCURRENCY = 4
+# Pages of one list fetched at once (by $skip) when Graph says how long the list is; shared by
+# every listing of a client, and well within the session's pool of 16 connections.
+PAGE_CONCURRENCY = 8
+# Room lists whose members are read side by side.
+ROOM_LIST_CONCURRENCY = 8
 
 
 class TokenSource(Protocol):
@@ -36,7 +45,9 @@ class TokenSource(Protocol):
     def forget(self) -> None: ...
 
 
-@dataclass(frozen=True)
+# Slots: a tenant may have 10,000 rooms, and each is then one small object (no __dict__) for
+# the garbage collector to walk instead of two.
+@dataclass(frozen=True, slots=True)
 class Room:
     email: str
     name: str
@@ -210,6 +221,7 @@ class GraphClient:
         self._root = graph_root.rstrip("/")
         self._cancel = cancel or CancelToken()
         self._mailbox_lock = threading.Lock()
+        self._page_slots = threading.BoundedSemaphore(PAGE_CONCURRENCY)
         self._mailbox_slots: defaultdict[str, threading.BoundedSemaphore] = defaultdict(
             lambda: threading.BoundedSemaphore(MAILBOX_CONCURRENCY)
         )
@@ -242,6 +254,10 @@ class GraphClient:
         return self._session.get(url, params=params, headers=headers)
 
     def get(self, url: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
+        # Here rather than at the top: it loads the email package, which nothing needs before
+        # the first request.
+        from clearooms_wizard.core.responses import graph_error, read_json
+
         self._cancel.raise_if_cancelled()
         response = self._send(url, params)
         if response.status_code == 401:
@@ -256,30 +272,112 @@ class GraphClient:
     def iter_pages(
         self, path: str, params: Mapping[str, str | int] | None = None
     ) -> Iterator[list[dict[str, Any]]]:
-        """Every page of a list, following next links, and ``$skip`` where Graph forgets them.
+        """Every page of a list, in order, following next links, and ``$skip`` where Graph
+        forgets them.
 
         Places often answers a full page with no ``@odata.nextLink`` (facts §1), so a full page
-        without one means "ask for the next page yourself" until a short page arrives.
+        without one means "ask for the next page yourself" until a short page arrives. When the
+        first page is full and says how long the list is (``@odata.count``, sent when the
+        caller asks with ``$count=true``), the other pages are fetched by ``$skip``,
+        ``PAGE_CONCURRENCY`` at a time, and still yielded in order; a full last page is then
+        followed by one more request, as when reading page by page, in case the list grew.
         """
-        base = dict(params or {})
-        base.setdefault("$top", PAGE_SIZE)
+        # $top first, so the first request reads as it always has (proxies and logs see it).
+        base: dict[str, str | int] = {"$top": PAGE_SIZE, **(params or {})}
         page_size = int(base["$top"])
+        first = self.get(self._url(path), base)
+        skips = self._skips_for_count(first, page_size)
+        if not skips:
+            yield from self._pages_in_turn(path, base, page_size, first)
+            return
+        items, sent = self._page_items(first, self._url(path))
+        yield items
+        last_sent = sent
+        for items, sent in self._pages_at(path, base, skips):
+            yield items
+            last_sent = sent
+        if last_sent >= page_size:
+            next_skip = skips[-1] + page_size
+            budget = MAX_PAGES - len(skips) - 1
+            yield from self._pages_in_turn(path, base, page_size, None, next_skip, budget)
+
+    def _page_items(self, page: Mapping[str, Any], url: str) -> tuple[list[dict[str, Any]], int]:
+        """The usable entries of a page, and how many entries Graph sent (usable or not)."""
+        items = page.get("value")
+        if not isinstance(items, list):
+            raise UnexpectedResponse(
+                "Microsoft Graph sent a list in an unexpected shape.",
+                TechnicalDetails(url=url.split("?", 1)[0]),
+            )
+        return [item for item in items if isinstance(item, dict)], len(items)
+
+    def _skips_for_count(self, first: Mapping[str, Any], page_size: int) -> list[int]:
+        """The ``$skip`` of every later page, when the first page makes them knowable."""
+        total = _int(first.get("@odata.count"))
+        items = first.get("value")
+        if total is None or page_size <= 0 or not isinstance(items, list):
+            return []
+        if len(items) != page_size or total <= page_size:
+            return []  # a short or only page: reading in turn decides what comes next
+        if total > page_size * MAX_PAGES:
+            return []  # not a count to believe; reading in turn stops at the first short page
+        return list(range(page_size, total, page_size))
+
+    def _pages_at(
+        self, path: str, base: Mapping[str, str | int], skips: list[int]
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """The pages at these offsets, fetched concurrently, yielded in the order given."""
+        url = self._url(path)
+
+        def fetch(skip: int) -> dict[str, Any]:
+            # Shared by every listing of this client, so that room lists read side by side
+            # stay within the session's connection pool.
+            with self._page_slots:
+                return self.get(url, {**base, "$skip": skip})
+
+        pool = ThreadPoolExecutor(
+            max_workers=min(PAGE_CONCURRENCY, len(skips)), thread_name_prefix="graph-pages"
+        )
+        # A window of pages asked for ahead of the reader: enough to keep every worker busy,
+        # few enough that pages do not pile up in memory while the reader is slower.
+        ahead: deque[Future[dict[str, Any]]] = deque()
+        pending = iter(skips)
+        try:
+            for skip in islice(pending, 2 * PAGE_CONCURRENCY):
+                ahead.append(pool.submit(fetch, skip))
+            while ahead:
+                page = ahead.popleft().result()
+                for skip in islice(pending, 1):
+                    ahead.append(pool.submit(fetch, skip))
+                yield self._page_items(page, url)
+        finally:
+            # An error, Cancel or a reader that stopped early: pages not started never are,
+            # and requests in flight are not waited for (the cancel token stops them).
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _pages_in_turn(
+        self,
+        path: str,
+        base: Mapping[str, str | int],
+        page_size: int,
+        page: dict[str, Any] | None,
+        skip: int = 0,
+        budget: int = MAX_PAGES,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Page after page: ``page`` (when already fetched), or the page at ``skip``, then on."""
         url: str = self._url(path)
-        query: dict[str, str | int] | None = base
-        fetched = 0
+        query: dict[str, str | int] | None = {**base, "$skip": skip} if skip else dict(base)
+        fetched = skip
         visited: set[str] = set()
-        for _ in range(MAX_PAGES):
-            page = self.get(url, query)
-            items = page.get("value")
-            if not isinstance(items, list):
-                raise UnexpectedResponse(
-                    "Microsoft Graph sent a list in an unexpected shape.",
-                    TechnicalDetails(url=url.split("?", 1)[0]),
-                )
-            good = [item for item in items if isinstance(item, dict)]
-            yield good
-            fetched += len(items)
+        for _ in range(max(budget, 0)):
+            if page is None:
+                page = self.get(url, query)
+            items, sent = self._page_items(page, url)
+            yield items
+            fetched += sent
             next_link = page.get("@odata.nextLink")
+            total = _int(page.get("@odata.count"))
+            page = None
             if isinstance(next_link, str) and next_link:
                 # Stopping quietly would make the rooms after this page look deleted.
                 if not self._follows_root(next_link):
@@ -297,8 +395,7 @@ class GraphClient:
                 visited.add(next_link)
                 url, query = next_link, None
                 continue
-            total = _int(page.get("@odata.count"))
-            if not items or len(items) < page_size or (total is not None and fetched >= total):
+            if not sent or sent < page_size or (total is not None and fetched >= total):
                 return
             url, query = self._url(path), {**base, "$skip": fetched}
         raise UnexpectedResponse(
@@ -316,7 +413,8 @@ class GraphClient:
     ) -> tuple[list[Any], int]:
         found: dict[str, Any] = {}
         skipped = 0
-        for page in self.iter_pages(path):
+        # With the count, Graph says how many pages there are, so they can be read side by side.
+        for page in self.iter_pages(path, {"$count": "true"}):
             repeated = 0
             for item in page:
                 parsed = parse(item)
@@ -364,7 +462,9 @@ class GraphClient:
         room_lists = self.list_room_lists()
         membership: defaultdict[str, list[str]] = defaultdict(list)
         by_key = {room.key: room for room in rooms}
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="room-lists") as pool:
+        with ThreadPoolExecutor(
+            max_workers=ROOM_LIST_CONCURRENCY, thread_name_prefix="room-lists"
+        ) as pool:
             results = pool.map(lambda rl: (rl, self._members_or_empty(rl)), room_lists)
             for room_list, members in results:
                 for member in members:

@@ -7,63 +7,43 @@ tests can name rooms by email.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-RoomLayout = Literal["standard", "none", "many"]
+# The organisation's names live in `org` (light enough to load at start-up); this module keeps
+# offering them, as it always has.
+from clearooms_wizard.demo.org import APP_DISPLAY_NAME as APP_DISPLAY_NAME
+from clearooms_wizard.demo.org import APP_ID as APP_ID
+from clearooms_wizard.demo.org import APP_OBJECT_ID as APP_OBJECT_ID
+from clearooms_wizard.demo.org import APP_ROLE_IDS as APP_ROLE_IDS
+from clearooms_wizard.demo.org import APP_SECRET as APP_SECRET
+from clearooms_wizard.demo.org import APP_SECRET_KEY_ID as APP_SECRET_KEY_ID
+from clearooms_wizard.demo.org import APP_SECRET_NAME as APP_SECRET_NAME
+from clearooms_wizard.demo.org import DOMAINS as DOMAINS
+from clearooms_wizard.demo.org import GRAPH_APP_ID as GRAPH_APP_ID
+from clearooms_wizard.demo.org import INITIAL_DOMAIN as INITIAL_DOMAIN
+from clearooms_wizard.demo.org import PREVIOUS_SECRET as PREVIOUS_SECRET
+from clearooms_wizard.demo.org import PREVIOUS_SECRET_KEY_ID as PREVIOUS_SECRET_KEY_ID
+from clearooms_wizard.demo.org import PREVIOUS_SECRET_NAME as PREVIOUS_SECRET_NAME
+from clearooms_wizard.demo.org import PRIMARY_DOMAIN as PRIMARY_DOMAIN
+from clearooms_wizard.demo.org import REQUIRED_ROLES as REQUIRED_ROLES
+from clearooms_wizard.demo.org import SERVICE_PRINCIPAL_ID as SERVICE_PRINCIPAL_ID
+from clearooms_wizard.demo.org import TENANT_DISPLAY_NAME as TENANT_DISPLAY_NAME
+from clearooms_wizard.demo.org import TENANT_ID as TENANT_ID
+from clearooms_wizard.demo.org import TENANT_REGION_SCOPE as TENANT_REGION_SCOPE
+from clearooms_wizard.demo.org import UNKNOWN_CLIENT_ID as UNKNOWN_CLIENT_ID
+from clearooms_wizard.demo.org import WRONG_SECRET as WRONG_SECRET
+from clearooms_wizard.demo.org import RoomLayout as RoomLayout
+from clearooms_wizard.demo.org import room_email as room_email
+from clearooms_wizard.demo.org import slugify as slugify
 
 _NAMESPACE = uuid.UUID("5b0f3e7a-6c1d-4e2f-9a8b-7c6d5e4f3a2b")
 
 
 def stable_guid(kind: str, key: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{kind}:{key.lower()}"))
-
-
-# --- organisation ----------------------------------------------------------------------------
-
-TENANT_ID = "6f0c2b8e-3d1a-4c57-9b2e-8a4d1f7e5c93"
-TENANT_DISPLAY_NAME = "Northwind Traders (demo)"
-INITIAL_DOMAIN = "northwind-demo.onmicrosoft.com"
-PRIMARY_DOMAIN = "northwind-demo.com"
-DOMAINS: tuple[str, ...] = (INITIAL_DOMAIN, PRIMARY_DOMAIN)
-TENANT_REGION_SCOPE = "EU"
-
-# --- Microsoft Graph application permissions (app role ids from the Graph service principal) ---
-
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-APP_ROLE_IDS: dict[str, str] = {
-    "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
-    "Calendars.ReadWrite": "ef54d2bf-783f-4e0f-bca1-3210c0444d99",
-    "Place.Read.All": "913b9306-0ce1-42b8-9137-6a7df690a760",
-    "Calendars.Read": "798ee544-9d2d-430c-a058-570e29e34338",
-    "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
-    "User.Read.All": "df021288-bdef-4463-88db-98f22de89214",
-}
-REQUIRED_ROLES: tuple[str, ...] = ("Calendars.ReadWrite", "Directory.Read.All", "Place.Read.All")
-
-# --- the registered app ------------------------------------------------------------------------
-
-APP_ID = "0b7d5c1e-92a4-4f38-b6e1-3c9a7d2f8e41"
-APP_OBJECT_ID = "d2e8f4a1-6b3c-4e97-8a05-f1c7b9d3e620"
-SERVICE_PRINCIPAL_ID = "9a4c7e21-5d8b-4f03-a6e2-b18d3c5f7a94"
-APP_DISPLAY_NAME = "Clearooms Calendar Integration"
-
-# Shaped like a real Entra secret value (40 chars, contains `~`); the hint is its first three.
-APP_SECRET = "Nw8~Qe5Rt.Yk2vLp9_Hs3Dj6Fg1Zx4Cb7Nm0Wa3U"
-APP_SECRET_KEY_ID = "4e1b9c7a-2f5d-4a86-b3e9-7c0d5a1f8b26"
-APP_SECRET_NAME = "Clearooms wizard"
-# An earlier secret left to expire, as happens in real tenants; its different hint is what
-# lets a client tell the secret it uses apart from the stale one.
-PREVIOUS_SECRET = "Kp4~Vb8Nm.Cx1zLq6_Wr2Et9Yu5Io3Pa7Sd0Fg4H"
-PREVIOUS_SECRET_KEY_ID = "b83f0d6e-1a7c-4c29-8e54-2d9f6a0b7c13"
-PREVIOUS_SECRET_NAME = "Clearooms (first setup)"
-# A valid-looking secret that belongs to no credential of the app.
-WRONG_SECRET = "Tq7~Lm3Xc.Bv9nKj2_Hg5Fd8Sa1Zp4Ow6Ie0Ru7Y"
-# A client id that is registered nowhere in the demo tenant.
-UNKNOWN_CLIENT_ID = "5c3e8a1f-7d2b-4e69-b0a4-9f1c6d8e2b37"
 
 
 @dataclass(frozen=True)
@@ -301,28 +281,32 @@ class Directory:
     room_lists: tuple[RoomList, ...]
     people: tuple[Person, ...]
     _rooms_by_email: dict[str, Room] = field(default_factory=dict, compare=False, repr=False)
+    # Indexes, so that a tenant of 10,000 rooms answers each request without a scan.
+    _rooms_by_user_id: dict[str, Room] = field(default_factory=dict, compare=False, repr=False)
+    _lists_by_email: dict[str, RoomList] = field(default_factory=dict, compare=False, repr=False)
+    _members: dict[str, list[Room]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._rooms_by_email.update({room.email.lower(): room for room in self.rooms})
+        self._rooms_by_user_id.update({room.user_id.lower(): room for room in self.rooms})
+        for room_list in self.room_lists:
+            self._lists_by_email.setdefault(room_list.email.lower(), room_list)
+        for room in self.rooms:
+            if room.room_list:
+                self._members.setdefault(room.room_list.lower(), []).append(room)
 
     def room(self, email: str) -> Room | None:
         return self._rooms_by_email.get(email.lower())
 
+    def room_by_email_or_user_id(self, key: str) -> Room | None:
+        lowered = key.lower()
+        return self._rooms_by_email.get(lowered) or self._rooms_by_user_id.get(lowered)
+
     def room_list(self, email: str) -> RoomList | None:
-        wanted = email.lower()
-        return next((rl for rl in self.room_lists if rl.email.lower() == wanted), None)
+        return self._lists_by_email.get(email.lower())
 
     def rooms_in(self, room_list: RoomList) -> list[Room]:
-        key = room_list.email.lower()
-        return [r for r in self.rooms if r.room_list and r.room_list.lower() == key]
-
-
-def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
-def room_email(name: str) -> str:
-    return f"room.{slugify(name)}@{PRIMARY_DOMAIN}"
+        return list(self._members.get(room_list.email.lower(), ()))
 
 
 LONDON = Address("20 Tanner Street", "London", "Greater London", "SE1 3LE", "United Kingdom")
@@ -488,6 +472,55 @@ def _many_rooms() -> tuple[tuple[Room, ...], tuple[RoomList, ...]]:
     return tuple(rooms), tuple(lists)
 
 
+HUGE_ROOM_COUNT = 10_000
+_HUGE_SITES: tuple[tuple[str, str, Address], ...] = (
+    *_MANY_SITES,
+    ("PAR", "Paris", Address("18 Rue du Mail", "Paris", "", "75002", "France")),
+    ("MAD", "Madrid", Address("Calle de Alcala 21", "Madrid", "", "28014", "Spain")),
+    ("NYC", "New York", Address("250 Hudson Street", "New York", "NY", "10013", "United States")),
+    ("SIN", "Singapore", Address("8 Marina View", "Singapore", "", "018960", "Singapore")),
+)
+
+
+def _huge_rooms() -> tuple[tuple[Room, ...], tuple[RoomList, ...]]:
+    """10,000 rooms: ten sites, a room list per floor (ten floors), 100 rooms on each."""
+    rooms: list[Room] = []
+    lists: list[RoomList] = []
+    per_list = HUGE_ROOM_COUNT // (len(_HUGE_SITES) * 10)
+    for code, building, address in _HUGE_SITES:
+        for floor in range(1, 11):
+            list_email = f"rooms.{code.lower()}-floor{floor}@{PRIMARY_DOMAIN}"
+            lists.append(
+                RoomList(
+                    stable_guid("roomlist", list_email),
+                    list_email,
+                    f"{building} - Floor {floor}",
+                    address,
+                )
+            )
+            for n in range(1, per_list + 1):
+                name = f"{code} {floor}.{n:03d}"
+                email = room_email(name)
+                rooms.append(
+                    Room(
+                        id=stable_guid("place", email).upper(),
+                        user_id=stable_guid("user", email),
+                        email=email,
+                        display_name=name,
+                        room_list=list_email,
+                        capacity=_MANY_CAPACITIES[n % len(_MANY_CAPACITIES)],
+                        building=building,
+                        floor_number=floor,
+                        floor_label=str(floor),
+                        address=address,
+                        wheelchair=n % 5 != 0,
+                        video_device="Logitech Rally Bar" if n % 4 == 0 else None,
+                        tags=("Teams Room",) if n % 10 == 0 else (),
+                    )
+                )
+    return tuple(rooms), tuple(lists)
+
+
 _PEOPLE: tuple[tuple[str, str, str], ...] = (
     ("Adele", "Vance", "Office Manager"),
     ("Alex", "Wilber", "IT Administrator"),
@@ -515,6 +548,9 @@ def build_directory(layout: RoomLayout) -> Directory:
         return Directory((), (), _people())
     if layout == "many":
         rooms, lists = _many_rooms()
+        return Directory(rooms, lists, _people())
+    if layout == "huge":
+        rooms, lists = _huge_rooms()
         return Directory(rooms, lists, _people())
     return Directory(
         _standard_rooms(), (_LONDON_LIST, _LONDON_EXEC_LIST, _MANCHESTER_LIST), _people()

@@ -279,7 +279,17 @@ class GraphService:
         self._lock = threading.Lock()
         self._throttled_paths: set[str] = set()
         self._throttled_count = 0
+        # Built once: the directory never changes, and a tenant may hold 10,000 rooms.
         self._room_items = [room.to_graph() for room in directory.rooms]
+        self._room_list_items = [rl.to_graph() for rl in directory.room_lists]
+        self._member_items: dict[str, list[dict[str, Any]]] = {}
+        self._user_list = [p.to_graph() for p in directory.people] + [
+            data.room_user_graph(r) for r in directory.rooms
+        ]
+        self._users_by_key: dict[str, dict[str, Any]] = {}
+        for item in reversed(self._user_list):
+            self._users_by_key[str(item["id"]).lower()] = item
+            self._users_by_key[str(item["userPrincipalName"]).lower()] = item
         self._routes: list[tuple[re.Pattern[str], Callable[[_Call, re.Match[str]], DemoResponse]]]
         self._routes = [
             (re.compile(r"^places/microsoft\.graph\.room$", re.I), self._rooms),
@@ -435,7 +445,7 @@ class GraphService:
         self._require(call, PLACE_ROLES, "ErrorAccessDenied", ACCESS_DENIED)
         return self._places_page(
             call,
-            [rl.to_graph() for rl in self._directory.room_lists],
+            self._room_list_items,
             context="places/microsoft.graph.roomList",
             known=ROOM_LIST_PROPERTIES,
             type_name="microsoft.graph.roomList",
@@ -450,7 +460,7 @@ class GraphService:
             raise GraphProblem(
                 404, "ErrorItemNotFound", "The specified object was not found in the store."
             )
-        members = [r.to_graph() for r in self._directory.rooms_in(room_list)]
+        members = self._members_of(room_list)
         quoted = quote(room_list.email, safe="")
         return self._places_page(
             call,
@@ -460,11 +470,19 @@ class GraphService:
             type_name="microsoft.graph.room",
         )
 
+    def _members_of(self, room_list: data.RoomList) -> list[dict[str, Any]]:
+        key = room_list.email.lower()
+        with self._lock:
+            members = self._member_items.get(key)
+            if members is None:
+                members = [r.to_graph() for r in self._directory.rooms_in(room_list)]
+                self._member_items[key] = members
+            return members
+
     # --- directory --------------------------------------------------------------------------
 
     def _user_items(self) -> list[dict[str, Any]]:
-        people = [p.to_graph() for p in self._directory.people]
-        return people + [data.room_user_graph(r) for r in self._directory.rooms]
+        return self._user_list
 
     def _users(self, call: _Call, match: re.Match[str]) -> DemoResponse:
         self._require(call, USER_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES)
@@ -506,11 +524,7 @@ class GraphService:
             ) from None
 
     def _find_user(self, key: str) -> dict[str, Any] | None:
-        lowered = key.lower()
-        for item in self._user_items():
-            if lowered in (str(item["id"]).lower(), str(item["userPrincipalName"]).lower()):
-                return item
-        return None
+        return self._users_by_key.get(key.lower())
 
     def _user(self, call: _Call, match: re.Match[str]) -> DemoResponse:
         self._require(call, USER_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES)
@@ -627,9 +641,9 @@ class GraphService:
     def _mailbox_owner(self, key: str) -> tuple[str, str, Room | None]:
         """(display name, email, room or None) of a mailbox addressed by email or user id."""
         lowered = key.lower()
-        for room in self._directory.rooms:
-            if lowered in (room.email.lower(), room.user_id):
-                return room.display_name, room.email, room
+        room = self._directory.room_by_email_or_user_id(key)
+        if room is not None:
+            return room.display_name, room.email, room
         for person in self._directory.people:
             if lowered in (person.email.lower(), person.id):
                 return person.display_name, person.email, None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clearooms_wizard.demo import data
-from clearooms_wizard.demo.data import RoomLayout
+# The organisation's names only: a scenario is chosen before the wizard's first page is shown.
+from clearooms_wizard.demo import org as data
+from clearooms_wizard.demo.org import RoomLayout
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Slot
@@ -27,7 +28,7 @@ from clearooms_wizard.core.graph import Room, RoomDirectory
 from clearooms_wizard.core.values import Credentials
 from clearooms_wizard.ui.context import WizardContext, WorkspaceSnapshot
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
-from clearooms_wizard.ui.rooms_model import NAME, RoomsFilter, RoomsModel
+from clearooms_wizard.ui.rooms_model import NAME, RoomsFilter, RoomsModel, RoomTable
 from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
 from clearooms_wizard.workers.runner import Progress
 
@@ -44,6 +45,9 @@ class OfficeChoice:
 class LoadedRooms:
     snapshot: WorkspaceSnapshot
     directory: RoomDirectory
+    # Prepared on the worker thread too, so that showing 10,000 rooms does not stall the GUI.
+    table: RoomTable
+    suggestions: tuple[str, ...]
 
 
 class RoomsPage(TaskPage):
@@ -96,8 +100,7 @@ class RoomsPage(TaskPage):
 
         self.model = RoomsModel(self)
         self.model.selection_changed.connect(self._selection_changed)
-        self.proxy = RoomsFilter(self)
-        self.proxy.setSourceModel(self.model)
+        self.proxy = RoomsFilter(self.model, self)
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setAccessibleName(self.tr("Rooms"))
@@ -188,13 +191,23 @@ class RoomsPage(TaskPage):
         self._loaded_for = (test.tenant_id, credentials.client_id, cloud.key)
         # Rooms from an earlier load must never be imported with other credentials.
         self.directory = None
-        self.model.set_rooms([], {}, {})
+        self.model.set_table(RoomTable())
+        # Everything alive now (Qt's wrappers, the loaded modules, the settings test) lives as
+        # long as the wizard. Loading thousands of rooms allocates enough to set off a full
+        # garbage collection, which walks all of that with the GIL held: tens of milliseconds
+        # in which the GUI thread cannot run. Frozen objects are left out of collections.
+        gc.freeze()
         snapshot, load_rooms = self._context.workspace_snapshot, self._context.load_rooms
+        suggest = self._context.suggest_offices
 
         def work(cancel: CancelToken, progress: Progress) -> LoadedRooms:
             current = snapshot()
             directory = load_rooms(credentials, cloud, cancel, progress)
-            return LoadedRooms(current, directory)
+            list_names = {rl.email: rl.name for rl in directory.room_lists}
+            table = RoomTable.build(directory.rooms, list_names, current.imported)
+            cancel.raise_if_cancelled()
+            suggestions = tuple(suggest(directory, current.offices))
+            return LoadedRooms(current, directory, table, suggestions)
 
         self.run_task(
             "load-rooms",
@@ -244,9 +257,8 @@ class RoomsPage(TaskPage):
         if loaded.snapshot.notice:
             self.notice.show_message(Tone.WARN, loaded.snapshot.notice)
             self.notice.show()
-        list_names = {rl.email: rl.name for rl in loaded.directory.room_lists}
-        self.model.set_rooms(loaded.directory.rooms, list_names, loaded.snapshot.imported)
-        self._fill_offices(loaded.directory)
+        self.model.set_table(loaded.table)
+        self._fill_offices(loaded.suggestions)
         if loaded.directory.rooms:
             self.stack.setCurrentIndex(0)
         else:
@@ -284,12 +296,12 @@ class RoomsPage(TaskPage):
 
     # -- offices --------------------------------------------------------------------------
 
-    def _fill_offices(self, directory: RoomDirectory) -> None:
+    def _fill_offices(self, suggestions: tuple[str, ...]) -> None:
         previous = self.office_choice()
         self.office.clear()
         for name in self.snapshot.offices:
             self.office.addItem(name, (EXISTING, name))
-        for name in self._context.suggest_offices(directory, self.snapshot.offices):
+        for name in suggestions:
             self.office.addItem(self.tr("%1 (new office)").replace("%1", name), (SUGGESTED, name))
         self.office.addItem(self.tr("New office…"), (ADD_NEW, ""))
         if previous is not None:
