@@ -4,49 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import requests
-
-from clearooms_wizard.core.checks import ConnectionInput, SessionOpener, SettingsTest
 from clearooms_wizard.core.clouds import CLOUDS, Cloud, get_cloud
 from clearooms_wizard.core.errors import CancelToken, ClearoomsError
-from clearooms_wizard.core.export import render_export, write_export_file
-from clearooms_wizard.core.graph import GraphClient, RoomDirectory
-from clearooms_wizard.core.http import HttpOptions, MicrosoftSession, build_ssl_context
-from clearooms_wizard.core.importer import (
-    NEW_OFFICE_ID,
-    ImportResult,
-    apply_import,
-    check_calendars,
-    plan_import,
-    planned_office,
-    suggest_offices,
-)
 from clearooms_wizard.core.logs import log_path
 from clearooms_wizard.core.preferences import PreferencesFile
-from clearooms_wizard.core.secrets import (
-    KeyringSecretStore,
-    MemorySecretStore,
-    SecretStore,
-    SecretStoreError,
-)
-from clearooms_wizard.core.store import Office, office_name_problem
-from clearooms_wizard.core.tokens import TokenProvider
-from clearooms_wizard.core.values import Credentials, check_client_id, check_tenant
-from clearooms_wizard.core.workspace import (
-    SavedConnection,
-    Workspace,
-    WorkspaceDamaged,
-    default_workspace_path,
-    open_workspace,
-    workspace_path,
-)
-from clearooms_wizard.demo import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT, DemoTenant, mount_demo
-from clearooms_wizard.demo.scenarios import Scenario, get_scenario
+from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
 from clearooms_wizard.ui.context import (
     ImportRequest,
     InitialValues,
@@ -54,6 +23,19 @@ from clearooms_wizard.ui.context import (
     WizardContext,
     WorkspaceSnapshot,
 )
+
+if TYPE_CHECKING:
+    import requests
+
+    from clearooms_wizard.core.checks import ConnectionInput, SessionOpener, SettingsTest
+    from clearooms_wizard.core.graph import RoomDirectory
+    from clearooms_wizard.core.importer import ImportResult
+    from clearooms_wizard.core.secrets import SecretStore
+    from clearooms_wizard.core.store import Office
+    from clearooms_wizard.core.values import Credentials
+    from clearooms_wizard.core.workspace import SavedConnection
+    from clearooms_wizard.demo.scenarios import Scenario
+    from clearooms_wizard.demo.tenant import DemoTenant
 
 DEMO_CLOUD = Cloud(
     "demo",
@@ -95,15 +77,42 @@ class Runtime:
 
 
 def open_session_factory(
-    ca_bundle: str | None, demo_tenant: DemoTenant | None = None
+    ca_bundle: str | None,
+    demo_tenant: DemoTenant | None = None,
+    *,
+    demo_scenario: Scenario | None = None,
 ) -> SessionOpener:
+    """Sessions to Microsoft, or to ``demo_tenant`` (or a tenant for ``demo_scenario``, made
+    when the first session is opened: the wizard starts before any demo data is built)."""
+    tenants: list[DemoTenant] = [demo_tenant] if demo_tenant is not None else []
+    lock = threading.Lock()
+
+    def demo() -> DemoTenant | None:
+        if demo_scenario is None:
+            return tenants[0] if tenants else None
+        with lock:
+            if not tenants:
+                from clearooms_wizard.demo.tenant import DemoTenant
+
+                tenants.append(DemoTenant(demo_scenario))
+            return tenants[0]
+
+    # requests, urllib3 and truststore load only once a session is opened (on a worker
+    # thread, after the first page is on screen): they are slow to import.
     if ca_bundle:
+        from clearooms_wizard.core.http import build_ssl_context
+
         build_ssl_context(ca_bundle)  # refuse a bad file now, before any work starts
 
     def open_session(cancel: CancelToken) -> requests.Session:
+        from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
+
         session = MicrosoftSession(HttpOptions(ca_bundle=ca_bundle), cancel)
-        if demo_tenant is not None:
-            mount_demo(session, demo_tenant)
+        tenant = demo()
+        if tenant is not None:
+            from clearooms_wizard.demo.transport import mount_demo
+
+            mount_demo(session, tenant)
         return session
 
     return open_session
@@ -121,6 +130,11 @@ def build_runtime(
     env: Mapping[str, str] | None = None,
     secrets: SecretStore | None = None,
 ) -> Runtime:
+    from clearooms_wizard.core.appinfo import workspace_path
+    from clearooms_wizard.core.secrets import KeyringSecretStore, SecretStoreError
+    from clearooms_wizard.core.values import ConnectionInput
+    from clearooms_wizard.demo.scenarios import get_scenario
+
     env = os.environ if env is None else env
     if options.demo:
         scenario = get_scenario(options.demo_scenario)
@@ -132,7 +146,7 @@ def build_runtime(
         )
         return Runtime(
             connection,
-            open_session_factory(None, DemoTenant(scenario)),
+            open_session_factory(None, demo_scenario=scenario),
             scenario,
             None,
             "demo",
@@ -184,6 +198,8 @@ def build_runtime(
 
 
 def _load_saved(path: Path) -> SavedConnection | None:
+    from clearooms_wizard.core.workspace import Workspace, WorkspaceDamaged
+
     if not path.exists():
         return None
     try:
@@ -197,6 +213,8 @@ def _load_saved(path: Path) -> SavedConnection | None:
 def _saved_secret(
     secrets: SecretStore, saved: SavedConnection | None, tenant: str, client_id: str
 ) -> str | None:
+    from clearooms_wizard.core.values import check_client_id, check_tenant
+
     tenant_value = check_tenant(tenant).value
     client_value = check_client_id(client_id).value
     if tenant_value is None or client_value is None:
@@ -218,6 +236,8 @@ def save_tested_connection(
 
     Returns a message for the user when the secret could not go to the keyring.
     """
+    from clearooms_wizard.core.workspace import SavedConnection, open_workspace
+
     credentials = test.credentials
     if credentials is None or test.tenant_id is None or not test.ok:
         raise ClearoomsError("Only settings whose checks all passed can be saved.")
@@ -250,6 +270,9 @@ def load_rooms(
     cancel: CancelToken,
     progress: Callable[[object], None],
 ) -> RoomDirectory:
+    from clearooms_wizard.core.graph import GraphClient
+    from clearooms_wizard.core.tokens import TokenProvider
+
     session = open_session(cancel)
     try:
         tokens = TokenProvider(credentials, cloud, session)
@@ -268,6 +291,12 @@ def prepare_import(
     progress: Callable[[object], None],
 ) -> PreparedImport:
     """Plan the import and check the chosen rooms' calendars (or just ``only`` of them again)."""
+    from clearooms_wizard.core.graph import GraphClient
+    from clearooms_wizard.core.importer import check_calendars, plan_import, planned_office
+    from clearooms_wizard.core.tokens import TokenProvider
+    from clearooms_wizard.core.values import Credentials
+    from clearooms_wizard.core.workspace import open_workspace
+
     with open_workspace(path) as workspace:
         office: Office | str = request.office
         if request.create_office and workspace.find_office(request.office) is None:
@@ -291,6 +320,8 @@ def prepare_import(
 
 def demo_workspace_path() -> Path:
     # The demo keeps its own workspace so that rehearsing never touches the real one.
+    from clearooms_wizard.core.appinfo import default_workspace_path
+
     return default_workspace_path().with_name("demo-workspace.sqlite3")
 
 
@@ -311,7 +342,13 @@ def build_wizard_context(
     secrets: SecretStore | None = None,
     preferences: PreferencesFile | None = None,
 ) -> WizardContext:
-    """Everything the wizard needs, built from the real parts (or the demo tenant's)."""
+    """Everything the wizard needs, built from the real parts (or the demo tenant's).
+
+    Each callable imports what it uses when it first runs (on a worker thread), so that the
+    wizard's first page is on screen before the workspace, Graph and import code is loaded.
+    """
+    from clearooms_wizard.core.secrets import KeyringSecretStore, MemorySecretStore
+
     secrets = secrets or (MemorySecretStore() if options.demo else KeyringSecretStore())
     runtime = build_runtime(options, env, secrets)
     if runtime.scenario is not None and options.workspace is None:
@@ -324,6 +361,8 @@ def build_wizard_context(
     preferences = preferences or PreferencesFile()
 
     def settings_test(values: ConnectionInput, cancel: CancelToken) -> SettingsTest:
+        from clearooms_wizard.core.checks import SettingsTest
+
         return SettingsTest(values, open_session, cancel)
 
     def save_connection(test: SettingsTest) -> str | None:
@@ -338,12 +377,16 @@ def build_wizard_context(
         return load_rooms(open_session, credentials, cloud, cancel, progress)
 
     def snapshot() -> WorkspaceSnapshot:
+        from clearooms_wizard.core.workspace import open_workspace
+
         with open_workspace(path) as workspace:
             offices = tuple(office.name for office in workspace.list_offices())
             imported = {room.key: room.office_name for room in workspace.imported_rooms()}
             return WorkspaceSnapshot(offices, imported, workspace.notice)
 
     def suggestions(directory: RoomDirectory, existing: Sequence[str]) -> list[str]:
+        from clearooms_wizard.core.importer import suggest_offices
+
         return [s.name for s in suggest_offices(directory, existing)]
 
     def prepare(
@@ -356,6 +399,9 @@ def build_wizard_context(
         return prepare_import(open_session, path, request, previous, only, cancel, progress)
 
     def apply(prepared: PreparedImport, include_blocked: bool, cancel: CancelToken) -> ImportResult:
+        from clearooms_wizard.core.importer import NEW_OFFICE_ID, apply_import, plan_import
+        from clearooms_wizard.core.workspace import open_workspace
+
         with open_workspace(path) as workspace:
             plan = prepared.plan
             if plan.office.id == NEW_OFFICE_ID:
@@ -369,10 +415,18 @@ def build_wizard_context(
             )
 
     def export(target: str, fmt: str) -> str:
+        from clearooms_wizard.core.export import render_export, write_export_file
+        from clearooms_wizard.core.workspace import open_workspace
+
         with open_workspace(path) as workspace:
             text = render_export(workspace, fmt)
         write_export_file(text, Path(target))
         return target
+
+    def name_problem(raw: str, existing: Sequence[str]) -> str | None:
+        from clearooms_wizard.core.store import office_name_problem
+
+        return office_name_problem(raw, existing)
 
     return WizardContext(
         clouds=clouds,
@@ -387,7 +441,7 @@ def build_wizard_context(
         open_url=open_url,
         workspace_snapshot=snapshot,
         suggest_offices=suggestions,
-        office_name_problem=office_name_problem,
+        office_name_problem=name_problem,
         prepare_import=prepare,
         apply_import=apply,
         export_workspace=export,
@@ -415,10 +469,11 @@ def run_wizard(options: ConnectionOptions) -> int:
     app.setOrganizationName("Clearooms")
     from clearooms_wizard.resources import APP_ID, app_icon
 
-    app.setWindowIcon(app_icon())
     app.setDesktopFileName(APP_ID)
     context = build_wizard_context(options, lambda url: bool(QDesktopServices.openUrl(QUrl(url))))
     wizard = SetupWizard(context)
+    # After the first paint: the SVG icon loads Qt's SVG icon engine (about 10 ms).
+    wizard.first_painted.connect(lambda: app.setWindowIcon(app_icon()))
     install_crash_hooks(wizard)
     wizard.show()
     return int(app.exec())

@@ -7,7 +7,6 @@ error (bad arguments or values), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import logging
@@ -15,59 +14,31 @@ import os
 import sys
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from clearooms_wizard import __version__
-from clearooms_wizard.app import (
-    ConnectionOptions,
-    Runtime,
-    build_runtime,
-    demo_workspace_path,
-    save_tested_connection,
-)
-from clearooms_wizard.core.checks import CheckResult, SettingsTest, Status
 from clearooms_wizard.core.clouds import CLOUDS, UrlProblem
-from clearooms_wizard.core.errors import Cancelled, CancelToken, ClearoomsError
-from clearooms_wizard.core.export import (
-    FORMATS,
-    ExportError,
-    csv_cell,
-    render_export,
-    write_export_file,
-)
-from clearooms_wizard.core.fixes import NO_ROOMS, explain_error, explain_rooms_error
-from clearooms_wizard.core.graph import GraphClient, Room, RoomDirectory
-from clearooms_wizard.core.http import CaBundleProblem
-from clearooms_wizard.core.importer import (
-    ImportPlan,
-    ImportProgress,
-    ImportResult,
-    PlanStatus,
-    RoomOutcome,
-    apply_import,
-    check_calendars,
-    plan_import,
-    select_rooms,
-    suggest_offices,
-)
+from clearooms_wizard.core.errors import CaBundleProblem, Cancelled, CancelToken, ClearoomsError
 from clearooms_wizard.core.logs import LEVELS, configure_logging
-from clearooms_wizard.core.secrets import KeyringSecretStore
-from clearooms_wizard.core.store import InvalidInput, Office, UnknownOffice, check_room_email
-from clearooms_wizard.core.tokens import TokenProvider
-from clearooms_wizard.core.values import Credentials, check_client_id, check_secret, check_tenant
-from clearooms_wizard.core.workspace import (
-    Workspace,
-    WorkspaceError,
-    open_workspace,
-    workspace_path,
-)
-from clearooms_wizard.demo.scenarios import SCENARIOS
+
+if TYPE_CHECKING:
+    # Loaded where each command needs them: opening the wizard needs none of them.
+    from clearooms_wizard.app import ConnectionOptions, Runtime
+    from clearooms_wizard.core.checks import CheckResult, SettingsTest
+    from clearooms_wizard.core.graph import GraphClient, Room, RoomDirectory
+    from clearooms_wizard.core.importer import ImportPlan, ImportProgress, ImportResult, RoomOutcome
+    from clearooms_wizard.core.store import Office
+    from clearooms_wizard.core.values import Credentials
+    from clearooms_wizard.core.workspace import Workspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# core.export.FORMATS, spelt out: importing core.export loads the workspace code, which opening
+# the wizard does not need (a test checks the two agree).
+EXPORT_FORMATS = ("json", "csv")
 log = logging.getLogger(__name__)
 
 
@@ -154,7 +125,9 @@ def _connection_arguments() -> _Parser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(words: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Given the words to parse, only the commands named among them
+    get their options: the wizard (no command) starts without building every command's."""
     common = _connection_arguments()
     parser = _Parser(
         prog="clearooms-wizard",
@@ -164,14 +137,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (summary, add_options) in _COMMANDS.items():
+        if words is None or name in words:
+            add_options(commands, common)
+        else:
+            commands.add_parser(name, help=summary)
+    return parser
 
+
+def _add_check(commands: Any, common: _Parser) -> None:
     check = commands.add_parser(
-        "check", parents=[common], help="run Test Settings", description="Run Test Settings."
+        "check", parents=[common], help=_COMMANDS["check"][0], description="Run Test Settings."
     )
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     check.add_argument("--save", action="store_true", help="save the settings when no check failed")
 
-    rooms = commands.add_parser("rooms", help="rooms in Microsoft 365")
+
+def _add_rooms(commands: Any, common: _Parser) -> None:
+    rooms = commands.add_parser("rooms", help=_COMMANDS["rooms"][0])
     rooms_commands = rooms.add_subparsers(
         dest="rooms_command", metavar="COMMAND", parser_class=_Parser
     )
@@ -210,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importing.add_argument("--json", action="store_true", help="print the plan and result as JSON")
 
-    offices = commands.add_parser("offices", help="Clearooms offices in the workspace")
+
+def _add_offices(commands: Any, common: _Parser) -> None:
+    offices = commands.add_parser("offices", help=_COMMANDS["offices"][0])
     offices_commands = offices.add_subparsers(
         dest="offices_command", metavar="COMMAND", parser_class=_Parser
     )
@@ -228,19 +213,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     office_suggest.add_argument("--json", action="store_true", help="print JSON")
 
+
+def _add_export(commands: Any, common: _Parser) -> None:
     export = commands.add_parser(
         "export",
         parents=[common],
-        help="write the offices and their rooms for Clearooms",
+        help=_COMMANDS["export"][0],
         description="Write the offices and their rooms, with each room's details and calendar "
         "access, as JSON (default) or CSV; to standard output unless --output is given.",
     )
-    export.add_argument("--format", choices=FORMATS, default="json", help="json (default) or csv")
+    export.add_argument(
+        "--format", choices=EXPORT_FORMATS, default="json", help="json (default) or csv"
+    )
     export.add_argument("--output", metavar="PATH", help="write to this file instead")
-    return parser
+
+
+_COMMANDS: dict[str, tuple[str, Callable[[Any, _Parser], None]]] = {
+    "check": ("run Test Settings", _add_check),
+    "rooms": ("rooms in Microsoft 365", _add_rooms),
+    "offices": ("Clearooms offices in the workspace", _add_offices),
+    "export": ("write the offices and their rooms for Clearooms", _add_export),
+}
 
 
 def _options(args: argparse.Namespace, stdin: TextIO) -> ConnectionOptions:
+    from clearooms_wizard.app import ConnectionOptions
+
     secret = None
     if getattr(args, "secret_stdin", False):
         secret = stdin.readline().strip()
@@ -271,10 +269,13 @@ def printable(text: str | None) -> str:
 
 # -- check ---------------------------------------------------------------------------------------
 
-_MARKS = {Status.PASS: "PASS", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.SKIP: "skip"}
+# Keyed by the statuses' values (Status is a StrEnum), so this module need not import it.
+_MARKS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
 
 
 def _print_result(result: CheckResult, out: TextIO) -> None:
+    from clearooms_wizard.core.checks import Status
+
     out.write(f"  [{_MARKS[result.status]}] {result.title}\n")
     out.write(f"         {printable(result.detail)}\n")
     if result.fix:
@@ -289,6 +290,9 @@ def _print_result(result: CheckResult, out: TextIO) -> None:
 
 
 def run_check(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: TextIO) -> int:
+    from clearooms_wizard.core.checks import SettingsTest, Status
+    from clearooms_wizard.core.values import check_tenant
+
     test = SettingsTest(runtime.connection, runtime.open_session, CancelToken())
     if not as_json:
         # Only a tenant that passed its check is printed: the box may hold a pasted secret.
@@ -346,6 +350,9 @@ def run_check(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Tex
 
 
 def _save(runtime: Runtime, test: SettingsTest) -> str:
+    from clearooms_wizard.app import save_tested_connection
+    from clearooms_wizard.core.secrets import KeyringSecretStore
+
     path = runtime.workspace_path
     problem = save_tested_connection(test, runtime.connection.cloud, path, KeyringSecretStore())
     if problem is None:
@@ -357,6 +364,13 @@ def _save(runtime: Runtime, test: SettingsTest) -> str:
 
 
 def _credentials(runtime: Runtime) -> Credentials:
+    from clearooms_wizard.core.values import (
+        Credentials,
+        check_client_id,
+        check_secret,
+        check_tenant,
+    )
+
     problems: list[str] = []
     tenant = check_tenant(runtime.connection.tenant)
     client_id = check_client_id(runtime.connection.client_id)
@@ -374,6 +388,8 @@ def _credentials(runtime: Runtime) -> Credentials:
 
 
 def run_rooms_list(runtime: Runtime, fmt: str, out: TextIO, err: TextIO) -> int:
+    from clearooms_wizard.core.store import InvalidInput
+
     cancel = CancelToken()
     try:
         with _graph(runtime, cancel) as graph:
@@ -401,6 +417,10 @@ _CSV_FIELDS = ("email", "name", "capacity", "building", "floor_number", "floor_l
 
 
 def rooms_csv(rooms: Sequence[Room]) -> str:
+    import csv
+
+    from clearooms_wizard.core.export import csv_cell
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(_CSV_FIELDS)
@@ -449,6 +469,9 @@ def _print_rooms(rooms: Sequence[Room], skipped: int, out: TextIO) -> None:
 def workspace_file(options: ConnectionOptions, env: dict[str, str] | None = None) -> Path:
     """The workspace a command uses. The demo keeps its own (as the wizard does), so that
     rehearsing with --demo never puts demo rooms into the real workspace."""
+    from clearooms_wizard.app import demo_workspace_path
+    from clearooms_wizard.core.workspace import workspace_path
+
     if options.demo and options.workspace is None:
         return demo_workspace_path()
     return workspace_path(options.workspace, os.environ if env is None else env)
@@ -456,6 +479,8 @@ def workspace_file(options: ConnectionOptions, env: dict[str, str] | None = None
 
 @contextmanager
 def _workspace(options: ConnectionOptions, err: TextIO) -> Iterator[Workspace]:
+    from clearooms_wizard.core.workspace import open_workspace
+
     workspace = open_workspace(workspace_file(options))
     if workspace.notice:
         err.write(f"Note: {workspace.notice}\n\n")
@@ -467,6 +492,8 @@ def _workspace(options: ConnectionOptions, err: TextIO) -> Iterator[Workspace]:
 
 
 def _explain(exc: ClearoomsError, err: TextIO, loading_rooms: bool = False) -> None:
+    from clearooms_wizard.core.fixes import explain_error, explain_rooms_error
+
     explanation, code = explain_rooms_error(exc) if loading_rooms else explain_error(exc)
     err.write(f"{printable(explanation.summary)}\nWhat to do: {printable(explanation.fix)}\n")
     if code:
@@ -474,6 +501,8 @@ def _explain(exc: ClearoomsError, err: TextIO, loading_rooms: bool = False) -> N
 
 
 def _office_or_usage(workspace: Workspace, name: str) -> Office:
+    from clearooms_wizard.core.store import UnknownOffice
+
     office = workspace.find_office(name)
     if office is None:
         raise UnknownOffice(name, [o.name for o in workspace.list_offices()])
@@ -532,6 +561,9 @@ def run_offices_add(
 
 @contextmanager
 def _graph(runtime: Runtime, cancel: CancelToken) -> Iterator[GraphClient]:
+    from clearooms_wizard.core.graph import GraphClient
+    from clearooms_wizard.core.tokens import TokenProvider
+
     credentials = _credentials(runtime)
     session = runtime.open_session(cancel)
     try:
@@ -558,6 +590,11 @@ def _load_directory(graph: GraphClient, err: TextIO) -> RoomDirectory:
 
 
 def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, err: TextIO) -> int:
+    from clearooms_wizard.app import build_runtime
+    from clearooms_wizard.core.importer import suggest_offices
+    from clearooms_wizard.core.store import InvalidInput
+    from clearooms_wizard.core.workspace import WorkspaceError
+
     with _workspace(options, err) as workspace:
         existing = workspace.list_offices()
     runtime = build_runtime(options)
@@ -602,12 +639,8 @@ def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, 
     return EXIT_OK
 
 
-_PLAN_WORDS = {
-    PlanStatus.NEW: "new",
-    PlanStatus.UPDATED: "update",
-    PlanStatus.MOVING: "move",
-    PlanStatus.UNCHANGED: "unchanged",
-}
+# Keyed by the PlanStatus values (a StrEnum).
+_PLAN_WORDS = {"new": "new", "updated": "update", "moving": "move", "unchanged": "unchanged"}
 
 
 def _room_line(name: str, email: str, width: int) -> str:
@@ -615,6 +648,9 @@ def _room_line(name: str, email: str, width: int) -> str:
 
 
 def _print_plan(plan: ImportPlan, directory: RoomDirectory, out: TextIO) -> None:
+    from clearooms_wizard.core.fixes import NO_ROOMS
+    from clearooms_wizard.core.importer import PlanStatus
+
     counts = plan.counts()
     total = len(directory.rooms)
     if not total:
@@ -717,6 +753,8 @@ def _print_import_result(result: ImportResult, options: ConnectionOptions, out: 
 
 def run_rooms_import(args: argparse.Namespace, options: ConnectionOptions, out: TextIO,
                      err: TextIO) -> int:  # fmt: skip
+    from clearooms_wizard.core.store import InvalidInput
+
     try:
         return _rooms_import(args, options, out, err)
     except InvalidInput as exc:
@@ -727,6 +765,16 @@ def _rooms_import(
     args: argparse.Namespace, options: ConnectionOptions, out: TextIO, err: TextIO
 ) -> int:
     # Everything that can be checked without Microsoft is checked first: a typo costs nothing.
+    from clearooms_wizard.app import build_runtime
+    from clearooms_wizard.core.importer import (
+        apply_import,
+        check_calendars,
+        plan_import,
+        select_rooms,
+    )
+    from clearooms_wizard.core.store import InvalidInput, check_room_email
+    from clearooms_wizard.core.workspace import WorkspaceError
+
     emails = [check_room_email(e) for e in (args.room or [])]
     room_list = check_room_email(args.room_list) if args.room_list else None
     as_json = bool(args.json)
@@ -797,6 +845,8 @@ def _rooms_import(
 
 def run_export(options: ConnectionOptions, fmt: str, output: str | None, out: TextIO,
                err: TextIO) -> int:  # fmt: skip
+    from clearooms_wizard.core.export import render_export, write_export_file
+
     with _workspace(options, err) as workspace:
         text = render_export(workspace, fmt)
         offices = workspace.list_offices()
@@ -831,10 +881,27 @@ def _run_workspace_command(
 
 
 def _list_scenarios(out: TextIO) -> int:
+    from clearooms_wizard.demo.scenarios import SCENARIOS
+
     width = max(len(name) for name in SCENARIOS)
     for scenario in SCENARIOS.values():
         out.write(f"{scenario.name.ljust(width)}  {scenario.title}: {scenario.description}\n")
     return EXIT_OK
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    # Looked up only when an exception reaches main(), so that opening the wizard does not
+    # load the workspace, the store and the export first.
+    from clearooms_wizard.core.store import InvalidInput
+
+    return (UsageError, UrlProblem, CaBundleProblem, InvalidInput)
+
+
+def _failures() -> tuple[type[Exception], ...]:
+    from clearooms_wizard.core.export import ExportError
+    from clearooms_wizard.core.workspace import WorkspaceError
+
+    return (WorkspaceError, ExportError)
 
 
 def main(
@@ -844,8 +911,8 @@ def main(
     stderr: TextIO | None = None,
 ) -> int:
     stdin, out, err = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
-    parser = build_parser()
     words = tuple(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
     reset = _COMMAND_LINE.set(words)
     try:
         args = parser.parse_args(words)
@@ -862,6 +929,9 @@ def main(
             from clearooms_wizard.app import run_wizard
 
             return run_wizard(_options(args, stdin))
+        from clearooms_wizard.app import build_runtime
+        from clearooms_wizard.demo.scenarios import SCENARIOS
+
         if args.command == "rooms" and args.rooms_command is None:
             raise UsageError("Say what to do with rooms, for example: clearooms-wizard rooms list")
         if args.command == "offices" and args.offices_command is None:
@@ -889,10 +959,10 @@ def main(
             return run_check(runtime, args.json, args.save, out, err)
         fmt = "json" if args.json else "csv" if args.csv else "table"
         return run_rooms_list(runtime, fmt, out, err)
-    except (UsageError, UrlProblem, CaBundleProblem, InvalidInput) as exc:
+    except _usage_errors() as exc:
         err.write(f"clearooms-wizard: {exc}\n")
         return EXIT_USAGE
-    except (WorkspaceError, ExportError) as exc:
+    except _failures() as exc:
         err.write(f"clearooms-wizard: {exc}\n")
         return EXIT_FAILED
     except Cancelled:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-from importlib.resources import as_file, files
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from PySide6.QtGui import QIcon
 
 #: The application's id: the desktop entry, the AppStream metadata and the macOS bundle use it.
@@ -46,6 +46,9 @@ class ResourceMissing(LookupError):
 @functools.cache
 def resource_root() -> Traversable:
     """The folder the resources come from (see the module's documentation)."""
+    # Imported here: the wizard's first page needs no resource file, and this costs ~2 ms.
+    from importlib.resources import files
+
     packaged = files(_PACKAGE) / _PACKAGED_FOLDER
     if packaged.is_dir():
         return packaged
@@ -66,6 +69,8 @@ def resource_path(relative: str) -> Path:
         item = item / part
     if not item.is_file():
         raise ResourceMissing(f"The wizard's resource {relative!r} is missing. Reinstall it.")
+    from importlib.resources import as_file
+
     # A plain folder gives the file itself; an archive gives a copy kept until exit.
     return _ON_DISK.enter_context(as_file(item))
 

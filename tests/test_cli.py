@@ -302,3 +302,10 @@ def test_an_invalid_tenant_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> 
     assert code == 1
     assert "Sup3r~Secret.Value" not in out + err
     assert "(the tenant entered is not valid)" in out
+
+
+def test_export_formats_are_the_exports() -> None:
+    from clearooms_wizard.cli import EXPORT_FORMATS
+    from clearooms_wizard.core.export import FORMATS
+
+    assert EXPORT_FORMATS == FORMATS

@@ -8,9 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.errors import (
@@ -32,12 +30,18 @@ from clearooms_wizard.core.fixes import (
 )
 from clearooms_wizard.core.graph import CalendarAccess, GraphClient
 from clearooms_wizard.core.tokens import AccessToken, TokenProvider, discover_tenant
+
+# ConnectionInput lives with the values (light to import at start-up); it is offered here too.
+from clearooms_wizard.core.values import ConnectionInput as ConnectionInput
 from clearooms_wizard.core.values import (
     Credentials,
     check_client_id,
     check_secret,
     check_tenant,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -92,17 +96,7 @@ class CheckResult:
         }
 
 
-@dataclass(frozen=True)
-class ConnectionInput:
-    """What the user typed (untidied), and where to connect."""
-
-    tenant: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    cloud: Cloud = field(kw_only=True)
-
-
-SessionOpener = Callable[[CancelToken], requests.Session]
+SessionOpener = Callable[[CancelToken], "requests.Session"]
 
 
 def _failure(

@@ -12,6 +12,10 @@ class ClearoomsError(Exception):
     """A failure we expected and can explain; ``str()`` is a plain-English sentence."""
 
 
+class CaBundleProblem(ClearoomsError):
+    """The extra CA certificate file (--ca-bundle) is missing or not PEM certificates."""
+
+
 class Cancelled(Exception):
     """The user pressed Cancel. Deliberately not a ClearoomsError: nothing failed, and code
     that turns failures into messages must let it through."""

@@ -7,7 +7,6 @@ anything shaped like an access token, so a debug log can be sent to support as i
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import threading
 from pathlib import Path
 
@@ -84,6 +83,24 @@ def default_log_path() -> Path:
     return platformdirs.user_log_path(APP_NAME, APP_AUTHOR) / LOG_FILENAME
 
 
+LOG_LIMIT = 1_000_000
+LOG_BACKUPS = 5
+
+
+def _rotate(target: Path) -> None:
+    """Start a fresh log when the last one is past LOG_LIMIT, keeping LOG_BACKUPS old ones."""
+    try:
+        if target.stat().st_size < LOG_LIMIT:
+            return
+        for n in range(LOG_BACKUPS - 1, 0, -1):
+            older = target.with_name(f"{target.name}.{n}")
+            if older.exists():
+                older.replace(target.with_name(f"{target.name}.{n + 1}"))
+        target.replace(target.with_name(f"{target.name}.1"))
+    except OSError:
+        return  # a log that cannot be rotated is appended to
+
+
 def configure_logging(level: str = "info", path: Path | None = None) -> Path | None:
     """Send the product's logs to a rotating file; returns its path, or None if it cannot be
     written (logging must never stop the wizard from working)."""
@@ -97,9 +114,11 @@ def configure_logging(level: str = "info", path: Path | None = None) -> Path | N
         _installed = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            target, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
-        )
+        _rotate(target)
+        # A plain FileHandler, rotated when the wizard starts: logging.handlers would load
+        # socket, pickle and queue before the first page is on screen, and one run of the
+        # wizard writes far less than the limit.
+        handler: logging.Handler = logging.FileHandler(target, encoding="utf-8")
     except OSError:
         return None
     handler.setFormatter(

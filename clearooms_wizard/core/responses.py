@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from clearooms_wizard.core.errors import GraphError, TechnicalDetails, UnexpectedResponse
+
+if TYPE_CHECKING:
+    import requests
 
 
 def details_of(response: requests.Response) -> TechnicalDetails:

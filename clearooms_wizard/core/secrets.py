@@ -7,12 +7,12 @@ plaintext fallback, ever: a secret in a settings file would outlive everyone's m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
-
-import keyring
-import keyring.errors
+from typing import TYPE_CHECKING, Protocol
 
 from clearooms_wizard.core.errors import ClearoomsError
+
+if TYPE_CHECKING:
+    import keyring.errors
 
 SERVICE = "clearooms-wizard"
 
@@ -55,6 +55,9 @@ class KeyringSecretStore:
         account = account_name(tenant_id, client_id)
         if account in self._memory:
             return self._memory[account]
+        import keyring  # slow to import (it looks up its backends): only when needed
+        import keyring.errors
+
         try:
             value = keyring.get_password(SERVICE, account)
         except keyring.errors.NoKeyringError:
@@ -65,6 +68,9 @@ class KeyringSecretStore:
 
     def save(self, tenant_id: str, client_id: str, secret: str) -> SaveOutcome:
         account = account_name(tenant_id, client_id)
+        import keyring
+        import keyring.errors
+
         try:
             keyring.set_password(SERVICE, account, secret)
         except keyring.errors.NoKeyringError:
@@ -79,6 +85,9 @@ class KeyringSecretStore:
     def delete(self, tenant_id: str, client_id: str) -> None:
         account = account_name(tenant_id, client_id)
         self._memory.pop(account, None)
+        import keyring
+        import keyring.errors
+
         try:
             keyring.delete_password(SERVICE, account)
         except keyring.errors.PasswordDeleteError:

@@ -8,11 +8,8 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import msal
-import requests
 
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.errors import (
@@ -23,6 +20,10 @@ from clearooms_wizard.core.errors import (
 )
 from clearooms_wizard.core.responses import details_of, read_json
 from clearooms_wizard.core.values import Credentials
+
+if TYPE_CHECKING:
+    import msal
+    import requests
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
 
@@ -142,6 +143,8 @@ class TokenProvider:
             return self._app
 
     def _build(self) -> msal.ConfidentialClientApplication:
+        import msal  # only when signing in: it is slow to import, and the wizard starts first
+
         try:
             return msal.ConfidentialClientApplication(
                 self._credentials.client_id,
@@ -184,6 +187,8 @@ class TokenProvider:
         return tenant.lower()
 
     def acquire(self) -> AccessToken:
+        import msal
+
         app = self._application()
         try:
             result: dict[str, Any] = app.acquire_token_for_client(scopes=[self._cloud.graph_scope])

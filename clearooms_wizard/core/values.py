@@ -9,9 +9,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from clearooms_wizard.core.logs import remember_secret
+
+if TYPE_CHECKING:
+    from clearooms_wizard.core.clouds import Cloud
 
 # A clipboard can hold megabytes; we look at no more than this before refusing, so a huge paste
 # costs microseconds rather than a regex run over all of it.
@@ -230,6 +234,16 @@ def check_secret(raw: str) -> Checked:
     if is_guid(text):
         return Checked(text, warnings=(SECRET_ID_WARNING,), tidied=tuple(notes))
     return Checked(text, tidied=tuple(notes))
+
+
+@dataclass(frozen=True)
+class ConnectionInput:
+    """What the user typed (untidied), and where to connect."""
+
+    tenant: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    cloud: Cloud = field(kw_only=True)
 
 
 @dataclass(frozen=True)

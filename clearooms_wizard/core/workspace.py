@@ -17,15 +17,18 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
-from clearooms_wizard.core.appinfo import APP_AUTHOR, APP_NAME
+from clearooms_wizard.core.appinfo import (
+    APP_AUTHOR,
+    APP_NAME,
+    default_workspace_path,
+    workspace_path,
+)
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.store import (
     AppliedImport,
@@ -60,7 +63,6 @@ __all__ = [
     "workspace_path",
 ]
 
-WORKSPACE_FILENAME = "workspace.sqlite3"
 # Another copy of the wizard may hold a write lock briefly; wait for it rather than fail.
 BUSY_TIMEOUT_MS = 5_000
 # "ClRm": marks the file as ours in the SQLite header (PRAGMA application_id).
@@ -147,15 +149,6 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_to_1, _
 SCHEMA_VERSION = len(MIGRATIONS)
 # The tables a file of each version must have to be one of ours.
 _TABLES_BY_VERSION = {1: {"connection"}, 2: {"connection", "office", "room"}}
-
-
-def default_workspace_path() -> Path:
-    return platformdirs.user_data_path(APP_NAME, APP_AUTHOR) / WORKSPACE_FILENAME
-
-
-def workspace_path(explicit: str | None, env: Mapping[str, str]) -> Path:
-    chosen = explicit or env.get("CLEAROOMS_WORKSPACE")
-    return Path(chosen).expanduser() if chosen else default_workspace_path()
 
 
 def _now() -> str:

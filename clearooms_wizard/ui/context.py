@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from clearooms_wizard.core.checks import ConnectionInput, SettingsTest
-from clearooms_wizard.core.clouds import Cloud
-from clearooms_wizard.core.errors import CancelToken
-from clearooms_wizard.core.graph import Room, RoomDirectory
-from clearooms_wizard.core.importer import CalendarCheck, ImportPlan, ImportResult
-from clearooms_wizard.core.preferences import Preferences, PreferencesFile
-from clearooms_wizard.core.values import Credentials
+if TYPE_CHECKING:
+    # Types only: the wizard's first page is shown before any of these modules is loaded.
+    from clearooms_wizard.core.checks import ConnectionInput, SettingsTest
+    from clearooms_wizard.core.clouds import Cloud
+    from clearooms_wizard.core.errors import CancelToken
+    from clearooms_wizard.core.graph import Room, RoomDirectory
+    from clearooms_wizard.core.importer import CalendarCheck, ImportPlan, ImportResult
+    from clearooms_wizard.core.preferences import Preferences, PreferencesFile
+    from clearooms_wizard.core.values import Credentials
 
 ProgressCallback = Callable[[object], None]
 

@@ -9,9 +9,10 @@ import threading
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtCore import QByteArray, QObject, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
     QWizard,
+    QWizardPage,
 )
 
 from clearooms_wizard import __version__
@@ -27,14 +29,16 @@ from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.errors import CancelToken, ClearoomsError
 from clearooms_wizard.core.redaction import redact
 from clearooms_wizard.ui.context import WizardContext
-from clearooms_wizard.ui.pages.connect import ConnectPage
-from clearooms_wizard.ui.pages.finish import ImportPage
 from clearooms_wizard.ui.pages.ids import PageId
-from clearooms_wizard.ui.pages.register import RegisterPage
-from clearooms_wizard.ui.pages.rooms import RoomsPage
 from clearooms_wizard.ui.pages.welcome import WelcomePage
 from clearooms_wizard.ui.widgets import plain_label
 from clearooms_wizard.workers.runner import Progress, TaskRunner
+
+if TYPE_CHECKING:
+    from clearooms_wizard.ui.pages.connect import ConnectPage
+    from clearooms_wizard.ui.pages.finish import ImportPage
+    from clearooms_wizard.ui.pages.register import RegisterPage
+    from clearooms_wizard.ui.pages.rooms import RoomsPage
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +99,9 @@ def install_crash_hooks(wizard: SetupWizard) -> None:
 
 
 class SetupWizard(QWizard):
+    # Emitted once, just after the first page has been painted: work that can wait goes here.
+    first_painted = Signal()
+
     def __init__(self, context: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
@@ -115,15 +122,15 @@ class SetupWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.CustomButton1, self.tr("&About"))
         self.customButtonClicked.connect(self._custom_button)
         self.welcome_page = WelcomePage(context)
-        self.register_page = RegisterPage(context)
-        self.connect_page = ConnectPage(context)
         self.setPage(PageId.WELCOME, self.welcome_page)
-        self.setPage(PageId.REGISTER, self.register_page)
-        self.setPage(PageId.CONNECT, self.connect_page)
-        self.rooms_page = RoomsPage(context)
-        self.setPage(PageId.ROOMS, self.rooms_page)
-        self.import_page = ImportPage(context)
-        self.setPage(PageId.IMPORT, self.import_page)
+        # The other pages (and the Graph, import and workspace code behind them) are built
+        # just after the first page is painted, or as soon as something asks for one; until
+        # then empty stand-ins keep the buttons right (Next, not Finish).
+        self._pages: tuple[RegisterPage, ConnectPage, RoomsPage, ImportPage] | None = None
+        self._first_paint_seen = False
+        self.first_painted.connect(self.build_pages)
+        for page_id in (PageId.REGISTER, PageId.CONNECT, PageId.ROOMS, PageId.IMPORT):
+            self.setPage(page_id, QWizardPage())
         self.setMinimumSize(720, 540)
         self.resize(860, 680)
         geometry = context.preferences_state.window_geometry
@@ -134,9 +141,63 @@ class SetupWizard(QWizard):
         if last is not None and last >= PageId.CONNECT and context.initial.client_id:
             # Someone who got past registering before comes back to their saved values; going
             # through the pages (rather than setStartId) keeps Back to the checklist working.
+            self.build_pages()
             self.restart()
             self.next()
             self.next()
+
+    def build_pages(self) -> tuple[RegisterPage, ConnectPage, RoomsPage, ImportPage]:
+        """Build the pages after the first (once); safe to call any time."""
+        if self._pages is not None:
+            return self._pages
+        from clearooms_wizard.ui.pages.connect import ConnectPage
+        from clearooms_wizard.ui.pages.finish import ImportPage
+        from clearooms_wizard.ui.pages.register import RegisterPage
+        from clearooms_wizard.ui.pages.rooms import RoomsPage
+
+        context = self.context
+        pages = (
+            RegisterPage(context),
+            ConnectPage(context),
+            RoomsPage(context),
+            ImportPage(context),
+        )
+        self._pages = pages
+        for page_id, page in zip(
+            (PageId.REGISTER, PageId.CONNECT, PageId.ROOMS, PageId.IMPORT), pages, strict=True
+        ):
+            stand_in = self.page(page_id)
+            self.removePage(page_id)
+            self.setPage(page_id, page)
+            stand_in.deleteLater()
+        return pages
+
+    @property
+    def register_page(self) -> RegisterPage:
+        return self.build_pages()[0]
+
+    @property
+    def connect_page(self) -> ConnectPage:
+        return self.build_pages()[1]
+
+    @property
+    def rooms_page(self) -> RoomsPage:
+        return self.build_pages()[2]
+
+    @property
+    def import_page(self) -> ImportPage:
+        return self.build_pages()[3]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._first_paint_seen:
+            self._first_paint_seen = True
+            # Queued, so the paint reaches the screen first.
+            QTimer.singleShot(0, self.first_painted.emit)
+
+    def validateCurrentPage(self) -> bool:
+        self.build_pages()  # in case Next comes before the pages were built
+        return super().validateCurrentPage()
 
     def current_cloud(self) -> Cloud:
         key = str(self.connect_page.cloud.currentData())
@@ -167,6 +228,9 @@ class SetupWizard(QWizard):
             QMessageBox.StandardButton.Close,
             self,
         )
+        # Here rather than at the top: see clearooms_wizard/ui/widgets.py on the Qt namespace.
+        from PySide6.QtCore import Qt
+
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.about_box = box

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import trustme
 
-from clearooms_wizard import app as app_module
 from clearooms_wizard.demo import DemoServer, data
+from clearooms_wizard.demo import tenant as tenant_module
 from clearooms_wizard.demo.scenarios import Scenario, get_scenario
 from tests.conftest import TLS, Served
 from tests.support.canary import CANARY_SECRET
@@ -120,5 +120,6 @@ def canary_demo(serve_hooked: ServeHooked, monkeypatch: pytest.MonkeyPatch) -> C
         demo.built.append(tenant)
         return tenant
 
-    monkeypatch.setattr(app_module, "DemoTenant", demo_tenant)
+    # The app builds its demo tenant from demo.tenant when the first session is opened.
+    monkeypatch.setattr(tenant_module, "DemoTenant", demo_tenant)
     return demo

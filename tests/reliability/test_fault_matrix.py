@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 import requests
 
-from clearooms_wizard import app as app_module
 from clearooms_wizard import cli as cli_module
 from clearooms_wizard.cli import main
+from clearooms_wizard.core import http as http_module
 from clearooms_wizard.core.checks import CHECK_IDS, CheckResult, SettingsTest, Status
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.errors import CancelToken, ClearoomsError, NetworkError
@@ -586,10 +586,11 @@ def run_cell(
 
 @pytest.fixture
 def fast_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The command line with the same short timeouts (its sessions come from the app module),
-    safe to run on several threads at once (its logging set-up is made one at a time)."""
+    """The command line with the same short timeouts (the app looks HttpOptions up in core.http
+    when it opens a session), safe to run on several threads at once (its logging set-up is
+    made one at a time)."""
     monkeypatch.setattr(
-        app_module,
+        http_module,
         "HttpOptions",
         functools.partial(
             HttpOptions,

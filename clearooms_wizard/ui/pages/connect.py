@@ -30,9 +30,10 @@ from clearooms_wizard.core.checks import (
 from clearooms_wizard.core.errors import CancelToken, ClearoomsError
 from clearooms_wizard.core.report import support_report
 from clearooms_wizard.core.values import Checked, check_client_id, check_secret, check_tenant
+from clearooms_wizard.ui.check_row import CheckRow
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
-from clearooms_wizard.ui.widgets import Banner, CheckRow, Tone
+from clearooms_wizard.ui.widgets import Banner, Tone
 from clearooms_wizard.workers.runner import Progress, TaskHandle
 
 
