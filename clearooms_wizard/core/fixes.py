@@ -232,10 +232,20 @@ UNEXPECTED_RESPONSE = Explanation(
 )
 
 
-def explain_sign_in(aadsts: int | None) -> Explanation:
-    if aadsts is None:
-        return GENERIC_SIGN_IN
-    return SIGN_IN_FIXES.get(aadsts, GENERIC_SIGN_IN)
+SIGN_IN_SERVICE_TROUBLE = Explanation(
+    "Microsoft's sign-in service had a problem on its side; your settings did not cause it.",
+    "Try again in a few minutes. If it keeps happening, look for a sign-in incident on the "
+    "Service health page of the Microsoft 365 admin center, or give Microsoft support the code "
+    "and correlation id below.",
+)
+
+
+def explain_sign_in(aadsts: int | None, http_status: int | None = None) -> Explanation:
+    if aadsts in SIGN_IN_FIXES:
+        return SIGN_IN_FIXES[aadsts]
+    if http_status is not None and http_status >= 500:
+        return SIGN_IN_SERVICE_TROUBLE
+    return GENERIC_SIGN_IN
 
 
 def explain_graph(code: str, message: str = "") -> Explanation:
@@ -247,7 +257,7 @@ def explain_graph(code: str, message: str = "") -> Explanation:
 def explain_error(exc: ClearoomsError) -> tuple[Explanation, str | None]:
     """The explanation and the code to quote, for any of our typed errors."""
     if isinstance(exc, SignInError):
-        return explain_sign_in(exc.aadsts), exc.code
+        return explain_sign_in(exc.aadsts, exc.details.http_status), exc.code
     if isinstance(exc, GraphError):
         return explain_graph(exc.code, exc.message), exc.code
     if isinstance(exc, NetworkError):
@@ -283,6 +293,10 @@ def markdown_table() -> str:
         f"| network:{problem.value} | {cell(e.summary)} | {cell(e.fix)} |"
         for problem, e in NETWORK_FIXES.items()
     ]
+    rows.append(
+        f"| AADSTS… with HTTP 5xx | {cell(SIGN_IN_SERVICE_TROUBLE.summary)} | "
+        f"{cell(SIGN_IN_SERVICE_TROUBLE.fix)} |"
+    )
     rows.append(
         f"| unexpected_response | {cell(UNEXPECTED_RESPONSE.summary)} | "
         f"{cell(UNEXPECTED_RESPONSE.fix)} |"

@@ -26,6 +26,32 @@ if TYPE_CHECKING:
     import requests
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
+_HTTP_ERROR = re.compile(r"HTTP Error: (\d{3})")
+
+
+class _RecordingClient:
+    """Our session as MSAL's ``http_client``, remembering each thread's last failed answer."""
+
+    def __init__(self, session: requests.Session) -> None:
+        self._session = session
+        self._local = threading.local()
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._remember(self._session.post(url, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._remember(self._session.get(url, **kwargs))
+
+    def close(self) -> None:
+        """The session is ours, and outlives MSAL's application object."""
+
+    def _remember(self, response: requests.Response) -> requests.Response:
+        self._local.failure = response if response.status_code >= 400 else None
+        return response
+
+    def last_failure(self) -> requests.Response | None:
+        failure: requests.Response | None = getattr(self._local, "failure", None)
+        return failure
 
 
 @dataclass(frozen=True)
@@ -133,6 +159,7 @@ class TokenProvider:
         self._credentials = credentials
         self._cloud = cloud
         self._session = session
+        self._client = _RecordingClient(session)
         self._lock = threading.Lock()
         self._app: msal.ConfidentialClientApplication | None = None
 
@@ -150,7 +177,7 @@ class TokenProvider:
                 self._credentials.client_id,
                 client_credential=self._credentials.client_secret,
                 authority=authority_url(self._cloud, self._credentials.tenant),
-                http_client=self._session,
+                http_client=self._client,
                 # Instance discovery would ask login.microsoftonline.com about a host it does
                 # not know; a custom or demo authority host must work on its own.
                 instance_discovery=None if self._cloud.authority_is_well_known else False,
@@ -162,10 +189,7 @@ class TokenProvider:
         except ValueError as exc:
             raise self._construction_error(exc) from None
         except msal.exceptions.MsalServiceError as exc:
-            raise UnexpectedResponse(
-                "Microsoft's sign-in service had a problem; try again in a few minutes.",
-                TechnicalDetails(extra={"msal": type(exc).__name__}),
-            ) from None
+            raise self._service_trouble(exc) from None
 
     def _construction_error(self, exc: ValueError) -> ClearoomsError:
         # MSAL raises ValueError when tenant discovery fails; the server's body is in __context__.
@@ -179,6 +203,22 @@ class TokenProvider:
         aadsts = int(match.group(1))
         return SignInError(
             "invalid_tenant", aadsts, f"AADSTS{aadsts}: tenant lookup failed", TechnicalDetails()
+        )
+
+    def _service_trouble(self, exc: Exception) -> ClearoomsError:
+        """MSAL reports an HTTP error from the sign-in service as "HTTP Error: 500" and drops the
+        body, where Entra puts its AADSTS code and correlation id: read them from the answer."""
+        response = self._client.last_failure()
+        if response is not None:
+            # A body that is not Entra's JSON (a gateway's page) raises UnexpectedResponse here.
+            return _sign_in_error(read_json(response), details_of(response))
+        match = _HTTP_ERROR.search(str(exc))
+        status = int(match.group(1)) if match else None
+        return SignInError(
+            "server_error",
+            None,
+            f"The sign-in service answered HTTP {status or 'with an error'}.",
+            TechnicalDetails(http_status=status),
         )
 
     @property
@@ -200,11 +240,8 @@ class TokenProvider:
                 "the way.",
                 TechnicalDetails(extra={"error": type(exc).__name__}),
             ) from None
-        except msal.exceptions.MsalServiceError:
-            raise UnexpectedResponse(
-                "Microsoft's sign-in service had a problem; try again in a few minutes.",
-                TechnicalDetails(),
-            ) from None
+        except msal.exceptions.MsalServiceError as exc:
+            raise self._service_trouble(exc) from None
         token = result.get("access_token")
         if not isinstance(token, str):
             raise _sign_in_error(result, TechnicalDetails())

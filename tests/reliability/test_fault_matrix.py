@@ -193,25 +193,9 @@ ROWS = [
     Row("token expires", "recover", graph_only=True),
 ]
 
-# Product defect D1 (see tests/reliability/README.md): a 5xx from the sign-in service, when MSAL
-# reads it (the token request, and MSAL's own tenant discovery), is reported as "something between
-# this computer and Microsoft answered" with the proxy/captive-portal fix, and Entra's AADSTS code
-# is lost. The matrix accepts that outcome in these cells (marked ⚠) so every other cell keeps
-# being checked; test_sign_in_service_trouble_is_not_blamed_on_a_proxy pins the right answer.
-KNOWN_DEFECTS = {
-    (row, endpoint): "unexpected_response"
-    for row in ("500 (always)", "503 (always)")
-    for endpoint in ("discovery", "token")
-}
-
 
 def accepted(row: Row, endpoint: str) -> set[str]:
-    known = KNOWN_DEFECTS.get((row.name, endpoint))
-    return {row.code_for(endpoint)} | ({known} if known else set())
-
-
-def mark(row: Row, endpoint: str, outcome: str) -> str:
-    return outcome + " ⚠D1" if KNOWN_DEFECTS.get((row.name, endpoint)) == outcome else outcome
+    return {row.code_for(endpoint)}
 
 
 # Which check of Test Settings reads each endpoint; the command line's import reads the rest.
@@ -360,7 +344,7 @@ def check_flow(target: Target, endpoint: str, row: Row) -> Flow:
         if result.code is not None and result.code != expected:
             flow.problems.append(f"secret_expiry code {result.code}, expected {expected}")
         return flow
-    flow.outcome = mark(row, endpoint, result.code or "(no code)")
+    flow.outcome = result.code or "(no code)"
     if (
         result.status is not Status.FAIL
         or result.code not in accepted(row, endpoint)
@@ -429,7 +413,7 @@ def import_flow(target: Target, endpoint: str, row: Row, template: Template, pat
         return flow
     found = re.search(r"\(code ([^)]+)\)", stderr)
     code_shown = found.group(1) if found else "(no code)"
-    flow.outcome = mark(row, endpoint, code_shown)
+    flow.outcome = code_shown
     if (
         code_shown not in accepted(row, endpoint)
         or "What to do:" not in stderr
@@ -675,11 +659,6 @@ def test_the_matrix_covers_every_fault_and_endpoint() -> None:
     assert set(ENDPOINTS) == set(CHECK_FOR) | set(IMPORTED)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="D1: a 5xx from the sign-in service is reported as a proxy/captive portal answering "
-    "instead of Microsoft (tokens.py maps MsalServiceError to UnexpectedResponse)",
-)
 @pytest.mark.parametrize("status", [500, 503])
 def test_sign_in_service_trouble_is_not_blamed_on_a_proxy(
     serve_hooked: ServeHooked, status: int
