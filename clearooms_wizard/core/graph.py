@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from collections import defaultdict, deque
@@ -139,9 +140,23 @@ def _bool(value: object) -> bool | None:
     return None
 
 
+MAX_EMAIL = 254
+_ROOM_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def is_room_email(text: str) -> bool:
+    """The one test of a room's address, for what Graph lists and for what people type (after
+    tidying): a room Graph lists that fails it could not be chosen by its address later."""
+    return (
+        len(text) <= MAX_EMAIL
+        and _ROOM_EMAIL.match(text) is not None
+        and not any(ch in text for ch in "<>\"'(),;")
+    )
+
+
 def parse_room(item: Mapping[str, Any]) -> Room | None:
     email = _text(item.get("emailAddress"))
-    if email is None or "@" not in email:
+    if email is None or not is_room_email(email):
         return None
     wheelchair = item.get("isWheelChairAccessible", item.get("isWheelchairAccessible"))
     tags = item.get("tags")
@@ -272,8 +287,15 @@ class GraphClient:
     def iter_pages(
         self, path: str, params: Mapping[str, str | int] | None = None
     ) -> Iterator[list[dict[str, Any]]]:
+        for items, _ in self._walk_pages(path, params):
+            yield items
+
+    def _walk_pages(
+        self, path: str, params: Mapping[str, str | int] | None = None
+    ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """Every page of a list, in order, following next links, and ``$skip`` where Graph
-        forgets them.
+        forgets them; each with whether it was asked for by a ``$skip`` of our own guessing (no
+        next link, no count to bound it).
 
         Places often answers a full page with no ``@odata.nextLink`` (facts §1), so a full page
         without one means "ask for the next page yourself" until a short page arrives. When the
@@ -291,10 +313,10 @@ class GraphClient:
             yield from self._pages_in_turn(path, base, page_size, first)
             return
         items, sent = self._page_items(first, self._url(path))
-        yield items
+        yield items, False
         last_sent = sent
         for items, sent in self._pages_at(path, base, skips):
-            yield items
+            yield items, False
             last_sent = sent
         if last_sent >= page_size:
             next_skip = skips[-1] + page_size
@@ -363,17 +385,18 @@ class GraphClient:
         page: dict[str, Any] | None,
         skip: int = 0,
         budget: int = MAX_PAGES,
-    ) -> Iterator[list[dict[str, Any]]]:
+    ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """Page after page: ``page`` (when already fetched), or the page at ``skip``, then on."""
         url: str = self._url(path)
         query: dict[str, str | int] | None = {**base, "$skip": skip} if skip else dict(base)
         fetched = skip
+        guessed = skip > 0
         visited: set[str] = set()
         for _ in range(max(budget, 0)):
             if page is None:
                 page = self.get(url, query)
             items, sent = self._page_items(page, url)
-            yield items
+            yield items, guessed
             fetched += sent
             next_link = page.get("@odata.nextLink")
             total = _int(page.get("@odata.count"))
@@ -393,11 +416,11 @@ class GraphClient:
                         TechnicalDetails(url=url.split("?", 1)[0]),
                     )
                 visited.add(next_link)
-                url, query = next_link, None
+                url, query, guessed = next_link, None, False
                 continue
             if not sent or sent < page_size or (total is not None and fetched >= total):
                 return
-            url, query = self._url(path), {**base, "$skip": fetched}
+            url, query, guessed = self._url(path), {**base, "$skip": fetched}, True
         raise UnexpectedResponse(
             f"Microsoft Graph kept sending more pages after {MAX_PAGES}; stopped reading.",
             TechnicalDetails(url=self._url(path)),
@@ -414,7 +437,7 @@ class GraphClient:
         found: dict[str, Any] = {}
         skipped = 0
         # With the count, Graph says how many pages there are, so they can be read side by side.
-        for page in self.iter_pages(path, {"$count": "true"}):
+        for page, guessed in self._walk_pages(path, {"$count": "true"}):
             repeated = 0
             for item in page:
                 parsed = parse(item)
@@ -426,9 +449,10 @@ class GraphClient:
                     found[parsed.email.casefold()] = parsed
             if progress is not None:
                 progress(len(found))
-            if page and repeated == len(page):
-                # Every room on this page was on an earlier one: a service that ignores $skip
-                # would send the same page forever.
+            if guessed and page and repeated == len(page):
+                # Every room on a page we asked for by $skip was on an earlier one: a service
+                # that ignores $skip would send the same page forever. (A page reached by a next
+                # link may repeat rooms and still lead on: loops of links are caught apart.)
                 break
         return list(found.values()), skipped
 

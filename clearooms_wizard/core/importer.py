@@ -181,8 +181,16 @@ def plan_import(
     Fast and local. Raises UnknownOffice, BadEmail or UnknownRooms (all InvalidInput).
     """
     target = _resolve_office(store, office)
-    emails = [r.email if isinstance(r, Room) else r for r in rooms]
-    chosen = sorted(find_rooms(directory, emails), key=lambda r: (r.name.casefold(), r.key))
+    given = list(rooms)
+    # Rooms chosen from the directory are taken as listed; only typed addresses are checked.
+    listed = {room.key: room for room in directory.rooms}
+    unknown = [r.email for r in given if isinstance(r, Room) and r.key not in listed]
+    if unknown:
+        raise UnknownRooms(unknown)
+    picked = {r.key: listed[r.key] for r in given if isinstance(r, Room)}
+    for room in find_rooms(directory, [r for r in given if isinstance(r, str)]):
+        picked.setdefault(room.key, room)
+    chosen = sorted(picked.values(), key=lambda r: (r.name.casefold(), r.key))
     stored = {room.key: room for room in store.imported_rooms()}
     planned: list[PlannedRoom] = []
     for room in chosen:
@@ -196,9 +204,8 @@ def plan_import(
             planned.append(PlannedRoom(room, PlanStatus.UPDATED, changes))
         else:
             planned.append(PlannedRoom(room, PlanStatus.UNCHANGED))
-    listed = frozenset(room.key for room in directory.rooms)
     missing = tuple(r for r in stored.values() if r.key not in listed) if listed else ()
-    return ImportPlan(target, tuple(planned), missing, listed)
+    return ImportPlan(target, tuple(planned), missing, frozenset(listed))
 
 
 # -- calendar checks -----------------------------------------------------------------------------

@@ -17,10 +17,9 @@ from functools import cache
 from typing import Any, Protocol
 
 from clearooms_wizard.core.errors import ClearoomsError
-from clearooms_wizard.core.graph import CalendarAccess, Room
+from clearooms_wizard.core.graph import CalendarAccess, Room, is_room_email
 
 MAX_OFFICE_NAME = 100
-MAX_EMAIL = 254
 # Longer than this is never looked at in full, so a pasted novel costs nothing to refuse.
 _MAX_LOOK = 4096
 
@@ -201,15 +200,12 @@ def check_timezone(raw: str | None) -> str | None:
     )
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-
-
 def check_room_email(raw: str) -> str:
     """A room's email address, trimmed, or BadEmail."""
     text = _tidy(raw[: _MAX_LOOK + 1])
     if not text:
         raise BadEmail("Enter the room's email address, for example boardroom@contoso.com.")
-    if len(text) > MAX_EMAIL or not _EMAIL.match(text) or any(ch in text for ch in "<>\"'(),;"):
+    if not is_room_email(text):
         raise BadEmail(
             f"“{_shorten(text)}” is not an email address. A room's email address looks like "
             "boardroom@contoso.com."

@@ -98,11 +98,6 @@ class _Token:
         pass
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="D4: a page whose rooms were all on earlier pages ends "
-    "the list even when it links to a next page; the rooms after it are lost",
-)
 def test_a_page_of_repeated_rooms_does_not_end_the_list(serve_hooked: ServeHooked) -> None:
     served = serve_hooked("healthy")
     base = served.base_url
@@ -147,12 +142,6 @@ def test_a_foreign_database_with_a_negative_version_is_left_untouched(tmp_path: 
     assert path.read_bytes() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="D6: one room address Graph lists but the import's own "
-    "email check refuses (no dot in the domain) stops `rooms import --all` as a "
-    "usage error, and no room is imported",
-)
 def test_one_odd_room_address_does_not_stop_the_whole_import(
     serve_hooked: ServeHooked, tmp_path: Path
 ) -> None:
