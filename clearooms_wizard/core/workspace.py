@@ -278,6 +278,9 @@ class Workspace:
                 f"The workspace {path} could not be opened ({exc}). Check that you may write "
                 "to that folder, or choose another place with --workspace."
             ) from None
+        # We only ever write UTF-8; text that is not (a damaged row) reads as "\ufffd" rather
+        # than raising UnicodeDecodeError.
+        self._db.text_factory = _tolerant_text
         try:
             self._prepare()
         except sqlite3.Error as exc:
@@ -285,6 +288,10 @@ class Workspace:
             if _is_damage(exc):
                 raise self._damaged() from None
             raise storage_problem(exc, path, "opening it") from None
+        except UnicodeDecodeError:
+            # SQLite's message about a damaged schema quotes its bytes, which need not be UTF-8.
+            self._db.close()
+            raise self._damaged() from None
         except BaseException:
             self._db.close()
             raise
@@ -316,7 +323,7 @@ class Workspace:
             }
         finally:
             db.execute("ROLLBACK")
-        if app_id not in (0, APPLICATION_ID):
+        if app_id not in (0, APPLICATION_ID) or version < 0:
             raise self._foreign()
         if version > SCHEMA_VERSION:
             raise WorkspaceTooNew(
@@ -672,6 +679,10 @@ def set_aside(path: Path, when: datetime | None = None) -> Path:
             with contextlib.suppress(OSError):
                 source.rename(target.with_name(target.name + sidecar))
     return target
+
+
+def _tolerant_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
 
 
 def open_workspace(path: Path, *, set_aside_damaged: bool = True) -> Workspace:

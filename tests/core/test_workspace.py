@@ -433,3 +433,16 @@ def test_a_damaged_file_that_cannot_be_moved_is_left_as_it_is(
     with pytest.raises(WorkspaceError, match="could not be moved aside"):
         open_workspace(damaged)
     assert damaged.read_bytes() == before
+
+
+def test_text_that_is_not_utf8_reads_as_replacement_characters(tmp_path: Path) -> None:
+    path = tmp_path / "workspace.sqlite3"
+    with open_workspace(path) as workspace:
+        workspace.add_office("London HQ")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE office SET name = CAST(X'4cff6e646f6e' AS TEXT)")
+    db.commit()
+    db.close()
+    with open_workspace(path) as workspace:
+        assert [office.name for office in workspace.list_offices()] == ["L\ufffdndon"]
+        assert workspace.set_aside_path is None

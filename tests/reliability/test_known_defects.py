@@ -123,11 +123,6 @@ def test_a_page_of_repeated_rooms_does_not_end_the_list(serve_hooked: ServeHooke
     assert sorted(room.key for room in rooms) == ["a@x.com", "b@x.com"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="D5: another program's database with a negative "
-    "user_version is migrated (our tables written into it), not refused",
-)
 def test_a_foreign_database_with_a_negative_version_is_left_untouched(tmp_path: Path) -> None:
     path = tmp_path / "places.sqlite3"
     db = sqlite3.connect(path)
@@ -173,11 +168,6 @@ def test_a_control_character_around_the_secret_is_tidied_or_explained() -> None:
         assert checked.value == CANARY_SECRET or "middle" not in (checked.problem or "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="D8: a workspace whose damaged bytes are not UTF-8 text "
-    "escapes as UnicodeDecodeError instead of being set aside",
-)
 def test_a_workspace_with_text_that_is_not_utf8_is_set_aside(tmp_path: Path) -> None:
     path = tmp_path / "workspace.sqlite3"
     with open_workspace(path) as workspace:
