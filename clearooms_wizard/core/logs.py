@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import platformdirs
@@ -40,16 +41,20 @@ class RedactingFilter(logging.Filter):
     """Rewrites each record's final message without secrets or tokens."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message, known_secrets())
-        if record.exc_info:
-            # Render the traceback now, redacted, so the formatter cannot add the raw one.
-            formatter = logging.Formatter()
-            cleaned += "\n" + redact(formatter.formatException(record.exc_info), known_secrets())
-            record.exc_info = None
-            record.exc_text = None
-        record.msg, record.args = cleaned, None
+        secrets = known_secrets()
+        record.msg, record.args = redact(record.getMessage(), secrets), None
+        _redact_traceback(record, secrets)
         return True
+
+
+def _redact_traceback(record: logging.LogRecord, secrets: Iterable[str]) -> None:
+    """Render the record's traceback now, redacted, so no formatter can add the raw one (an
+    exception's text may carry a secret)."""
+    if record.exc_info:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text, secrets)
 
 
 _factory_installed = False
@@ -66,6 +71,7 @@ def _install_record_factory() -> None:
     def redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
         secrets = known_secrets()
+        _redact_traceback(record, secrets)
         try:
             message = record.getMessage()
         except (TypeError, ValueError):

@@ -211,7 +211,11 @@ def check_secret(raw: str) -> Checked:
             "That is far too long to be a client secret. Client secrets are 16 to 64 "
             "characters; copy just the Value from Certificates & secrets.",
         )
-    text = "".join(ch for ch in raw if ch not in _INVISIBLE).strip()
+    # Control characters (a line break, a tab, NUL from some clipboards) become spaces, as in
+    # the other boxes: trimmed at the ends, and refused in the middle.
+    text = "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch for ch in raw if ch not in _INVISIBLE
+    ).strip()
     notes = ["removed spaces or invisible characters"] if text != raw else []
     if not text:
         return Checked(
@@ -225,7 +229,7 @@ def check_secret(raw: str) -> Checked:
             "That is too long to be a client secret. Client secrets are 16 to 64 characters; "
             "copy just the Value from Certificates & secrets.",
         )
-    if any(unicodedata.category(ch) in {"Cc", "Zs"} for ch in text):
+    if any(unicodedata.category(ch) == "Zs" for ch in text):
         return Checked(
             None,
             "The client secret has a space or line break in the middle, so part of something "

@@ -156,12 +156,6 @@ def test_one_odd_room_address_does_not_stop_the_whole_import(
         assert len(workspace.imported_rooms()) >= 24
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="D7: a control character pasted after the secret is not "
-    "tidied (the Tenant and Client ID boxes tidy it), and the message says it is "
-    "in the middle",
-)
 def test_a_control_character_around_the_secret_is_tidied_or_explained() -> None:
     for edge in ("\x00", "\x1b", "\x7f"):
         checked = check_secret(CANARY_SECRET + edge)
@@ -195,11 +189,6 @@ def test_a_secret_in_the_tenant_variable_is_not_printed(monkeypatch: pytest.Monk
     assert CANARY_SECRET not in out.getvalue() + err.getvalue()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="D10: the log record factory redacts messages but not "
-    "tracebacks, so any handler but the log file's sees a secret in one",
-)
 def test_a_traceback_in_a_log_record_is_redacted_for_every_handler() -> None:
     from clearooms_wizard.core.logs import configure_logging
 
