@@ -405,9 +405,8 @@ def build_wizard_context(
         with open_workspace(path) as workspace:
             plan = prepared.plan
             if plan.office.id == NEW_OFFICE_ID:
-                office = workspace.find_office(plan.office.name) or workspace.add_office(
-                    plan.office.name
-                )
+                # Another wizard may be adding the same office right now: both get the one.
+                office = workspace.find_or_add_office(plan.office.name)
                 request = prepared.request
                 plan = plan_import(workspace, request.directory, office, request.rooms)
             return apply_import(

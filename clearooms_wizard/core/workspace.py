@@ -501,6 +501,24 @@ class Workspace:
             office_id = int(cursor.lastrowid or 0)
         return Office(office_id, tidy, zone, 0, created)
 
+    def find_or_add_office(self, name: str) -> Office:
+        """The office called ``name``, added if there is none, in one write: two copies adding
+        the same new office at once both end up with the one office."""
+        tidy = check_office_name(name)
+        with self._writing("adding the office") as db:
+            row = db.execute(
+                self._OFFICE_QUERY + " WHERE office.name_key = ?", (office_key(tidy),)
+            ).fetchone()
+            if row is not None:
+                return self._office_from_row(row)
+            created = _now()
+            cursor = db.execute(
+                "INSERT INTO office (name, name_key, timezone, created_at) VALUES (?, ?, ?, ?)",
+                (tidy, office_key(tidy), None, created),
+            )
+            office_id = int(cursor.lastrowid or 0)
+        return Office(office_id, tidy, None, 0, created)
+
     # -- rooms ---------------------------------------------------------------------------------
 
     def imported_rooms(self) -> list[ImportedRoom]:

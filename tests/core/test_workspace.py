@@ -446,3 +446,25 @@ def test_text_that_is_not_utf8_reads_as_replacement_characters(tmp_path: Path) -
     with open_workspace(path) as workspace:
         assert [office.name for office in workspace.list_offices()] == ["L\ufffdndon"]
         assert workspace.set_aside_path is None
+
+
+def test_two_copies_adding_the_same_new_office_both_get_it(tmp_path: Path) -> None:
+    path = tmp_path / "workspace.sqlite3"
+    open_workspace(path).close()
+    start = threading.Barrier(8)
+    found: list[int] = []
+
+    def add() -> None:
+        with open_workspace(path) as workspace:
+            start.wait()
+            found.append(workspace.find_or_add_office(" london  hq ").id)
+
+    threads = [threading.Thread(target=add) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with open_workspace(path) as workspace:
+        offices = workspace.list_offices()
+    assert [office.name for office in offices] == ["london hq"]
+    assert found == [offices[0].id] * 8
