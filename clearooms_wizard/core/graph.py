@@ -43,7 +43,7 @@ ROOM_LIST_CONCURRENCY = 8
 class TokenSource(Protocol):
     def acquire(self) -> AccessToken: ...
 
-    def forget(self) -> None: ...
+    def forget(self, token: AccessToken) -> None: ...
 
 
 # Slots: a tenant may have 10,000 rooms, and each is then one small object (no __dict__) for
@@ -259,14 +259,16 @@ class GraphClient:
             and ports[0] == ports[1]
         )
 
-    def _send(self, url: str, params: Mapping[str, str | int] | None) -> requests.Response:
+    def _send(
+        self, url: str, params: Mapping[str, str | int] | None
+    ) -> tuple[requests.Response, AccessToken]:
         token = self._tokens.acquire()
         headers = {
             "Authorization": f"Bearer {token.value}",
             "client-request-id": str(uuid.uuid4()),
             "Accept": "application/json",
         }
-        return self._session.get(url, params=params, headers=headers)
+        return self._session.get(url, params=params, headers=headers), token
 
     def get(self, url: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
         # Here rather than at the top: it loads the email package, which nothing needs before
@@ -274,12 +276,12 @@ class GraphClient:
         from clearooms_wizard.core.responses import graph_error, read_json
 
         self._cancel.raise_if_cancelled()
-        response = self._send(url, params)
+        response, token = self._send(url, params)
         if response.status_code == 401:
             # A token can be revoked or expire early on Microsoft's side; one fresh token is
             # worth a try before reporting the app's sign-in as broken.
-            self._tokens.forget()
-            response = self._send(url, params)
+            self._tokens.forget(token)
+            response, _ = self._send(url, params)
         if response.status_code >= 400:
             raise graph_error(response)
         return read_json(response)

@@ -162,6 +162,9 @@ class TokenProvider:
         self._client = _RecordingClient(session)
         self._lock = threading.Lock()
         self._app: msal.ConfidentialClientApplication | None = None
+        # The token most recently handed out, so that forget() drops only that one.
+        self._latest: str | None = None
+        self._acquiring = threading.Lock()
 
     def _application(self) -> msal.ConfidentialClientApplication:
         with self._lock:
@@ -231,7 +234,14 @@ class TokenProvider:
 
         app = self._application()
         try:
-            result: dict[str, Any] = app.acquire_token_for_client(scopes=[self._cloud.graph_scope])
+            # One at a time: when the cached token has just been dropped, the first caller signs
+            # in and the others wait for its token instead of each signing in again.
+            with self._acquiring:
+                result: dict[str, Any] = app.acquire_token_for_client(
+                    scopes=[self._cloud.graph_scope]
+                )
+                handed_out = result.get("access_token")
+                self._latest = handed_out if isinstance(handed_out, str) else self._latest
         except ClearoomsError:
             raise
         except ValueError as exc:  # JSONDecodeError: not JSON from the token endpoint
@@ -249,8 +259,11 @@ class TokenProvider:
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3599.0
         return AccessToken(token, time.time() + lifetime, decode_claims(token))
 
-    def forget(self) -> None:
-        """Drop cached tokens, after Graph says the one we hold is no longer valid."""
-        with self._lock:
-            if self._app is not None:
+    def forget(self, token: AccessToken) -> None:
+        """Drop the cached token after Graph refused ``token``, unless a newer one has already
+        replaced it: many requests in flight may be refused the same expired token, and each
+        new sign-in counts towards Entra's limit on repeated sign-ins."""
+        with self._acquiring:
+            if self._app is not None and token.value == self._latest:
                 self._app.remove_tokens_for_client()
+                self._latest = None

@@ -98,7 +98,7 @@ class StaticTokens:
     def acquire(self) -> AccessToken:
         return self.token
 
-    def forget(self) -> None:
+    def forget(self, token: AccessToken) -> None:
         return None
 
 

@@ -94,7 +94,7 @@ class _Token:
     def acquire(self) -> AccessToken:
         return AccessToken(self.value, time.time() + 3600, {})
 
-    def forget(self) -> None:
+    def forget(self, token: AccessToken) -> None:
         pass
 
 
