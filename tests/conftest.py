@@ -6,6 +6,7 @@ trustme certificate authority handed to the product as its extra CA bundle (``--
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import os
 import socket
@@ -145,6 +146,25 @@ class Served:
             "--ca-bundle",
             self.ca_bundle,
         ]
+
+    def run_cli(self, *words: str) -> tuple[int, str, str]:
+        """A command against this tenant, signed in as its app (the secret on standard input,
+        as a user would give it): the exit code, stdout and stderr."""
+        from clearooms_wizard.cli import main
+
+        scenario = self.tenant.scenario
+        out, err = io.StringIO(), io.StringIO()
+        argv = [
+            *words,
+            "--tenant",
+            scenario.tenant,
+            "--client-id",
+            scenario.client_id,
+            "--secret-stdin",
+            *self.cli_args(),
+        ]
+        code = main(argv, stdin=io.StringIO(scenario.client_secret + "\n"), stdout=out, stderr=err)
+        return code, out.getvalue(), err.getvalue()
 
     def paths(self) -> list[str]:
         return [record.path for record in self.tenant.request_log()]

@@ -27,16 +27,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=13.0, help="cases per property x this")
     parser.add_argument("--min-cases", type=int, default=10_000, help="fail below this total")
-    parser.add_argument(
-        "--known-defects",
-        action="store_true",
-        help="also generate the triggers of the known product defects (expect failures)",
-    )
     parser.add_argument("pytest_args", nargs="*", help="more arguments for pytest, e.g. -x")
     args = parser.parse_args(argv)
     # Read when tests.support.fuzz is imported, which pytest does below.
     os.environ["CLEAROOMS_FUZZ_SCALE"] = str(args.scale)
-    os.environ["CLEAROOMS_FUZZ_KNOWN_DEFECTS"] = "1" if args.known_defects else "0"
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     import pytest

@@ -686,10 +686,9 @@ def test_a_token_expiring_in_the_middle_of_a_long_listing_and_import(
     tenant.before(r"(\$|%24)skip=600", tenant.expire_tokens)
     tenant.before(ENDPOINTS["calendar probe"], tenant.expire_tokens, after=50)
     path = tmp_path / "long.sqlite3"
-    scenario = tenant.scenario
     out, err = io.StringIO(), io.StringIO()
     assert main(["offices", "add", "North", "--workspace", str(path)], stdout=out, stderr=err) == 0
-    argv = [
+    code, printed, errors = served.run_cli(
         "rooms",
         "import",
         "--office",
@@ -699,16 +698,9 @@ def test_a_token_expiring_in_the_middle_of_a_long_listing_and_import(
         "--json",
         "--workspace",
         str(path),
-        "--tenant",
-        scenario.tenant,
-        "--client-id",
-        scenario.client_id,
-        "--secret-stdin",
-        *served.cli_args(),
-    ]
-    code = main(argv, stdin=io.StringIO(scenario.client_secret + "\n"), stdout=out, stderr=err)
-    assert code == 0, err.getvalue()
-    counts = json.loads(out.getvalue().split("\n", 2)[-1])["result"]["counts"]
+    )
+    assert code == 0, errors
+    counts = json.loads(printed)["result"]["counts"]
     assert counts["new"] == 100 and counts["failed"] == 0
     expired = [r for r in tenant.request_log() if r.status == 401]
     assert len(expired) >= 2, "the tokens did not expire where they should have"

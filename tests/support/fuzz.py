@@ -4,9 +4,8 @@ The same properties run in CI (tests/reliability/test_fuzz.py, a few hundred cas
 benchmark-style run (tests/reliability/fuzz_all.py, at least 10,000 cases). Each property
 counts its cases in ``REPORT`` under "generated cases: …".
 
-Known product defects (D2, D3, D5 in tests/reliability/README.md) are pinned by their own
-xfail(strict) tests; the strategies below leave out just their triggers (``KNOWN_DEFECTS``) so
-that every other case keeps being checked. Set CLEAROOMS_FUZZ_KNOWN_DEFECTS=1 to put them back.
+The strategies include the triggers of every product defect the suites found (D2 to D8 in
+tests/reliability/README.md): all are fixed, so nothing is left out.
 """
 
 from __future__ import annotations
@@ -28,8 +27,6 @@ from hypothesis import strategies as st
 from clearooms_wizard.core.values import Checked, check_client_id, check_secret, check_tenant
 from tests.support.reliability import REPORT
 
-# Leave out the triggers of the known defects (set to "1" to look for them again).
-KNOWN_DEFECTS = os.environ.get("CLEAROOMS_FUZZ_KNOWN_DEFECTS", "0") != "1"
 SCALE = float(os.environ.get("CLEAROOMS_FUZZ_SCALE", "1"))
 
 
@@ -124,15 +121,14 @@ secrets_ = st.text(st.sampled_from(SECRET_ALPHABET), min_size=16, max_size=64)
 
 
 @st.composite
-def pasted(draw: st.DrawFn, value: str, quotes: bool = True, controls: bool = True) -> str:
+def pasted(draw: st.DrawFn, value: str, quotes: bool = True) -> str:
     """``value`` as people paste it: invisible characters anywhere, spaces, line breaks and
-    control characters around it, maybe in quotes. (D7: the secret's check does not tidy
-    control characters around it, so secrets are pasted with ``controls=False``.)"""
+    control characters around it, maybe in quotes."""
     chars = list(value)
     for _ in range(draw(st.integers(0, 3))):
         chars.insert(draw(st.integers(0, len(chars))), draw(st.sampled_from(INVISIBLE)))
     text = "".join(chars)
-    edges = SPACES + (CONTROLS[:10] if controls or not KNOWN_DEFECTS else [])
+    edges = SPACES + CONTROLS[:10]
     around = st.lists(st.sampled_from(edges), max_size=3).map("".join)
     if quotes and draw(st.booleans()):
         pair = draw(st.sampled_from(QUOTES))
@@ -180,7 +176,7 @@ def valid_client_ids(draw: st.DrawFn) -> tuple[str, str]:
 @st.composite
 def valid_secrets(draw: st.DrawFn) -> tuple[str, str]:
     secret = draw(secrets_)
-    return draw(pasted(secret, quotes=False, controls=False)), secret
+    return draw(pasted(secret, quotes=False)), secret
 
 
 _SAFE_TENANT = re.compile(
@@ -254,7 +250,6 @@ MARKUP = [
     "${jndi:ldap://x}",
     "%s%n%x",
 ]
-_LIMIT = 2**63 - 1
 
 
 def _case(text: str, flips: Sequence[bool]) -> str:
@@ -274,8 +269,8 @@ emails = st.one_of(
 )
 
 
-def names(surrogates: bool) -> st.SearchStrategy[str]:
-    odd: Any = ["Cc", "Cf", "Zs", "Zl", "Zp", "Co"] + (["Cs"] if surrogates else [])
+def names() -> st.SearchStrategy[str]:
+    odd: Any = ["Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cs"]
     return st.one_of(
         st.text(max_size=40),
         st.text(st.characters(categories=odd), max_size=10),
@@ -284,19 +279,19 @@ def names(surrogates: bool) -> st.SearchStrategy[str]:
     )
 
 
-def numbers(bounded: bool) -> st.SearchStrategy[Any]:
-    ints = st.integers(-_LIMIT, _LIMIT) if bounded else st.integers()
-    floats = st.floats(-1e15, 1e15) if bounded else st.floats()
+def numbers() -> st.SearchStrategy[Any]:
+    ints = st.integers()
+    floats = st.floats()
     texts = ints.map(str) | st.sampled_from(["12", " 8 ", "x", "1e3", "", "NaN", "-0"])
     return st.one_of(ints, floats, texts)
 
 
-def scalars(safe: bool) -> st.SearchStrategy[Any]:
-    return st.one_of(st.none(), st.booleans(), numbers(safe), names(not safe))
+def scalars() -> st.SearchStrategy[Any]:
+    return st.one_of(st.none(), st.booleans(), numbers(), names())
 
 
-def values(safe: bool) -> st.SearchStrategy[Any]:
-    leaf = scalars(safe)
+def values() -> st.SearchStrategy[Any]:
+    leaf = scalars()
     return st.one_of(
         leaf,
         st.lists(leaf, max_size=3),
@@ -325,24 +320,19 @@ ROOM_KEYS = (
 )
 
 
-def room_items(safe: bool = False) -> st.SearchStrategy[dict[str, Any]]:
-    """A room as Graph might send it: any field missing, of the wrong type, or odd; extra
-    fields; emails from a small pool in any case, so the same room comes back differently.
-    ``safe`` leaves out the triggers of known defects D2 (numbers beyond 64 bits) and D3
-    (lone surrogates) when KNOWN_DEFECTS is set."""
-    excluded = safe and KNOWN_DEFECTS
-    # D6: an address Graph lists but the import's own email check refuses stops the whole
-    # import; for the import, the addresses are real ones (in any case, with spaces around).
-    addresses = pool_emails if excluded else emails | scalars(False)
-    fields = {key: values(excluded) for key in ROOM_KEYS}
-    fields["capacity"] = numbers(excluded) | st.none()
-    fields["floorNumber"] = numbers(excluded) | st.none()
-    fields["displayName"] = names(not excluded) | scalars(excluded)
+def room_items() -> st.SearchStrategy[dict[str, Any]]:
+    """A room as Graph might send it: any field missing, of the wrong type, or odd (numbers
+    beyond 64 bits, lone surrogates, addresses that are not addresses); extra fields; emails
+    from a small pool in any case, so the same room comes back differently."""
+    fields = {key: values() for key in ROOM_KEYS}
+    fields["capacity"] = numbers() | st.none()
+    fields["floorNumber"] = numbers() | st.none()
+    fields["displayName"] = names() | scalars()
     return st.builds(
         lambda known, email, extra: {**extra, **known, **email},
         st.fixed_dictionaries({}, optional=fields),
-        st.one_of(st.just({}), st.fixed_dictionaries({"emailAddress": addresses})),
-        st.dictionaries(st.text(max_size=8), values(excluded), max_size=2),
+        st.one_of(st.just({}), st.fixed_dictionaries({"emailAddress": emails | scalars()})),
+        st.dictionaries(st.text(max_size=8), values(), max_size=2),
     )
 
 
@@ -360,14 +350,14 @@ def page_scripts(draw: st.DrawFn, page_size: int) -> list[Page]:
     n = draw(st.integers(1, 4))
     pages: list[Page] = []
     for _ in range(n):
-        items = draw(st.lists(room_items() | scalars(False), max_size=page_size))
-        value: Any = items if draw(st.integers(0, 9)) else draw(scalars(False))
+        items = draw(st.lists(room_items() | scalars(), max_size=page_size))
+        value: Any = items if draw(st.integers(0, 9)) else draw(scalars())
         link = draw(
             st.one_of(
                 st.none(),
                 st.tuples(st.just("page"), st.integers(0, n - 1)),
                 st.sampled_from(["self", "foreign"]),
-                scalars(False),
+                scalars(),
             )
         )
         count = draw(st.none() | st.integers(-1, 30) | st.text(max_size=4))
@@ -455,8 +445,6 @@ def workspace_files(draw: st.DrawFn) -> WorkspaceFile:
             )
         )
         version = draw(st.integers(0, 3) | st.integers(-(2**31), 2**31 - 1))
-        if KNOWN_DEFECTS and version < 0:
-            version = -version  # D5: a negative user_version is migrated, not refused
         app_id = draw(st.sampled_from([0, 0x436C526D, 0x0F0F0F0F, -1]))
 
         def foreign(folder: Path, good: bytes) -> bytes:

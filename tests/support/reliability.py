@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from clearooms_wizard.core.tokens import AccessToken
 from clearooms_wizard.demo import DemoResponse, DemoTenant
 from clearooms_wizard.demo.scenarios import Scenario
 
@@ -226,3 +228,16 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
         return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells)).rstrip()
 
     return [line(header), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
+class FixedToken:
+    """A token source that always hands over one valid demo token (paging needs no sign-in)."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def acquire(self) -> AccessToken:
+        return AccessToken(self.value, time.time() + 3600, {})
+
+    def forget(self, token: AccessToken) -> None:
+        pass

@@ -1,7 +1,6 @@
-"""Product defects the reliability suites found, one strict xfail each (D1 and D11 live beside
-their suites). Each states what should happen; when the defect is fixed the test passes, xfail
-turns into a failure, and the mark (and the matching KNOWN_DEFECTS allowance in the fuzz
-strategies, tests/support/fuzz.py) should be removed. Details: tests/reliability/README.md.
+"""The product defects the reliability suites found, one regression test each (D1 and D11 live
+beside their suites). All are fixed; each test states what must happen. Details:
+tests/reliability/README.md.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ import io
 import logging
 import sqlite3
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,41 +19,25 @@ from clearooms_wizard.core.errors import CancelToken
 from clearooms_wizard.core.graph import GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.logs import remember_secret
-from clearooms_wizard.core.tokens import AccessToken
 from clearooms_wizard.core.values import check_secret
 from clearooms_wizard.core.workspace import WorkspaceError, open_workspace
 from clearooms_wizard.demo import Fault, data
 from tests.conftest import Served
 from tests.reliability.conftest import ServeHooked
 from tests.support.canary import CANARY_SECRET
-from tests.support.reliability import ENDPOINTS, json_rewrite
+from tests.support.reliability import ENDPOINTS, FixedToken, json_rewrite
 
 THAMES = data.room_email("Thames")
 
 
 def _import(served: Served, path: Path, *choice: str) -> tuple[int, str, str]:
-    scenario = served.tenant.scenario
     out, err = io.StringIO(), io.StringIO()
     assert (
         main(["offices", "add", "London HQ", "--workspace", str(path)], stdout=out, stderr=err) == 0
     )
-    argv = [
-        "rooms",
-        "import",
-        "--office",
-        "London HQ",
-        *choice,
-        "--workspace",
-        str(path),
-        "--tenant",
-        scenario.tenant,
-        "--client-id",
-        scenario.client_id,
-        "--secret-stdin",
-        *served.cli_args(),
-    ]
-    code = main(argv, stdin=io.StringIO(scenario.client_secret + "\n"), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
+    return served.run_cli(
+        "rooms", "import", "--office", "London HQ", *choice, "--workspace", str(path)
+    )
 
 
 def _change_thames(served: Served, **fields: Any) -> None:
@@ -87,17 +69,6 @@ def test_a_room_name_that_is_not_valid_unicode_does_not_crash_the_import(
     assert code in (0, 1) and "Traceback" not in err
 
 
-class _Token:
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def acquire(self) -> AccessToken:
-        return AccessToken(self.value, time.time() + 3600, {})
-
-    def forget(self, token: AccessToken) -> None:
-        pass
-
-
 def test_a_page_of_repeated_rooms_does_not_end_the_list(serve_hooked: ServeHooked) -> None:
     served = serve_hooked("healthy")
     base = served.base_url
@@ -116,7 +87,7 @@ def test_a_page_of_repeated_rooms_does_not_end_the_list(serve_hooked: ServeHooke
         served.tenant.inject(fault)
     session = MicrosoftSession(HttpOptions(ca_bundle=served.ca_bundle), CancelToken())
     try:
-        graph = GraphClient(session, _Token(served.tenant.mint_token()), base)
+        graph = GraphClient(session, FixedToken(served.tenant.mint_token()), base)
         rooms, _ = graph.list_rooms()
     finally:
         session.close()
