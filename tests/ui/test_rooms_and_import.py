@@ -262,3 +262,33 @@ def test_backing_out_of_the_import_creates_no_office(
     assert wizard.currentId() == PageId.ROOMS
     with open_workspace(workspace_file()) as workspace:
         assert workspace.list_offices() == []
+
+
+def test_rooms_blocked_for_one_reason_share_one_explanation(
+    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+) -> None:
+    wizard = make_wizard(serve_demo("mixed-mailboxes"))
+    to_rooms(qtbot, wizard)
+    page = wizard.rooms_page
+    page.office.setCurrentIndex(0)
+    qtbot.mouseClick(page.select_all, Qt.MouseButton.LeftButton)
+    chosen = len(page.chosen_rooms())
+    click_next(qtbot, wizard)
+    importer = wizard.import_page
+    qtbot.waitUntil(lambda: importer.prepared is not None and not importer.busy, timeout=30_000)
+    prepared = importer.prepared
+    assert prepared is not None
+    held_back = [c for c in prepared.checks if c.blocked or c.failed]
+    reasons = {c.problem.summary for c in held_back if c.problem}
+    assert len(held_back) > len(reasons) >= 2
+    # One row per reason, each naming all of its rooms; the fix appears once.
+    assert importer.problems.rowCount() == len(reasons)
+    fixes = [importer.problems.item(row, 2) for row in range(importer.problems.rowCount())]
+    assert sum("Test-ApplicationAccessPolicy" in f.text() for f in fixes if f is not None) == 1
+    ready = chosen - len(held_back)
+    # The summary counts what Import will write, as the button does; the rest are "more".
+    assert (
+        f": {ready} new rooms. {len(held_back)} more rooms can't be imported yet"
+        in importer.summary.text()
+    )
+    assert importer.import_button.text() == f"&Import {ready} rooms"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from PySide6.QtCore import Slot
@@ -62,6 +63,8 @@ class ImportPage(TaskPage):
         self.problems.verticalHeader().hide()
         self.problems.setWordWrap(True)
         self.problems.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        # A reason shared by many rooms makes a tall row: scroll smoothly through it.
+        self.problems.setVerticalScrollMode(QTableWidget.ScrollMode.ScrollPerPixel)
         header = self.problems.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -181,17 +184,19 @@ class ImportPage(TaskPage):
     def _on_prepared(self, prepared: object) -> None:
         assert isinstance(prepared, PreparedImport)
         self.prepared = prepared
-        counts = prepared.plan.counts()
-        summary = _counted(
-            [
-                (counts[PlanStatus.NEW.value], "new room", "new rooms"),
-                (counts[PlanStatus.UPDATED.value], "room to update", "rooms to update"),
-                (counts[PlanStatus.MOVING.value], "room moving here", "rooms moving here"),
-                (counts[PlanStatus.UNCHANGED.value], "room unchanged", "rooms unchanged"),
-            ]
-        )
         blocked = [c for c in prepared.checks if c.blocked]
         failed = [c for c in prepared.checks if c.failed]
+        # The counts are of the rooms the Import button will write; the others are told apart.
+        held_back = {c.email.casefold() for c in (*blocked, *failed)}
+        ready = Counter(p.status for p in prepared.plan.rooms if p.room.key not in held_back)
+        summary = _counted(
+            [
+                (ready[PlanStatus.NEW], "new room", "new rooms"),
+                (ready[PlanStatus.UPDATED], "room to update", "rooms to update"),
+                (ready[PlanStatus.MOVING], "room moving here", "rooms moving here"),
+                (ready[PlanStatus.UNCHANGED], "room unchanged", "rooms unchanged"),
+            ]
+        )
         text = self.tr("Into “%1”: ").replace("%1", prepared.plan.office.name) + summary + "."
         movers = prepared.plan.with_status(PlanStatus.MOVING)
         if movers:
@@ -201,7 +206,7 @@ class ImportPage(TaskPage):
             ).replace("%2", ", ".join(f"“{name}”" for name in origins) or "another office")
         if blocked or failed:
             text += " " + self.tr("%1 can't be imported yet; see below.").replace(
-                "%1", _plural(len(blocked) + len(failed), "room", "rooms")
+                "%1", _plural(len(blocked) + len(failed), "more room", "more rooms")
             )
         else:
             text += " " + self.tr("Every room's calendar can be read.")
@@ -250,7 +255,12 @@ class ImportPage(TaskPage):
                     return f"{room.name}\n{room.email}"
         return email
 
-    def _fill_problems(self, rows: list[tuple[str, str, str]]) -> None:
+    def _fill_problems(self, rooms: list[tuple[str, str, str]]) -> None:
+        """One row per reason, listing its rooms: the fix for many rooms is read once."""
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for room, why, fix in rooms:
+            grouped.setdefault((why, fix), []).append(room)
+        rows = [("\n\n".join(names), why, fix) for (why, fix), names in grouped.items()]
         self.problems.setRowCount(len(rows))
         for row, values in enumerate(rows):
             for column, value in enumerate(values):
