@@ -509,12 +509,15 @@ def _office_or_usage(workspace: Workspace, name: str) -> Office:
     return office
 
 
-def _demo_flag(options: ConnectionOptions) -> str:
-    if not options.demo:
-        return ""
-    if options.demo_scenario != "healthy":
-        return f" --demo-scenario {options.demo_scenario}"
-    return " --demo"
+def _same_place_flags(options: ConnectionOptions) -> str:
+    """The options a suggested next command needs to work on the same tenant and workspace."""
+    flags = ""
+    if options.demo:
+        healthy = options.demo_scenario == "healthy"
+        flags += " --demo" if healthy else f" --demo-scenario {options.demo_scenario}"
+    if options.workspace:
+        flags += f" --workspace {_quoted(options.workspace)}"
+    return flags
 
 
 def _quoted(name: str) -> str:
@@ -530,9 +533,9 @@ def run_offices_list(options: ConnectionOptions, as_json: bool, out: TextIO, err
     if not offices:
         out.write(
             "There are no offices yet. Add one with: clearooms-wizard offices add "
-            f'"London HQ"{_demo_flag(options)}\n'
+            f'"London HQ"{_same_place_flags(options)}\n'
             "or see suggestions from your room lists and buildings with: clearooms-wizard "
-            f"offices suggest{_demo_flag(options)}\n"
+            f"offices suggest{_same_place_flags(options)}\n"
         )
         return EXIT_OK
     width = min(40, max(len(o.name) for o in offices))
@@ -554,7 +557,7 @@ def run_offices_add(
     out.write(f"Added the office “{printable(office.name)}”{zone} to {where}.\n")
     out.write(
         "Next, import its rooms with: clearooms-wizard rooms import --office "
-        f"{_quoted(office.name)} --all{_demo_flag(options)}\n"
+        f"{_quoted(office.name)} --all{_same_place_flags(options)}\n"
     )
     return EXIT_OK
 
@@ -634,7 +637,7 @@ def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, 
     first = suggestions[0].name
     out.write(
         f"\nAdd one with: clearooms-wizard offices add {_quoted(printable(first))}"
-        f"{_demo_flag(options)}\n"
+        f"{_same_place_flags(options)}\n"
     )
     return EXIT_OK
 
@@ -747,7 +750,7 @@ def _print_import_result(result: ImportResult, options: ConnectionOptions, out: 
     elif result.changed:
         out.write(
             "Saved. Next, export the offices and rooms for Clearooms with: clearooms-wizard "
-            f"export --output rooms.json{_demo_flag(options)}\n"
+            f"export --output rooms.json{_same_place_flags(options)}\n"
         )
 
 

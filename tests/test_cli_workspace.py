@@ -118,6 +118,20 @@ def test_an_office_that_exists_in_another_case_is_refused() -> None:
     assert code == 2 and "already an office called “London HQ”" in err
 
 
+def test_the_suggested_next_command_works_on_the_same_workspace(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "other place" / "rooms.sqlite3"
+    code, out, _ = cli("offices", "add", "Leeds", "--workspace", elsewhere, "--demo")
+    assert code == 0
+    suggested = out.splitlines()[-1].split("clearooms-wizard ", 1)[1]
+    assert f'--workspace "{elsewhere}"' in suggested
+    # Run as suggested (the quotes are the shell's), it imports into that workspace.
+    words = suggested.replace(f'"{elsewhere}"', "\0").split()
+    code, _, err = cli(*[str(elsewhere) if w == "\0" else w for w in words])
+    assert code == 0, err
+    with open_workspace(elsewhere) as workspace:
+        assert {room.office_name for room in workspace.imported_rooms()} == {"Leeds"}
+
+
 # -- rooms import -------------------------------------------------------------------------------
 
 
