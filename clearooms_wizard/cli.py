@@ -388,21 +388,7 @@ def _credentials(runtime: Runtime) -> Credentials:
 
 
 def run_rooms_list(runtime: Runtime, fmt: str, out: TextIO, err: TextIO) -> int:
-    from clearooms_wizard.core.store import InvalidInput
-
-    cancel = CancelToken()
-    try:
-        with _graph(runtime, cancel) as graph:
-            directory = _load_directory(graph, err)
-    except KeyboardInterrupt:
-        cancel.cancel()
-        err.write("\nStopped.\n")
-        return EXIT_INTERRUPTED
-    except ClearoomsError as exc:
-        if isinstance(exc, InvalidInput):
-            raise
-        _explain(exc, err, loading_rooms=True)
-        return EXIT_FAILED
+    directory = _room_directory(runtime, err)
     rooms = sorted(directory.rooms, key=lambda r: (r.name.casefold(), r.key))
     if fmt == "json":
         out.write(json.dumps([r.to_json() for r in rooms], indent=2, ensure_ascii=False) + "\n")
@@ -592,28 +578,37 @@ def _load_directory(graph: GraphClient, err: TextIO) -> RoomDirectory:
             err.flush()
 
 
-def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, err: TextIO) -> int:
-    from clearooms_wizard.app import build_runtime
-    from clearooms_wizard.core.importer import suggest_offices
+class _Explained(Exception):
+    """A failure already explained on standard error: the command ends with EXIT_FAILED."""
+
+
+def _room_directory(runtime: Runtime, err: TextIO) -> RoomDirectory:
+    """Every room and room list Microsoft 365 has. A failure is explained (with its fix) and
+    ends the command; Ctrl+C stops the requests in flight."""
     from clearooms_wizard.core.store import InvalidInput
     from clearooms_wizard.core.workspace import WorkspaceError
 
-    with _workspace(options, err) as workspace:
-        existing = workspace.list_offices()
-    runtime = build_runtime(options)
     cancel = CancelToken()
     try:
         with _graph(runtime, cancel) as graph:
-            directory = _load_directory(graph, err)
+            return _load_directory(graph, err)
     except KeyboardInterrupt:
         cancel.cancel()
-        err.write("Stopped.\n")
-        return EXIT_INTERRUPTED
+        raise Cancelled from None
     except ClearoomsError as exc:
         if isinstance(exc, InvalidInput | WorkspaceError):
             raise
         _explain(exc, err, loading_rooms=True)
-        return EXIT_FAILED
+        raise _Explained from None
+
+
+def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, err: TextIO) -> int:
+    from clearooms_wizard.app import build_runtime
+    from clearooms_wizard.core.importer import suggest_offices
+
+    with _workspace(options, err) as workspace:
+        existing = workspace.list_offices()
+    directory = _room_directory(build_runtime(options), err)
     suggestions = suggest_offices(directory, existing)
     if as_json:
         payload = [s.to_json() for s in suggestions]
@@ -971,3 +966,5 @@ def main(
     except Cancelled:
         err.write("Stopped.\n")
         return EXIT_INTERRUPTED
+    except _Explained:
+        return EXIT_FAILED
