@@ -3,17 +3,21 @@
 It trusts the operating system's certificate store (truststore) plus an optional extra CA bundle,
 uses the proxies the environment and the system name, puts a timeout on every call, and retries
 429/503/504 the way Microsoft asks: after the ``Retry-After`` it sends, in seconds or as a date.
-Waiting between retries wakes up at once when the user cancels.
+Waiting between retries wakes up at once when the user cancels, and so does a request waiting
+for its answer: cancelling shuts the session's sockets down.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import functools
 import logging
 import os
 import socket
 import ssl
 import sys
+import weakref
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +27,8 @@ import requests
 import truststore
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, NameResolutionError
 from urllib3.util.retry import Retry
 
@@ -64,6 +70,9 @@ class _PoliteRetry(Retry):
         return retry
 
     def increment(self, *args: Any, **kwargs: Any) -> _PoliteRetry:
+        if self.cancel is not None:
+            # A request cut short by Cancel is not tried again.
+            self.cancel.raise_if_cancelled()
         response = kwargs.get("response")
         if response is not None:
             wait = self.get_retry_after(response)
@@ -84,18 +93,49 @@ class _PoliteRetry(Retry):
             CancelToken().sleep(wait)
 
 
+def _shut_down(sock: weakref.ref[socket.socket]) -> None:
+    connected = sock()
+    if connected is None:
+        return
+    # The plain socket's shutdown, not SSLSocket's: that one would also drop the TLS state a
+    # reading thread is using. The read then ends at once, as a network error. (A socket
+    # already closed has nothing to stop.)
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(connected, socket.SHUT_RDWR)
+
+
+def _cancellable_pools(cancel: CancelToken) -> dict[str, type[HTTPConnectionPool]]:
+    """Connection pools whose every socket is shut down when ``cancel`` is cancelled, so that a
+    request waiting on a slow answer stops at once instead of at its read timeout."""
+
+    class CancellableConnection(HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            if self.sock is not None:
+                cancel.on_cancel(functools.partial(_shut_down, weakref.ref(self.sock)))
+
+    class CancellablePool(HTTPSConnectionPool):
+        ConnectionCls = CancellableConnection
+
+    return {"http": HTTPConnectionPool, "https": CancellablePool}
+
+
 class _TrustStoreAdapter(HTTPAdapter):
-    def __init__(self, ssl_context: ssl.SSLContext, retry: Retry) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext, retry: Retry, cancel: CancelToken) -> None:
         self._ssl_context = ssl_context
+        self._pool_classes = _cancellable_pools(cancel)
         super().__init__(max_retries=retry, pool_connections=4, pool_maxsize=16)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._ssl_context
         super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         proxy_kwargs["ssl_context"] = self._ssl_context
-        return super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = self._pool_classes
+        return manager
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
@@ -130,7 +170,7 @@ class MicrosoftSession(requests.Session):
         )
         retry.cancel = self.cancel
         retry.max_wait = options.max_retry_after
-        adapter = _TrustStoreAdapter(build_ssl_context(options.ca_bundle), retry)
+        adapter = _TrustStoreAdapter(build_ssl_context(options.ca_bundle), retry, self.cancel)
         self.mount("https://", adapter)
         # Plain http is never used for Microsoft; refuse it rather than fall through to default.
         self.mount("http://", _RefuseAdapter())

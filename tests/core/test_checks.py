@@ -380,6 +380,24 @@ def test_cancel_stops_the_run_promptly(serve_demo: ServeDemo) -> None:
     assert "secret_expiry" not in seen
 
 
+def test_cancel_stops_a_request_waiting_for_its_answer(serve_demo: ServeDemo) -> None:
+    """Microsoft takes 4 s to answer; the read timeout is 30 s. Cancel ends the wait at once,
+    and the request is not tried again."""
+    served = serve_demo("healthy")
+    served.tenant.inject(Fault(r"openid-configuration", "delay", delay=4.0, times=None))
+    cancel = CancelToken()
+    test = SettingsTest(served.connection(), opener(served.ca_bundle), cancel)
+    seen: list[str] = []
+    # The tenant lookup is the first request: by then it waits for its answer.
+    threading.Timer(1.0, cancel.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        for item in test.run():
+            seen.append(item.id)
+    assert time.monotonic() - started < 2.5
+    assert seen == ["format"]
+
+
 def test_results_are_reported_live(serve_demo: ServeDemo) -> None:
     served = serve_demo("healthy", latency=0.05)
     test = SettingsTest(served.connection(), opener(served.ca_bundle))
