@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-from clearooms_wizard.ui.widgets import Tone, plain_label, tone_icon
+from clearooms_wizard.ui.widgets import Tone, ToneBadge, plain_label
 
 if TYPE_CHECKING:
     from clearooms_wizard.core.checks import CheckResult
@@ -24,8 +24,7 @@ class CheckRow(QWidget):
         self.check_id = check_id
         self.title = title
         self.result: CheckResult | None = None
-        self._icon = QLabel()
-        self._icon.setFixedSize(QSize(22, 22))
+        self._icon = ToneBadge()
         self._title = plain_label(title)
         bold = self._title.font()
         bold.setBold(True)
@@ -95,8 +94,7 @@ class CheckRow(QWidget):
         self.setAccessibleName(f"{self.title}: {word}. {result.detail}")
 
     def _set_icon(self, tone: Tone) -> None:
-        self._icon.setPixmap(tone_icon(tone).pixmap(QSize(20, 20)))
-        self._icon.setAccessibleName(tone.value)
+        self._icon.set_tone(tone)
 
     @Slot(bool)
     def _toggle_details(self, shown: bool) -> None:

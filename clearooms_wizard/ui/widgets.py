@@ -2,16 +2,16 @@
 
 The first page is built from these, so this module stays clear of PySide's ``Qt`` namespace: the
 first use of any of its enums builds all of them as Python enums at once (about 16 ms, a tenth of
-a cold start). The few values needed here are given as numbers instead, each named after its enum;
-tests/ui/test_widgets.py checks them against the enums.
+a cold start). The few values needed here are given as numbers instead, each named after its enum
+(tests/ui/test_widgets.py checks them against the enums), and the badges are drawn by a style
+sheet: QPen and QBrush, whose overloads take Qt's colour and style enums, would build it too.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import QRectF, QSize
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 # Qt::TextFormat::PlainText, Qt::TextInteractionFlag::TextSelectableByMouse and
@@ -50,27 +50,27 @@ _TONE_GLYPHS = {
 }
 
 
-def tone_icon(tone: Tone, size: int = 20) -> QIcon:
-    """A round badge; drawn rather than loaded so it is crisp at any scale factor."""
-    icon = QIcon()
-    for scale in (1, 2):
-        pixmap = QPixmap(size * scale, size * scale)
-        pixmap.setDevicePixelRatio(scale)
-        pixmap.fill(QColor(0, 0, 0, 0))
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor(0, 0, 0, 0), 0))
-        painter.setBrush(QColor(_TONE_COLOURS[tone]))
-        painter.drawEllipse(QRectF(1, 1, size - 2, size - 2))
-        painter.setPen(QPen(QColor("white")))
-        font = QFont()
-        font.setBold(True)
-        font.setPixelSize(int(size * 0.62))
-        painter.setFont(font)
-        painter.drawText(QRectF(0, 0, size, size), ALIGN_CENTER, _TONE_GLYPHS[tone])
-        painter.end()
-        icon.addPixmap(pixmap)
-    return icon
+class ToneBadge(QLabel):
+    """A round badge with a white glyph (✓, !, ✕…). Qt's style sheet draws it, so it is crisp at
+    any scale factor, and no painting code (whose colours would build the Qt namespace) runs
+    before the first page."""
+
+    def __init__(self, tone: Tone = Tone.WAIT, size: int = 20) -> None:
+        super().__init__()
+        self._size = size
+        self.setFixedSize(QSize(size, size))
+        self.setProperty("alignment", ALIGN_CENTER)
+        self.set_tone(tone)
+
+    def set_tone(self, tone: Tone) -> None:
+        self.tone = tone
+        self.setText(_TONE_GLYPHS[tone])
+        self.setStyleSheet(
+            f"ToneBadge {{ background: {_TONE_COLOURS[tone]}; color: white; "
+            f"border-radius: {self._size // 2}px; font-weight: bold; "
+            f"font-size: {round(self._size * 0.6)}px; padding: 0; }}"
+        )
+        self.setAccessibleName(tone.value)
 
 
 def plain_label(text: str = "", *, wrap: bool = True, selectable: bool = False) -> QLabel:
@@ -89,8 +89,7 @@ class Banner(QFrame):
     def __init__(self, tone: Tone = Tone.INFO, text: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self._icon = QLabel()
-        self._icon.setFixedSize(QSize(22, 22))
+        self._icon = ToneBadge(tone)
         self.label = plain_label(text)
         # The icon sits at the top of a column, level with the first line of a long message.
         icon_column = QVBoxLayout()
@@ -103,11 +102,12 @@ class Banner(QFrame):
         self.show_message(tone, text)
 
     def show_message(self, tone: Tone, text: str) -> None:
-        colour = QColor(_TONE_COLOURS[tone])
+        colour = _TONE_COLOURS[tone]
+        red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
         self.setStyleSheet(
-            f"Banner {{ border: 1px solid {colour.name()}; border-radius: 4px; "
-            f"background: rgba({colour.red()}, {colour.green()}, {colour.blue()}, 28); }}"
+            f"Banner {{ border: 1px solid {colour}; border-radius: 4px; "
+            f"background: rgba({red}, {green}, {blue}, 28); }}"
         )
-        self._icon.setPixmap(tone_icon(tone).pixmap(QSize(20, 20)))
+        self._icon.set_tone(tone)
         self.label.setText(text)
         self.setAccessibleName(text)

@@ -4,11 +4,11 @@ values Qt means."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+from PySide6.QtWidgets import QVBoxLayout
 from pytestqt.qtbot import QtBot
 
 from clearooms_wizard.ui import widgets
-from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
+from clearooms_wizard.ui.widgets import Banner, Tone, ToneBadge, plain_label
 
 
 def test_the_numbers_are_the_enums_values() -> None:
@@ -33,9 +33,10 @@ def test_a_banner_keeps_its_icon_level_with_the_first_line(qtbot: QtBot) -> None
     assert layout is not None
     banner.resize(400, layout.totalHeightForWidth(400))
     layout.setGeometry(banner.rect())  # what showing it would do, without a window
-    icon = banner.findChildren(QLabel)[0]
-    assert icon is not banner.label
-    assert not icon.pixmap().isNull()
+    icon = banner.findChild(ToneBadge)
+    assert isinstance(icon, ToneBadge)
+    assert icon.tone is Tone.WARN and icon.text() == "!" and icon.accessibleName() == "warn"
+    assert icon.alignment() == Qt.AlignmentFlag.AlignCenter
     # Top of the icon level with the top of the text, however tall the message grows.
     assert abs(icon.geometry().top() - banner.label.geometry().top()) <= 2
     assert banner.label.height() > 3 * icon.height()
