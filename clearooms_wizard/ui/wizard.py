@@ -128,7 +128,8 @@ class SetupWizard(QWizard):
         # then empty stand-ins keep the buttons right (Next, not Finish).
         self._pages: tuple[RegisterPage, ConnectPage, RoomsPage, ImportPage] | None = None
         self._first_paint_seen = False
-        self.first_painted.connect(self.build_pages)
+        self._pages_failed = False
+        self.first_painted.connect(self._build_pages_after_first_paint)
         for page_id in (PageId.REGISTER, PageId.CONNECT, PageId.ROOMS, PageId.IMPORT):
             self.setPage(page_id, QWizardPage())
         self.setMinimumSize(720, 540)
@@ -150,6 +151,10 @@ class SetupWizard(QWizard):
         """Build the pages after the first (once); safe to call any time."""
         if self._pages is not None:
             return self._pages
+        if self._pages_failed:
+            # Built once, and that failed (the crash dialog said so): not again and again.
+            raise RuntimeError("the wizard's pages could not be built")
+        self._pages_failed = True
         from clearooms_wizard.ui.pages.connect import ConnectPage
         from clearooms_wizard.ui.pages.finish import ImportPage
         from clearooms_wizard.ui.pages.register import RegisterPage
@@ -163,6 +168,7 @@ class SetupWizard(QWizard):
             ImportPage(context),
         )
         self._pages = pages
+        self._pages_failed = False
         for page_id, page in zip(
             (PageId.REGISTER, PageId.CONNECT, PageId.ROOMS, PageId.IMPORT), pages, strict=True
         ):
@@ -171,6 +177,10 @@ class SetupWizard(QWizard):
             self.setPage(page_id, page)
             stand_in.deleteLater()
         return pages
+
+    @Slot()
+    def _build_pages_after_first_paint(self) -> None:
+        self.build_pages()
 
     @property
     def register_page(self) -> RegisterPage:
@@ -274,8 +284,12 @@ class SetupWizard(QWizard):
             text = "".join(traceback.format_exception(error))
         else:
             text = str(error)
-        secret = self.connect_page.secret.text()
-        self.crash_dialog = CrashDialog(redact(text, [secret, secret.strip()]), self)
+        # Not through connect_page: if building the pages is what failed, that would try again.
+        secrets = [self.context.initial.client_secret]
+        if self._pages is not None:
+            secrets.append(self._pages[1].secret.text())
+        secrets += [secret.strip() for secret in secrets]
+        self.crash_dialog = CrashDialog(redact(text, secrets), self)
         self.crash_dialog.open()
 
     def _save_preferences(self) -> None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit, QMessageBox, QWizard
@@ -15,7 +19,8 @@ from clearooms_wizard.core.secrets import SERVICE
 from clearooms_wizard.core.workspace import Workspace
 from clearooms_wizard.demo import data
 from clearooms_wizard.ui.pages.ids import PageId
-from clearooms_wizard.ui.wizard import SetupWizard
+from clearooms_wizard.ui.pages.register import RegisterPage
+from clearooms_wizard.ui.wizard import SetupWizard, install_crash_hooks
 from tests.conftest import Served, ServeDemo
 from tests.support.memory_keyring import MemoryKeyring
 from tests.ui.conftest import MakeWizard
@@ -189,6 +194,34 @@ def test_an_unexpected_error_in_a_worker_opens_the_crash_dialog(
     qtbot.waitUntil(lambda: wizard.crash_dialog is not None and wizard.crash_dialog.isVisible())
     assert wizard.crash_dialog is not None
     assert "boom in a worker" in wizard.crash_dialog.report
+
+
+@pytest.mark.qt_no_exception_capture
+def test_pages_that_cannot_be_built_open_the_crash_dialog_once(
+    qtbot: QtBot, make_wizard: MakeWizard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages after Welcome are built just after the first paint; an install missing one of
+    their modules gets the crash dialog, once (it used to try again from the crash dialog
+    itself until the process died)."""
+    monkeypatch.setitem(sys.modules, "clearooms_wizard.ui.pages.rooms", None)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    built: list[object] = []
+    original = RegisterPage.__init__
+
+    def counting(self: RegisterPage, *args: Any) -> None:
+        built.append(self)
+        original(self, *args)
+
+    monkeypatch.setattr(RegisterPage, "__init__", counting)
+    wizard = make_wizard(demo="healthy")
+    install_crash_hooks(wizard)
+    qtbot.waitUntil(lambda: wizard.crash_dialog is not None and wizard.crash_dialog.isVisible())
+    assert wizard.crash_dialog is not None
+    assert "clearooms_wizard.ui.pages.rooms" in wizard.crash_dialog.report
+    with pytest.raises(RuntimeError, match="could not be built"):
+        wizard.build_pages()
+    assert len(built) <= 1
 
 
 def test_enter_in_a_field_runs_the_test(
