@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -127,7 +128,11 @@ class CancelToken:
             self._event.set()
             callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
-            callback()
+            try:
+                callback()
+            except Exception:
+                # Cancel must always work, and one callback failing must not skip the others.
+                logging.getLogger(__name__).exception("a cancel callback failed")
 
     def on_cancel(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (once) when cancelled, on the cancelling thread; at once if it

@@ -93,15 +93,19 @@ class _PoliteRetry(Retry):
             CancelToken().sleep(wait)
 
 
-def _shut_down(sock: weakref.ref[socket.socket]) -> None:
-    connected = sock()
-    if connected is None:
+def _shut_down(connection: weakref.ref[Any]) -> None:
+    sock = connection()
+    # Through an HTTPS proxy the connection's socket is urllib3's TLS-in-TLS transport; the
+    # network socket is underneath it.
+    while sock is not None and not isinstance(sock, socket.socket):
+        sock = getattr(sock, "socket", None)
+    if sock is None:
         return
     # The plain socket's shutdown, not SSLSocket's: that one would also drop the TLS state a
     # reading thread is using. The read then ends at once, as a network error. (A socket
     # already closed has nothing to stop.)
     with contextlib.suppress(OSError):
-        socket.socket.shutdown(connected, socket.SHUT_RDWR)
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _cancellable_pools(cancel: CancelToken) -> dict[str, type[HTTPConnectionPool]]:
@@ -134,7 +138,9 @@ class _TrustStoreAdapter(HTTPAdapter):
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         proxy_kwargs["ssl_context"] = self._ssl_context
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = self._pool_classes
+        if manager.pool_classes_by_scheme.get("https") is HTTPSConnectionPool:
+            # An HTTP(S) proxy; a SOCKS proxy keeps its own pools (they connect through it).
+            manager.pool_classes_by_scheme = self._pool_classes
         return manager
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
@@ -250,10 +256,7 @@ def build_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
         # The operating system verifies each certificate itself (its own store and policies).
         context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     else:
-        # Elsewhere truststore uses OpenSSL's CA locations, but reads them again for every
-        # connection (about 20 ms with the GIL held): read them once instead.
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        _load_system_store(context)
+        context = _system_store_once()
     if ca_bundle:
         if not os.path.isfile(ca_bundle):
             raise CaBundleProblem(
@@ -270,29 +273,20 @@ def build_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
     return context
 
 
-# Where distributions keep their CA bundle, for an OpenSSL built without a usable default.
-_CA_FILE_CANDIDATES = (
-    "/etc/ssl/cert.pem",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/pki/tls/cert.pem",
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/ssl/ca-bundle.pem",
-)
-
-
-def _load_system_store(context: ssl.SSLContext) -> None:
-    """What truststore does on Linux, once: OpenSSL's default CA locations, or else the first
-    of the usual distribution bundles."""
-    defaults = ssl.get_default_verify_paths()
-    if defaults.cafile or (
-        defaults.capath and os.path.isdir(defaults.capath) and os.listdir(defaults.capath)
-    ):
-        context.set_default_verify_paths()
-        return
-    for cafile in _CA_FILE_CANDIDATES:
-        if os.path.isfile(cafile):
-            context.load_verify_locations(cafile=cafile)
-            return
+def _system_store_once() -> ssl.SSLContext:
+    """An SSL context holding the system's CA certificates, as truststore finds them on Linux
+    (OpenSSL's default locations, else the usual distribution bundles), read once. truststore
+    would read them again for every connection (about 20 ms with the GIL held each time)."""
+    try:
+        # truststore's own search, so the two cannot drift apart. It is private: should it move,
+        # truststore's context (slower, same trust) is used instead.
+        from truststore._openssl import _configure_context
+    except ImportError:
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    with _configure_context(context):
+        pass
+    return context
 
 
 def ca_bundle_from_environment(explicit: str | None, env: Mapping[str, str]) -> str | None:
