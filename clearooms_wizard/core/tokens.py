@@ -30,11 +30,14 @@ _HTTP_ERROR = re.compile(r"HTTP Error: (\d{3})")
 
 
 class _RecordingClient:
-    """Our session as MSAL's ``http_client``, remembering each thread's last failed answer."""
+    """Our session as MSAL's ``http_client``, remembering the latest failed answer. MSAL's
+    throttling repeats a failed answer from its cache for a while without a request; the latest
+    failure is then still the answer it repeats (acquiring is serialised)."""
 
     def __init__(self, session: requests.Session) -> None:
         self._session = session
-        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._failure: requests.Response | None = None
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
         return self._remember(self._session.post(url, **kwargs))
@@ -46,12 +49,14 @@ class _RecordingClient:
         """The session is ours, and outlives MSAL's application object."""
 
     def _remember(self, response: requests.Response) -> requests.Response:
-        self._local.failure = response if response.status_code >= 400 else None
+        if response.status_code >= 400:
+            with self._lock:
+                self._failure = response
         return response
 
     def last_failure(self) -> requests.Response | None:
-        failure: requests.Response | None = getattr(self._local, "failure", None)
-        return failure
+        with self._lock:
+            return self._failure
 
 
 @dataclass(frozen=True)
