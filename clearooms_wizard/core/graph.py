@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100
 # Far beyond any real tenant (10,000 rooms is 100 pages); stops a service that never ends a list.
 MAX_PAGES = 2_000
+# Next links that lead on and on through rooms already sent are a service fault: after this many
+# pages in a row the listing stops and says so, rather than read up to MAX_PAGES.
+MAX_PAGES_WITHOUT_NEW_ROOMS = 20
 # Exchange Online allows 4 concurrent requests per mailbox before answering 429 (facts §4).
 MAILBOX_CONCURRENCY = 4
 # Pages of one list fetched at once (by $skip) when Graph says how long the list is; shared by
@@ -150,7 +153,8 @@ def is_room_email(text: str) -> bool:
     return (
         len(text) <= MAX_EMAIL
         and _ROOM_EMAIL.match(text) is not None
-        and not any(ch in text for ch in "<>\"'(),;")
+        # An apostrophe is allowed (o'brien.suite@…); these never are in an address.
+        and not any(ch in text for ch in '<>"(),;')
     )
 
 
@@ -438,6 +442,7 @@ class GraphClient:
     ) -> tuple[list[Any], int]:
         found: dict[str, Any] = {}
         skipped = 0
+        nothing_new = 0  # pages in a row that brought no new room
         # With the count, Graph says how many pages there are, so they can be read side by side.
         for page, guessed in self._walk_pages(path, {"$count": "true"}):
             repeated = 0
@@ -451,11 +456,19 @@ class GraphClient:
                     found[parsed.email.casefold()] = parsed
             if progress is not None:
                 progress(len(found))
-            if guessed and page and repeated == len(page):
+            all_repeated = bool(page) and repeated == len(page)
+            if guessed and all_repeated:
                 # Every room on a page we asked for by $skip was on an earlier one: a service
                 # that ignores $skip would send the same page forever. (A page reached by a next
                 # link may repeat rooms and still lead on: loops of links are caught apart.)
                 break
+            nothing_new = nothing_new + 1 if all_repeated else 0
+            if nothing_new >= MAX_PAGES_WITHOUT_NEW_ROOMS:
+                raise UnexpectedResponse(
+                    "Microsoft Graph kept sending rooms it had already sent; the list was not "
+                    "read to the end.",
+                    TechnicalDetails(url=self._url(path)),
+                )
         return list(found.values()), skipped
 
     def list_rooms(self, progress: Callable[[int], None] | None = None) -> tuple[list[Room], int]:

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clearooms_wizard.core.export import export_csv, export_json
-from clearooms_wizard.core.graph import CalendarAccess, Room
+from clearooms_wizard.core.graph import CalendarAccess, Room, parse_room
 from clearooms_wizard.core.store import (
     MAX_OFFICE_NAME,
     BadEmail,
@@ -53,6 +53,28 @@ def test_emails_are_accepted_or_refused_plainly(raw: str) -> None:
         assert isinstance(exc, ValueError) and "\n" not in str(exc)
         return
     assert email.count("@") == 1 and " " not in email
+
+
+@pytest.mark.parametrize(
+    ("raw", "room"),
+    [
+        ("o'brien.suite@contoso.com", True),  # Exchange allows apostrophes
+        (" Boardroom@Contoso.com\t", True),
+        ("projector@localhost", False),
+        ("a@b", False),
+        ("<room@contoso.com>", False),
+        ("room@contoso.com; other@contoso.com", False),
+    ],
+)
+def test_one_test_of_a_room_address_for_graph_and_for_people(raw: str, room: bool) -> None:
+    """What Graph lists and what people type pass the same test (D6)."""
+    listed = parse_room({"emailAddress": raw.strip()})
+    assert (listed is not None) is room
+    if room:
+        assert listed is not None and check_room_email(raw) == listed.email
+    else:
+        with pytest.raises(BadEmail):
+            check_room_email(raw)
 
 
 def test_office_name_problems_for_the_page() -> None:

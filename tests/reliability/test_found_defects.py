@@ -6,6 +6,7 @@ tests/reliability/README.md.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import sqlite3
 import sys
@@ -15,8 +16,8 @@ from typing import Any
 import pytest
 
 from clearooms_wizard.cli import main
-from clearooms_wizard.core.errors import CancelToken
-from clearooms_wizard.core.graph import GraphClient
+from clearooms_wizard.core.errors import CancelToken, UnexpectedResponse
+from clearooms_wizard.core.graph import MAX_PAGES_WITHOUT_NEW_ROOMS, GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.logs import remember_secret
 from clearooms_wizard.core.values import check_secret
@@ -92,6 +93,32 @@ def test_a_page_of_repeated_rooms_does_not_end_the_list(serve_hooked: ServeHooke
     finally:
         session.close()
     assert sorted(room.key for room in rooms) == ["a@x.com", "b@x.com"]
+
+
+def test_next_links_through_rooms_already_sent_end_with_a_message(
+    serve_hooked: ServeHooked,
+) -> None:
+    """The other side of D4: next links (each a new address) that lead on and on through rooms
+    already sent stop after MAX_PAGES_WITHOUT_NEW_ROOMS pages, with a message, not MAX_PAGES."""
+    served = serve_hooked("healthy")
+    base = served.base_url
+    sent = itertools.count(1)
+
+    def endless(payload: dict[str, Any]) -> None:
+        payload["value"] = [{"emailAddress": "a@x.com"}]
+        payload["@odata.nextLink"] = f"{base}/v1.0/places/microsoft.graph.room?page={next(sent)}"
+
+    tenant = served.tenant
+    assert hasattr(tenant, "rewrite")
+    tenant.rewrite(ENDPOINTS["rooms"], json_rewrite(endless))
+    session = MicrosoftSession(HttpOptions(ca_bundle=served.ca_bundle), CancelToken())
+    try:
+        graph = GraphClient(session, FixedToken(tenant.mint_token()), base)
+        with pytest.raises(UnexpectedResponse, match="already sent"):
+            graph.list_rooms()
+    finally:
+        session.close()
+    assert next(sent) <= MAX_PAGES_WITHOUT_NEW_ROOMS + 3
 
 
 def test_a_foreign_database_with_a_negative_version_is_left_untouched(tmp_path: Path) -> None:
