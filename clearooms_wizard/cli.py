@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 import unicodedata
 from collections import defaultdict
@@ -496,7 +497,8 @@ def _office_or_usage(workspace: Workspace, name: str) -> Office:
 
 
 def _same_place_flags(options: ConnectionOptions) -> str:
-    """The options a suggested next command needs to work on the same tenant and workspace."""
+    """The options a suggested next command needs to reach the same demo tenant and workspace
+    (a real tenant's values come from the saved settings or the environment, as they did)."""
     flags = ""
     if options.demo:
         healthy = options.demo_scenario == "healthy"
@@ -506,8 +508,23 @@ def _same_place_flags(options: ConnectionOptions) -> str:
     return flags
 
 
-def _quoted(name: str) -> str:
-    return f'"{name}"' if any(ch.isspace() for ch in name) else name
+_PLAIN_WORD = re.compile(r"[\w@+=:,./-]+")
+
+
+def _quoted(word: str) -> str:
+    """``word`` as this computer's shell takes it, so that a suggested command runs as shown:
+    bare when plain, else in double quotes where they are enough."""
+    if _PLAIN_WORD.fullmatch(word):
+        return word
+    if sys.platform == "win32":
+        import subprocess
+
+        return subprocess.list2cmdline([word])
+    if not any(ch in word for ch in '"$`\\!'):
+        return f'"{word}"'
+    import shlex
+
+    return shlex.quote(word)
 
 
 def run_offices_list(options: ConnectionOptions, as_json: bool, out: TextIO, err: TextIO) -> int:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -118,15 +119,23 @@ def test_an_office_that_exists_in_another_case_is_refused() -> None:
     assert code == 2 and "already an office called “London HQ”" in err
 
 
+@pytest.mark.parametrize(
+    "word", ["London HQ", "o'brien.sqlite3", 'say "hi"', "$HOME/x", "Café", "plain-word_1.db"]
+)
+def test_a_suggested_word_comes_back_whole_from_the_shell(word: str) -> None:
+    from clearooms_wizard.cli import _quoted
+
+    assert shlex.split(_quoted(word)) == [word]
+
+
 def test_the_suggested_next_command_works_on_the_same_workspace(tmp_path: Path) -> None:
     elsewhere = tmp_path / "other place" / "rooms.sqlite3"
     code, out, _ = cli("offices", "add", "Leeds", "--workspace", elsewhere, "--demo")
     assert code == 0
     suggested = out.splitlines()[-1].split("clearooms-wizard ", 1)[1]
     assert f'--workspace "{elsewhere}"' in suggested
-    # Run as suggested (the quotes are the shell's), it imports into that workspace.
-    words = suggested.replace(f'"{elsewhere}"', "\0").split()
-    code, _, err = cli(*[str(elsewhere) if w == "\0" else w for w in words])
+    # Run as suggested, split as a shell would, it imports into that workspace.
+    code, _, err = cli(*shlex.split(suggested))
     assert code == 0, err
     with open_workspace(elsewhere) as workspace:
         assert {room.office_name for room in workspace.imported_rooms()} == {"Leeds"}
