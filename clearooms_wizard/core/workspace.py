@@ -208,37 +208,51 @@ def storage_problem(exc: sqlite3.Error, path: Path, doing: str) -> WorkspaceErro
     )
 
 
-_ROOM_COLUMNS = (
-    "room.email, room.name, room.office_id, office.name, room.graph_id, room.capacity, "
-    "room.building, room.floor_number, room.floor_label, room.room_lists, "
-    "room.first_imported_at, room.updated_at, room.calendar_access, room.calendar_code, "
-    "room.calendar_access_since, room.missing_since"
+# Each ImportedRoom field and the column it is read from: the SELECT and the mapping of its rows
+# are both made from this one list, so they cannot fall out of step.
+_ROOM_FIELDS = (
+    ("email", "room.email"),
+    ("name", "room.name"),
+    ("office_id", "room.office_id"),
+    ("office_name", "office.name"),
+    ("graph_id", "room.graph_id"),
+    ("capacity", "room.capacity"),
+    ("building", "room.building"),
+    ("floor_number", "room.floor_number"),
+    ("floor_label", "room.floor_label"),
+    ("room_lists", "room.room_lists"),
+    ("first_imported_at", "room.first_imported_at"),
+    ("updated_at", "room.updated_at"),
+    ("calendar_access", "room.calendar_access"),
+    ("calendar_code", "room.calendar_code"),
+    ("calendar_access_since", "room.calendar_access_since"),
+    ("missing_since", "room.missing_since"),
 )
+_ROOM_COLUMNS = ", ".join(column for _, column in _ROOM_FIELDS)
 
 
 def _room_from_row(row: Sequence[Any]) -> ImportedRoom:
+    values = dict(zip((name for name, _ in _ROOM_FIELDS), row, strict=True))
     try:
-        lists = json.loads(row[9])
+        lists = json.loads(values["room_lists"])
     except (TypeError, ValueError):
         lists = []
-    return ImportedRoom(
-        email=row[0],
-        name=row[1],
-        office_id=row[2],
-        office_name=row[3],
-        graph_id=row[4],
-        capacity=row[5],
-        building=row[6],
-        floor_number=row[7],
-        floor_label=row[8],
-        room_lists=tuple(str(x) for x in lists) if isinstance(lists, list) else (),
-        first_imported_at=row[10],
-        updated_at=row[11],
-        calendar_access=row[12],
-        calendar_code=row[13],
-        calendar_access_since=row[14],
-        missing_since=row[15],
-    )
+    values["room_lists"] = tuple(str(x) for x in lists) if isinstance(lists, list) else ()
+    return ImportedRoom(**values)
+
+
+# The saved connection's columns, named as SavedConnection's fields.
+_CONNECTION_FIELDS = (
+    "tenant",
+    "client_id",
+    "cloud",
+    "tenant_id",
+    "authority_host",
+    "graph_url",
+    "last_tested_at",
+    "last_test_ok",
+    "secret_expires_at",
+)
 
 
 class Workspace:
@@ -406,22 +420,14 @@ class Workspace:
     def load_connection(self) -> SavedConnection | None:
         with self._reading("reading the saved connection") as db:
             row = db.execute(
-                "SELECT tenant, client_id, cloud, tenant_id, authority_host, graph_url, "
-                "last_tested_at, last_test_ok, secret_expires_at FROM connection WHERE id = 1"
+                f"SELECT {', '.join(_CONNECTION_FIELDS)} FROM connection WHERE id = 1"
             ).fetchone()
         if row is None:
             return None
-        return SavedConnection(
-            tenant=row[0],
-            client_id=row[1],
-            cloud=row[2],
-            tenant_id=row[3],
-            authority_host=row[4],
-            graph_url=row[5],
-            last_tested_at=row[6],
-            last_test_ok=None if row[7] is None else bool(row[7]),
-            secret_expires_at=row[8],
-        )
+        values = dict(zip(_CONNECTION_FIELDS, row, strict=True))
+        if values["last_test_ok"] is not None:
+            values["last_test_ok"] = bool(values["last_test_ok"])
+        return SavedConnection(**values)
 
     def save_connection(self, connection: SavedConnection) -> None:
         try:
