@@ -52,6 +52,19 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def refuse_leaky_binding() -> None:
+    """The frozen app carries this environment's Qt binding: never a release that frees None."""
+    probe = [sys.executable, "-m", "clearooms_wizard.ui.binding_check"]
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    result = subprocess.run(probe, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(
+            "Not building with this Qt binding: install a known-good PySide6-Essentials "
+            '(pip install -e ".[packaging]" picks one; the README lists them).'
+        )
+
+
 def run_pyinstaller(dist: Path, work: Path, clean: bool) -> Path:
     if importlib.util.find_spec("PyInstaller") is None:
         raise SystemExit(
@@ -138,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
 
     version = project_version()
     print(f"Building clearooms-wizard {version} for {sys.platform} with {sys.executable}")
+    refuse_leaky_binding()
     started = time.monotonic()
     app_dir = run_pyinstaller(args.dist.resolve(), args.work.resolve(), args.clean)
     elapsed = time.monotonic() - started
