@@ -465,10 +465,12 @@ def workspace_file(options: ConnectionOptions, env: dict[str, str] | None = None
 
 
 @contextmanager
-def _workspace(options: ConnectionOptions, err: TextIO) -> Iterator[Workspace]:
+def _workspace(
+    options: ConnectionOptions, err: TextIO, *, read_only: bool = False
+) -> Iterator[Workspace]:
     from clearooms_wizard.core.workspace import open_workspace
 
-    workspace = open_workspace(workspace_file(options))
+    workspace = open_workspace(workspace_file(options), read_only=read_only)
     if workspace.notice:
         err.write(f"Note: {workspace.notice}\n\n")
         err.flush()
@@ -528,7 +530,7 @@ def _quoted(word: str) -> str:
 
 
 def run_offices_list(options: ConnectionOptions, as_json: bool, out: TextIO, err: TextIO) -> int:
-    with _workspace(options, err) as workspace:
+    with _workspace(options, err, read_only=True) as workspace:
         offices = workspace.list_offices()
     if as_json:
         out.write(json.dumps([o.to_json() for o in offices], indent=2, ensure_ascii=False) + "\n")
@@ -623,7 +625,7 @@ def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, 
     from clearooms_wizard.app import build_runtime
     from clearooms_wizard.core.importer import suggest_offices
 
-    with _workspace(options, err) as workspace:
+    with _workspace(options, err, read_only=True) as workspace:
         existing = workspace.list_offices()
     directory = _room_directory(build_runtime(options), err)
     suggestions = suggest_offices(directory, existing)
@@ -862,7 +864,7 @@ def run_export(options: ConnectionOptions, fmt: str, output: str | None, out: Te
                err: TextIO) -> int:  # fmt: skip
     from clearooms_wizard.core.export import render_export, write_export_file
 
-    with _workspace(options, err) as workspace:
+    with _workspace(options, err, read_only=True) as workspace:
         text = render_export(workspace, fmt)
         offices = workspace.list_offices()
     if output is None:
