@@ -419,11 +419,15 @@ def rooms_csv(rooms: Sequence[Room]) -> str:
 
 
 def _print_rooms(rooms: Sequence[Room], skipped: int, out: TextIO) -> None:
+    from clearooms_wizard.core.fixes import rooms_left_out
+
+    left_out = rooms_left_out(skipped)
+    note = f"{left_out.summary} {left_out.fix}\n" if skipped else ""
     if not rooms:
         out.write(
             "No rooms were found. Rooms hidden from the address list are left out by Microsoft, "
             "new rooms can take up to 48 hours to appear, and only Exchange Online rooms are "
-            "listed.\n"
+            "listed.\n" + note
         )
         return
     headers = ("Name", "Email", "Seats", "Building", "Floor")
@@ -442,12 +446,7 @@ def _print_rooms(rooms: Sequence[Room], skipped: int, out: TextIO) -> None:
         out.write(
             "  ".join(cell[:40].ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n"
         )
-    out.write(f"\n{len(rooms)} room{'s' if len(rooms) != 1 else ''}")
-    if skipped:
-        out.write(
-            f" ({skipped} entr{'ies' if skipped != 1 else 'y'} without an email address left out)"
-        )
-    out.write(".\n")
+    out.write(f"\n{len(rooms)} room{'s' if len(rooms) != 1 else ''}.\n{note}")
 
 
 # -- the workspace: offices, rooms import, export -----------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from clearooms_wizard.cli import main
+from clearooms_wizard.core.graph import MAX_TEXT
 from clearooms_wizard.core.workspace import SCHEMA_VERSION, open_workspace
 from clearooms_wizard.demo import Fault, data
 from tests.conftest import Served, ServeDemo
@@ -213,6 +214,40 @@ def test_import_over_https_with_json_dry_run_and_saved_settings(
     code, out, err = cli("export", "--format", "csv", "--output", output)
     assert code == 0 and out == "" and "1 office and 2 rooms" in err
     assert len(list(csv.DictReader(io.StringIO(output.read_text(encoding="utf-8"))))) == 2
+
+
+def test_a_50_mb_room_name_is_cut_and_a_broken_address_left_out(
+    serve_demo: ServeDemo,
+) -> None:
+    served = serve_demo("healthy")
+    thames = data.room_email("Thames")
+    huge = {"emailAddress": thames, "displayName": "Thames " + "x" * 50_000_000, "capacity": -3}
+    broken = {"emailAddress": "BROKEN", "displayName": "Broken"}
+    # Bytes that are not UTF-8 in the address: they arrive as U+FFFD, which is no address.
+    body = json.dumps({"value": [huge, broken]}).encode()
+    body = body.replace(b"BROKEN", b"bro\xffken@northwind-demo.com")
+    served.tenant.inject(
+        Fault(
+            r"^/v1\.0/places/microsoft\.graph\.room\?",
+            status=200,
+            body=body,
+            times=2,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+    )
+    code, out, err = served_cli(served, "rooms", "list")
+    assert code == 0, err
+    assert "1 room was left out because Microsoft 365 sent an email address for it that is " in out
+    assert "Exchange admin center" in out
+    cli("offices", "add", "London HQ")
+    code, out, err = served_cli(served, "rooms", "import", "--office", "London HQ", "--all")
+    assert code == 0, err
+    with open_workspace(workspace_file(), read_only=True) as workspace:
+        stored = {room.email: room for room in workspace.imported_rooms()}
+    assert len(stored[thames].name) == MAX_TEXT and stored[thames].name.endswith("…")
+    assert stored[thames].capacity is None
+    assert not any("ken@" in email for email in stored)
+    assert workspace_file().stat().st_size < 1_000_000
 
 
 def test_blocked_rooms_are_explained_and_imported_when_asked(serve_demo: ServeDemo) -> None:
