@@ -664,7 +664,7 @@ def _room_line(name: str, email: str, width: int) -> str:
 
 
 def _print_plan(plan: ImportPlan, directory: RoomDirectory, out: TextIO) -> None:
-    from clearooms_wizard.core.fixes import NO_ROOMS
+    from clearooms_wizard.core.fixes import NO_ROOMS, rooms_left_out
     from clearooms_wizard.core.importer import PlanStatus
 
     counts = plan.counts()
@@ -675,6 +675,9 @@ def _print_plan(plan: ImportPlan, directory: RoomDirectory, out: TextIO) -> None
         f"Microsoft 365 lists {total} room{'s' if total != 1 else ''}; "
         f"{len(plan.rooms)} chosen for “{printable(plan.office.name)}”.\n\n"
     )
+    if directory.skipped:
+        left_out = rooms_left_out(directory.skipped)
+        out.write(f"{left_out.summary}\nWhat to do: {left_out.fix}\n\n")
     parts = [
         f"{counts[status.value]} {words}"
         for status, words in (

@@ -242,6 +242,7 @@ def test_a_50_mb_room_name_is_cut_and_a_broken_address_left_out(
     cli("offices", "add", "London HQ")
     code, out, err = served_cli(served, "rooms", "import", "--office", "London HQ", "--all")
     assert code == 0, err
+    assert "1 room was left out because" in out and "What to do: Check those room" in out
     with open_workspace(workspace_file(), read_only=True) as workspace:
         stored = {room.email: room for room in workspace.imported_rooms()}
     assert len(stored[thames].name) == MAX_TEXT and stored[thames].name.endswith("…")
