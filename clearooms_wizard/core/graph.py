@@ -606,7 +606,7 @@ class GraphClient:
         page = self.get(self._url("/users"), {"$top": 1, "$select": "id"})
         users = page.get("value")
         if isinstance(users, list) and users and isinstance(users[0], dict):
-            return _text(users[0].get("id"))
+            return _token(users[0].get("id"))
         return None
 
     def get_application(self, app_id: str) -> dict[str, Any]:

@@ -41,6 +41,7 @@ def read_only(folder: Path) -> Iterator[None]:
     modes = {path: path.stat().st_mode for path in paths}
     if as_root:
         if not _chattr("+i", paths):
+            _chattr("-i", paths)  # any it did set before failing
             pytest.skip("running as root without chattr +i (CAP_LINUX_IMMUTABLE): root writes")
     else:
         for path in paths:
