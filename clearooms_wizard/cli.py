@@ -419,11 +419,15 @@ def rooms_csv(rooms: Sequence[Room]) -> str:
 
 
 def _print_rooms(rooms: Sequence[Room], skipped: int, out: TextIO) -> None:
+    from clearooms_wizard.core.fixes import rooms_left_out
+
+    left_out = rooms_left_out(skipped)
+    note = f"{left_out.summary} {left_out.fix}\n" if skipped else ""
     if not rooms:
         out.write(
             "No rooms were found. Rooms hidden from the address list are left out by Microsoft, "
             "new rooms can take up to 48 hours to appear, and only Exchange Online rooms are "
-            "listed.\n"
+            "listed.\n" + note
         )
         return
     headers = ("Name", "Email", "Seats", "Building", "Floor")
@@ -442,12 +446,7 @@ def _print_rooms(rooms: Sequence[Room], skipped: int, out: TextIO) -> None:
         out.write(
             "  ".join(cell[:40].ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n"
         )
-    out.write(f"\n{len(rooms)} room{'s' if len(rooms) != 1 else ''}")
-    if skipped:
-        out.write(
-            f" ({skipped} entr{'ies' if skipped != 1 else 'y'} without an email address left out)"
-        )
-    out.write(".\n")
+    out.write(f"\n{len(rooms)} room{'s' if len(rooms) != 1 else ''}.\n{note}")
 
 
 # -- the workspace: offices, rooms import, export -----------------------------------------------
@@ -465,10 +464,12 @@ def workspace_file(options: ConnectionOptions, env: dict[str, str] | None = None
 
 
 @contextmanager
-def _workspace(options: ConnectionOptions, err: TextIO) -> Iterator[Workspace]:
+def _workspace(
+    options: ConnectionOptions, err: TextIO, *, read_only: bool = False
+) -> Iterator[Workspace]:
     from clearooms_wizard.core.workspace import open_workspace
 
-    workspace = open_workspace(workspace_file(options))
+    workspace = open_workspace(workspace_file(options), read_only=read_only)
     if workspace.notice:
         err.write(f"Note: {workspace.notice}\n\n")
         err.flush()
@@ -528,7 +529,7 @@ def _quoted(word: str) -> str:
 
 
 def run_offices_list(options: ConnectionOptions, as_json: bool, out: TextIO, err: TextIO) -> int:
-    with _workspace(options, err) as workspace:
+    with _workspace(options, err, read_only=True) as workspace:
         offices = workspace.list_offices()
     if as_json:
         out.write(json.dumps([o.to_json() for o in offices], indent=2, ensure_ascii=False) + "\n")
@@ -623,7 +624,7 @@ def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, 
     from clearooms_wizard.app import build_runtime
     from clearooms_wizard.core.importer import suggest_offices
 
-    with _workspace(options, err) as workspace:
+    with _workspace(options, err, read_only=True) as workspace:
         existing = workspace.list_offices()
     directory = _room_directory(build_runtime(options), err)
     suggestions = suggest_offices(directory, existing)
@@ -663,7 +664,7 @@ def _room_line(name: str, email: str, width: int) -> str:
 
 
 def _print_plan(plan: ImportPlan, directory: RoomDirectory, out: TextIO) -> None:
-    from clearooms_wizard.core.fixes import NO_ROOMS
+    from clearooms_wizard.core.fixes import NO_ROOMS, rooms_left_out
     from clearooms_wizard.core.importer import PlanStatus
 
     counts = plan.counts()
@@ -674,6 +675,9 @@ def _print_plan(plan: ImportPlan, directory: RoomDirectory, out: TextIO) -> None
         f"Microsoft 365 lists {total} room{'s' if total != 1 else ''}; "
         f"{len(plan.rooms)} chosen for “{printable(plan.office.name)}”.\n\n"
     )
+    if directory.skipped:
+        left_out = rooms_left_out(directory.skipped)
+        out.write(f"{left_out.summary}\nWhat to do: {left_out.fix}\n\n")
     parts = [
         f"{counts[status.value]} {words}"
         for status, words in (
@@ -862,7 +866,7 @@ def run_export(options: ConnectionOptions, fmt: str, output: str | None, out: Te
                err: TextIO) -> int:  # fmt: skip
     from clearooms_wizard.core.export import render_export, write_export_file
 
-    with _workspace(options, err) as workspace:
+    with _workspace(options, err, read_only=True) as workspace:
         text = render_export(workspace, fmt)
         offices = workspace.list_offices()
     if output is None:

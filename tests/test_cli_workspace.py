@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 
 from clearooms_wizard.cli import main
+from clearooms_wizard.core.graph import MAX_TEXT
 from clearooms_wizard.core.workspace import SCHEMA_VERSION, open_workspace
 from clearooms_wizard.demo import Fault, data
 from tests.conftest import Served, ServeDemo
+from tests.support.read_only import read_only
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -214,6 +216,41 @@ def test_import_over_https_with_json_dry_run_and_saved_settings(
     assert len(list(csv.DictReader(io.StringIO(output.read_text(encoding="utf-8"))))) == 2
 
 
+def test_a_50_mb_room_name_is_cut_and_a_broken_address_left_out(
+    serve_demo: ServeDemo,
+) -> None:
+    served = serve_demo("healthy")
+    thames = data.room_email("Thames")
+    huge = {"emailAddress": thames, "displayName": "Thames " + "x" * 50_000_000, "capacity": -3}
+    broken = {"emailAddress": "BROKEN", "displayName": "Broken"}
+    # Bytes that are not UTF-8 in the address: they arrive as U+FFFD, which is no address.
+    body = json.dumps({"value": [huge, broken]}).encode()
+    body = body.replace(b"BROKEN", b"bro\xffken@northwind-demo.com")
+    served.tenant.inject(
+        Fault(
+            r"^/v1\.0/places/microsoft\.graph\.room\?",
+            status=200,
+            body=body,
+            times=2,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+    )
+    code, out, err = served_cli(served, "rooms", "list")
+    assert code == 0, err
+    assert "1 room was left out because Microsoft 365 sent an email address for it that is " in out
+    assert "Exchange admin center" in out
+    cli("offices", "add", "London HQ")
+    code, out, err = served_cli(served, "rooms", "import", "--office", "London HQ", "--all")
+    assert code == 0, err
+    assert "1 room was left out because" in out and "What to do: Check those room" in out
+    with open_workspace(workspace_file(), read_only=True) as workspace:
+        stored = {room.email: room for room in workspace.imported_rooms()}
+    assert len(stored[thames].name) == MAX_TEXT and stored[thames].name.endswith("…")
+    assert stored[thames].capacity is None
+    assert not any("ken@" in email for email in stored)
+    assert workspace_file().stat().st_size < 1_000_000
+
+
 def test_blocked_rooms_are_explained_and_imported_when_asked(serve_demo: ServeDemo) -> None:
     served = serve_demo("mixed-mailboxes")
     cli("offices", "add", "Northwind")
@@ -301,8 +338,13 @@ def test_a_damaged_workspace_is_set_aside_with_a_note(tmp_path: Path) -> None:
     damaged = bytearray(path.read_bytes())
     damaged[100:4096] = b"\xa5" * (4096 - 100)  # the schema page: nothing can be read
     path.write_bytes(bytes(damaged))
-    code, out, err = cli("offices", "list")
-    assert code == 0 and "no offices yet" in out
+    # Listing only reads: it says what is wrong and leaves the file where it is.
+    code, _, err = cli("offices", "list")
+    assert code == 1 and "damaged" in err and "adding an office, moves it aside" in err
+    assert path.read_bytes() == bytes(damaged)
+    assert not list(tmp_path.glob("workspace.sqlite3.corrupt-*"))
+    code, out, err = cli("offices", "add", "Leeds")
+    assert code == 0 and "Added the office" in out
     assert "was damaged, so it was moved to" in err
     (moved,) = tmp_path.glob("workspace.sqlite3.corrupt-*")
     assert str(moved) in err and moved.read_bytes() == bytes(damaged)
@@ -329,8 +371,64 @@ def test_a_newer_or_foreign_workspace_is_refused_untouched() -> None:
 def test_a_workspace_folder_that_cannot_be_created_is_explained(tmp_path: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where a folder should be")
-    code, _, err = cli("offices", "list", "--workspace", blocker / "sub" / "ws.sqlite3")
+    code, _, err = cli("offices", "add", "Leeds", "--workspace", blocker / "sub" / "ws.sqlite3")
     assert code == 1 and "could not be created" in err
+    # Nothing to read there: there are no offices, and nothing is created to say so.
+    code, out, _ = cli("offices", "list", "--workspace", blocker / "sub" / "ws.sqlite3")
+    assert code == 0 and "no offices yet" in out
+
+
+def test_listing_creates_no_workspace(tmp_path: Path) -> None:
+    code, out, _ = cli("offices", "list")
+    assert code == 0 and "no offices yet" in out
+    code, out, _ = cli("export")
+    assert code == 0 and json.loads(out)["offices"] == []
+    assert list(tmp_path.glob("workspace.sqlite3*")) == []
+
+
+def test_a_workspace_in_a_read_only_folder_can_be_listed_and_exported(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    place = ["--workspace", str(folder / "ws.sqlite3"), "--demo"]
+    cli("offices", "add", "London HQ", *place)
+    code, _, err = cli("rooms", "import", "--office", "London HQ", "--all", *place)
+    assert code == 0, err
+    files = {path.name: path.read_bytes() for path in folder.iterdir()}
+    assert set(files) == {"ws.sqlite3"}
+    with read_only(folder):
+        code, out, err = cli("offices", "list", *place)
+        assert (code, err) == (0, "") and "London HQ" in out and "24 rooms" in out
+        code, out, _ = cli("offices", "list", "--json", *place)
+        assert code == 0 and json.loads(out)[0]["room_count"] == 24
+        code, out, _ = cli("export", *place)
+        assert code == 0 and len(json.loads(out)["offices"][0]["rooms"]) == 24
+        code, out, _ = cli("export", "--format", "csv", *place)
+        assert code == 0 and len(list(csv.DictReader(io.StringIO(out)))) == 24
+        code, _, err = cli("export", "--output", tmp_path / "rooms.json", *place)
+        assert code == 0 and "1 office and 24 rooms" in err
+        # Changing it says why it cannot, before signing in to Microsoft 365.
+        code, out, err = cli("offices", "add", "Leeds", *place)
+        assert code == 1 and out == "" and "Traceback" not in err
+        assert "cannot be changed: it, or its folder, is read-only" in err
+        assert "make the folder writable" in err
+        code, _, err = cli("rooms", "import", "--office", "London HQ", "--all", *place)
+        assert code == 1 and "cannot be changed" in err and "Checking room" not in err
+        assert {path.name: path.read_bytes() for path in folder.iterdir()} == files
+
+
+def test_an_older_read_only_workspace_is_read_without_changing_it(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = folder / "ws.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE connection (id INTEGER PRIMARY KEY, tenant TEXT, client_id TEXT)")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with read_only(folder):
+        code, out, err = cli("offices", "list", "--workspace", path)
+        assert (code, err) == (0, "") and "no offices yet" in out
+    assert path.read_bytes() == before and [p.name for p in folder.iterdir()] == ["ws.sqlite3"]
 
 
 # -- several processes ---------------------------------------------------------------------------

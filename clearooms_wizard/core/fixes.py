@@ -41,6 +41,18 @@ NO_ROOMS = Explanation(
     "hidden from the address list. If you created them recently, try again in two days.",
 )
 
+
+def rooms_left_out(count: int) -> Explanation:
+    """Rooms Microsoft 365 listed without a valid email address: they cannot be connected."""
+    rooms, them = (f"{count} rooms were", "them") if count != 1 else ("1 room was", "it")
+    return Explanation(
+        f"{rooms} left out because Microsoft 365 sent an email address for {them} that is "
+        "missing or not valid.",
+        "Check those room mailboxes' email addresses in the Exchange admin center, then load "
+        "the rooms again.",
+    )
+
+
 # Reading rooms is refused with 403 when Place.Read.All is missing; the ErrorAccessDenied entry
 # below is worded for calendars, where Graph uses the same code.
 ROOMS_FORBIDDEN = Explanation(

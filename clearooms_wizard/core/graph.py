@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+import unicodedata
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     import requests
 
     from clearooms_wizard.core.tokens import AccessToken
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 # Far beyond any real tenant (10,000 rooms is 100 pages); stops a service that never ends a list.
@@ -106,14 +110,41 @@ class RoomDirectory:
     skipped: int = 0
 
 
-def _text(value: object) -> str | None:
+# Exchange caps a display name at 256 characters, and building, floor, device names and tags
+# are shorter in practice. Longer text is cut to this, ending in an ellipsis, so that one odd
+# entry cannot fill memory, the workspace or the screen.
+MAX_TEXT = 256
+MAX_TAGS = 50
+# An id or a booking type cut short would be a wrong one, so longer ones are left out.
+MAX_TOKEN = 256
+_ELLIPSIS = "…"
+
+
+def _clipped(value: object, limit: int = MAX_TEXT) -> tuple[str | None, bool]:
+    """The value as text of at most ``limit`` characters, and whether it had to be cut."""
     if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str | int | float):
-        # A lone surrogate (invalid UTF-16 from the service) would break writing it anywhere.
-        text = str(value).encode("utf-8", "replace").decode("utf-8").strip()
-        return text or None
-    return None
+        return None, False
+    if isinstance(value, int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        return None, False
+    # Cut before anything else copies it: the text may be megabytes long.
+    text = value.strip()
+    cut = len(text) > limit
+    if cut:
+        text = text[: limit - len(_ELLIPSIS)].rstrip() + _ELLIPSIS
+    # A lone surrogate (invalid UTF-16 from the service) would break writing it anywhere.
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text or None, cut
+
+
+def _text(value: object, limit: int = MAX_TEXT) -> str | None:
+    return _clipped(value, limit)[0]
+
+
+def _token(value: object) -> str | None:
+    text, cut = _clipped(value, MAX_TOKEN)
+    return None if cut else text
 
 
 def _int(value: object) -> int | None:
@@ -125,7 +156,7 @@ def _int(value: object) -> int | None:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str):
+    elif isinstance(value, str) and len(value) <= 32:
         try:
             number = int(value.strip())
         except ValueError:
@@ -155,37 +186,81 @@ def is_room_email(text: str) -> bool:
         and _ROOM_EMAIL.match(text) is not None
         # An apostrophe is allowed (o'brien.suite@…); these never are in an address.
         and not any(ch in text for ch in '<>"(),;')
+        # Bytes that were not UTF-8 arrive as U+FFFD, broken UTF-16 as lone surrogates: the
+        # address Microsoft holds is then unknown, and a guess would reach the wrong mailbox.
+        and not any(ch == "\ufffd" or unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
     )
+
+
+def _email(value: object) -> str | None:
+    """A room's address as Graph sent it, or None when it is missing or not a valid address."""
+    if not isinstance(value, str) or len(value) > MAX_EMAIL + 64:
+        return None  # not stripped first: that would copy an address megabytes long
+    text = value.strip()
+    return text if is_room_email(text) else None
 
 
 def parse_room(item: Mapping[str, Any]) -> Room | None:
-    email = _text(item.get("emailAddress"))
-    if email is None or not is_room_email(email):
+    """A room from a Graph entry; None when it has no valid email address. Long text is cut
+    (and logged), a negative capacity and oddly shaped values are left out."""
+    email = _email(item.get("emailAddress"))
+    if email is None:
         return None
+    shortened: list[str] = []
+
+    def text(*keys: str) -> str | None:
+        value = next((item[k] for k in keys if item.get(k)), None)
+        clipped, cut = _clipped(value)
+        if cut:
+            shortened.append(keys[0])
+        return clipped
+
     wheelchair = item.get("isWheelChairAccessible", item.get("isWheelchairAccessible"))
+    capacity = _int(item.get("capacity"))
     tags = item.get("tags")
-    return Room(
+    room = Room(
         email=email,
-        name=_text(item.get("displayName")) or email,
-        graph_id=_text(item.get("id")),
-        capacity=_int(item.get("capacity")),
-        building=_text(item.get("building")),
+        name=text("displayName") or email,
+        graph_id=_token(item.get("id")),
+        capacity=capacity if capacity is not None and capacity >= 0 else None,
+        building=text("building"),
         floor_number=_int(item.get("floorNumber")),
-        floor_label=_text(item.get("floorLabel")),
-        booking_type=_text(item.get("bookingType")),
+        floor_label=text("floorLabel"),
+        booking_type=_token(item.get("bookingType")),
         wheelchair_accessible=_bool(wheelchair),
-        audio_device=_text(item.get("audioDeviceName")),
-        video_device=_text(item.get("videoDeviceName")),
-        display_device=_text(item.get("displayDeviceName") or item.get("displayDevice")),
-        tags=tuple(t for t in (_text(x) for x in tags) if t) if isinstance(tags, list) else (),
+        audio_device=text("audioDeviceName"),
+        video_device=text("videoDeviceName"),
+        display_device=text("displayDeviceName", "displayDevice"),
+        tags=_tags(tags, shortened) if isinstance(tags, list) else (),
     )
+    if shortened:
+        log.warning(
+            "Room %s: Microsoft 365 sent %s longer than %d characters; kept the start of it.",
+            email,
+            ", ".join(shortened),
+            MAX_TEXT,
+        )
+    return room
+
+
+def _tags(values: list[Any], shortened: list[str]) -> tuple[str, ...]:
+    tags: list[str] = []
+    for value in values[:MAX_TAGS]:
+        tag, cut = _clipped(value)
+        if cut and "tags" not in shortened:
+            shortened.append("tags")
+        if tag:
+            tags.append(tag)
+    if len(values) > MAX_TAGS and "tags" not in shortened:
+        shortened.append("tags")
+    return tuple(tags)
 
 
 def parse_room_list(item: Mapping[str, Any]) -> RoomList | None:
-    email = _text(item.get("emailAddress"))
-    if email is None or "@" not in email:
+    email = _email(item.get("emailAddress"))
+    if email is None:
         return None
-    return RoomList(email, _text(item.get("displayName")) or email, _text(item.get("id")))
+    return RoomList(email, _text(item.get("displayName")) or email, _token(item.get("id")))
 
 
 @dataclass(frozen=True)
@@ -531,7 +606,7 @@ class GraphClient:
         page = self.get(self._url("/users"), {"$top": 1, "$select": "id"})
         users = page.get("value")
         if isinstance(users, list) and users and isinstance(users[0], dict):
-            return _text(users[0].get("id"))
+            return _token(users[0].get("id"))
         return None
 
     def get_application(self, app_id: str) -> dict[str, Any]:

@@ -25,9 +25,21 @@ def details_of(response: requests.Response) -> TechnicalDetails:
     )
 
 
+# A page of 100 rooms is a few hundred kilobytes. Far beyond that, an answer is not Microsoft's
+# data, and decoding and parsing it would take several times its size in memory.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
 def read_json(response: requests.Response) -> dict[str, Any]:
     """The body as a JSON object, or UnexpectedResponse saying what came instead."""
     details = details_of(response)
+    size = len(response.content)
+    if size > MAX_BODY_BYTES:
+        raise UnexpectedResponse(
+            f"{details.url} sent an answer of {size // 1_000_000} MB, far larger than any list "
+            "Microsoft sends; it was not read.",
+            details,
+        )
     text = response.text
     content_type = response.headers.get("Content-Type", "").lower()
     if not text.strip():

@@ -9,6 +9,10 @@ What it will not do: change a file written by a newer version of the wizard, or 
 database (both are refused, untouched); overwrite a damaged workspace (``open_workspace`` moves it
 aside, says where, and starts afresh). Disk trouble (read-only, full, locked) becomes a
 ``WorkspaceError`` that says what to do, after the transaction has been rolled back.
+
+Opened ``read_only`` (for listing and exporting), it needs no write access at all: nothing is
+created, migrated, journalled or moved aside, so a workspace in a read-only folder can still be
+read.
 """
 
 from __future__ import annotations
@@ -169,6 +173,14 @@ def _is_damage(exc: sqlite3.Error) -> bool:
     )
 
 
+def _is_read_only(exc: sqlite3.Error) -> bool:
+    name = _error_name(exc)
+    text = str(exc).lower()
+    return name.startswith(
+        ("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_CANTOPEN", "SQLITE_AUTH")
+    ) or ("readonly" in text or "read-only" in text or "unable to open" in text)
+
+
 def storage_problem(exc: sqlite3.Error, path: Path, doing: str) -> WorkspaceError:
     """A SQLite failure as a sentence an office manager can act on."""
     name = _error_name(exc)
@@ -178,9 +190,7 @@ def storage_problem(exc: sqlite3.Error, path: Path, doing: str) -> WorkspaceErro
             f"The disk holding the workspace ({path}) is full, so {doing} did not happen and "
             "nothing was changed. Free some space on that disk, then try again."
         )
-    if name.startswith(("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_CANTOPEN", "SQLITE_AUTH")) or (
-        "readonly" in text or "read-only" in text or "unable to open" in text
-    ):
+    if _is_read_only(exc):
         return WorkspaceError(
             f"The workspace {path} cannot be written: it, or its folder, is read-only. "
             f"{doing[0].upper()}{doing[1:]} did not happen and nothing was changed. Make the "
@@ -263,31 +273,30 @@ class Workspace:
     moves it aside instead.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         # Set by open_workspace when a damaged file was moved aside to open this one.
         self.set_aside_path: Path | None = None
         self.notice: str | None = None
         self._lock = threading.RLock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise WorkspaceError(
-                f"The workspace folder {path.parent} could not be created ({exc.strerror}). "
-                "Choose another place with --workspace."
-            ) from None
+        if not read_only:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WorkspaceError(
+                    f"The workspace folder {path.parent} could not be created ({exc.strerror}). "
+                    "Choose another place with --workspace."
+                ) from None
         if not _looks_like_sqlite(path):
             # Not even SQLite's header: SQLite is not let near it (it would tidy up a journal
             # beside it), and nothing of ours touches it either.
             raise self._damaged()
         try:
-            self._db = sqlite3.connect(
-                path,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,
-                check_same_thread=False,
-            )
+            self._db = self._connect_for_reading() if read_only else self._connect(path)
         except sqlite3.Error as exc:
+            if _is_damage(exc):
+                raise self._damaged() from None
             raise WorkspaceError(
                 f"The workspace {path} could not be opened ({exc}). Check that you may write "
                 "to that folder, or choose another place with --workspace."
@@ -301,6 +310,8 @@ class Workspace:
             self._db.close()
             if _is_damage(exc):
                 raise self._damaged() from None
+            if _is_read_only(exc) and not read_only:
+                raise self._cannot_change() from None
             raise storage_problem(exc, path, "opening it") from None
         except UnicodeDecodeError:
             # SQLite's message about a damaged schema quotes its bytes, which need not be UTF-8.
@@ -310,15 +321,66 @@ class Workspace:
             self._db.close()
             raise
 
+    @staticmethod
+    def _connect(target: Path | str, uri: bool = False) -> sqlite3.Connection:
+        return sqlite3.connect(
+            target,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=uri,
+        )
+
+    def _connect_for_reading(self) -> sqlite3.Connection:
+        """The file opened read-only, or an empty workspace in memory when there is no file yet
+        (listing must not create one)."""
+        try:
+            empty = self.path.stat().st_size == 0
+        except (FileNotFoundError, NotADirectoryError):
+            empty = True
+        except OSError as exc:
+            raise WorkspaceError(
+                f"The workspace {self.path} could not be read ({exc.strerror}). Check that you "
+                "may open that folder, or choose another place with --workspace."
+            ) from None
+        if empty:
+            return self._connect(":memory:")
+        file_uri = self.path.resolve().as_uri()
+        db = self._connect(f"{file_uri}?mode=ro", uri=True)
+        try:
+            db.execute("PRAGMA user_version").fetchone()
+        except sqlite3.Error as exc:
+            db.close()
+            if not _is_read_only(exc):
+                raise
+            # A WAL file needs its shared-memory file beside it, which a read-only folder
+            # cannot hold. Reading it as immutable needs none; a change another user makes
+            # while this one read runs is not seen, which a list or an export can live with.
+            db = self._connect(f"{file_uri}?mode=ro&immutable=1", uri=True)
+        return db
+
+    def _cannot_change(self) -> WorkspaceError:
+        return WorkspaceError(
+            f"The workspace {self.path} cannot be changed: it, or its folder, is read-only, so "
+            "nothing was changed. Listing and exporting the offices still work. To change them, "
+            "make the folder writable, or choose another place for the workspace (--workspace)."
+        )
+
     def _damaged(self) -> WorkspaceError:
         if not _may_set_aside(self.path):
             return WorkspaceForeign(
                 f"{self.path} is not a Clearooms workspace (it is another kind of file). It was "
                 "left untouched; choose another place for the workspace with --workspace."
             )
+        then = (
+            " Opening the wizard, or adding an office, moves it aside (kept for Clearooms "
+            "support) and starts a fresh workspace."
+            if self.read_only
+            else ""
+        )
         return WorkspaceDamaged(
             f"{self.path} is not a Clearooms workspace that can be read: it is damaged, or it is "
-            "another kind of file. It was left untouched."
+            f"another kind of file. It was left untouched.{then}"
         )
 
     def _prepare(self) -> None:
@@ -355,6 +417,10 @@ class Workspace:
             if problems != ["ok"]:
                 raise self._damaged()
         db.execute("PRAGMA foreign_keys = ON")
+        if self.read_only:
+            if version < SCHEMA_VERSION:
+                self._migrate_a_copy_in_memory()
+            return
         db.execute("PRAGMA journal_mode = WAL")
         if version < SCHEMA_VERSION:
             with self._transaction():
@@ -365,6 +431,24 @@ class Workspace:
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    def _migrate_a_copy_in_memory(self) -> None:
+        """An older (or empty) workspace read without changing it: its rows are copied into
+        memory and brought up to date there."""
+        copy = self._connect(":memory:")
+        try:
+            self._db.backup(copy)
+            copy.text_factory = _tolerant_text
+            copy.execute("PRAGMA foreign_keys = ON")
+            version = int(copy.execute("PRAGMA user_version").fetchone()[0])
+            for step in MIGRATIONS[version:]:
+                step(copy)
+            copy.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            copy.close()
+            raise
+        self._db.close()
+        self._db = copy
+
     def _foreign(self) -> WorkspaceForeign:
         return WorkspaceForeign(
             f"{self.path} is another program's database, not a Clearooms workspace. It was left "
@@ -373,6 +457,10 @@ class Workspace:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only:
+            # A workspace read from memory (an older or missing file) would take the change
+            # and lose it on close.
+            raise RuntimeError(f"{self.path} was opened read-only, to list or export")
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -709,17 +797,21 @@ def _tolerant_text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def open_workspace(path: Path, *, set_aside_damaged: bool = True) -> Workspace:
+def open_workspace(
+    path: Path, *, set_aside_damaged: bool = True, read_only: bool = False
+) -> Workspace:
     """Open (or create) the workspace at ``path``; what the wizard and the commands call.
 
     A damaged workspace is moved aside (never overwritten) and a fresh one started; the
     returned workspace's ``notice`` then says where the old file went, for the user to read.
-    A newer version's file or another program's database raises, untouched.
+    A newer version's file or another program's database raises, untouched. ``read_only``
+    (to list or export) needs no write access: it creates nothing and moves nothing aside,
+    and a missing workspace reads as an empty one.
     """
     try:
-        return Workspace(path)
+        return Workspace(path, read_only=read_only)
     except WorkspaceDamaged:
-        if not set_aside_damaged:
+        if read_only or not set_aside_damaged:
             raise
     try:
         moved = set_aside(path)

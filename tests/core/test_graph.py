@@ -7,8 +7,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from clearooms_wizard.core import responses
 from clearooms_wizard.core.errors import CancelToken, GraphError, UnexpectedResponse
-from clearooms_wizard.core.graph import CalendarAccess, GraphClient, parse_room
+from clearooms_wizard.core.graph import (
+    MAX_TAGS,
+    MAX_TEXT,
+    CalendarAccess,
+    GraphClient,
+    parse_room,
+    parse_room_list,
+)
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.tokens import TokenProvider
 from clearooms_wizard.core.values import Credentials
@@ -263,3 +271,80 @@ def test_numbers_out_of_range_and_broken_text_are_dropped_not_fatal() -> None:
     assert room is not None
     assert room.capacity is None and room.floor_number is None
     room.name.encode("utf-8")  # writable anywhere: no lone surrogate left
+
+
+def test_long_text_is_cut_with_an_ellipsis_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    huge = "Board " * 1_000_000
+    room = parse_room(
+        {
+            "emailAddress": "board@contoso.com",
+            "displayName": huge,
+            "building": "B" * 257,
+            "floorLabel": "F" * 256,
+            "displayDeviceName": "",
+            "displayDevice": "S" * 10_000,
+            "tags": ["t" * 300, *(f"tag {i}" for i in range(10_000))],
+            "id": "i" * 10_000,
+            "bookingType": "b" * 10_000,
+        }
+    )
+    assert room is not None
+    assert len(room.name) == MAX_TEXT and room.name.startswith("Board Board")
+    assert room.name.endswith("…")
+    assert room.building == "B" * (MAX_TEXT - 1) + "…" and room.floor_label == "F" * MAX_TEXT
+    assert room.display_device is not None and len(room.display_device) == MAX_TEXT
+    assert len(room.tags) == MAX_TAGS and room.tags[0].endswith("…") and room.tags[1] == "tag 0"
+    # A cut id or booking type would be a wrong one: they are left out instead.
+    assert room.graph_id is None and room.booking_type is None
+    (record,) = [r for r in caplog.records if "board@contoso.com" in r.getMessage()]
+    assert record.levelname == "WARNING"
+    assert "displayName, building, displayDeviceName, tags" in record.getMessage()
+    assert huge[:1000] not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "bo\ufffdard@contoso.com",  # bytes that were not UTF-8
+        "bo\udc80ard@contoso.com",  # broken UTF-16
+        "bo\x00ard@contoso.com",
+        "board@con\x7ftoso.com",
+        "a" * 250 + "@contoso.com",  # longer than an address can be
+        "board" * 10_000_000 + "@contoso.com",
+        "board@contoso",
+    ],
+)
+def test_a_room_whose_address_is_not_valid_is_left_out(address: str) -> None:
+    assert parse_room({"emailAddress": address, "displayName": "Board"}) is None
+    assert parse_room_list({"emailAddress": address, "displayName": "London"}) is None
+
+
+def test_a_negative_capacity_is_left_out_and_zero_and_basements_kept() -> None:
+    room = parse_room({"emailAddress": "x@y.z", "capacity": -4, "floorNumber": -2})
+    assert room is not None and room.capacity is None and room.floor_number == -2
+    room = parse_room({"emailAddress": "x@y.z", "capacity": "-1"})
+    assert room is not None and room.capacity is None
+    room = parse_room({"emailAddress": "x@y.z", "capacity": 0})
+    assert room is not None and room.capacity == 0
+
+
+def test_an_answer_far_larger_than_any_list_is_not_parsed(
+    serve_demo: ServeDemo, graph_for: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = serve_demo("healthy")
+    # The real limit is 64 MB; a small one shows the same check without sending that much.
+    monkeypatch.setattr(responses, "MAX_BODY_BYTES", 10_000)
+    page = {"value": [{"emailAddress": data.room_email("Thames"), "displayName": "x" * 20_000}]}
+    served.tenant.inject(
+        Fault(
+            r"microsoft\.graph\.room\?",
+            status=200,
+            body=page,
+            times=1,
+            headers={"Content-Type": "application/json"},
+        )
+    )
+    graph = graph_for(served)  # type: ignore[operator]
+    with pytest.raises(UnexpectedResponse, match="far larger than any list") as raised:
+        graph.list_rooms()
+    assert "xxxx" not in str(raised.value)

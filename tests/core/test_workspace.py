@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import sqlite3
 import threading
@@ -32,6 +31,7 @@ from clearooms_wizard.core.workspace import (
     open_workspace,
     workspace_path,
 )
+from tests.support.read_only import read_only
 
 SAVED = SavedConnection(
     tenant="contoso.onmicrosoft.com",
@@ -244,6 +244,7 @@ def _read_only_connect(monkeypatch: pytest.MonkeyPatch) -> None:
     real_connect = sqlite3.connect
 
     def connect(database: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("uri", None)
         return real_connect(f"file:{database}?mode=ro", *args, uri=True, **kwargs)
 
     monkeypatch.setattr(sqlite3, "connect", connect)
@@ -270,16 +271,34 @@ def test_a_read_only_workspace_is_explained_and_kept(
     assert dump(path) == before
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
 def test_a_read_only_folder_is_explained(tmp_path: Path) -> None:
     folder = tmp_path / "locked"
     folder.mkdir()
-    folder.chmod(0o555)
-    try:
+    with read_only(folder):
         with pytest.raises(WorkspaceError, match=r"could not be opened|read-only"):
             Workspace(folder / "ws.sqlite3")
-    finally:
-        folder.chmod(0o755)
+        with Workspace(folder / "ws.sqlite3", read_only=True) as workspace:
+            assert workspace.list_offices() == []
+    assert list(folder.iterdir()) == []
+
+
+def test_a_workspace_opened_read_only_needs_no_write_access(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    path = folder / "ws.sqlite3"
+    with Workspace(path) as workspace:
+        office = workspace.add_office("HQ")
+        workspace.apply_import(office, readable([ROOMS[0]]), None)
+    before = dump(path)
+    with read_only(folder):
+        with pytest.raises(WorkspaceError, match="cannot be changed") as raised:
+            open_workspace(path)
+        assert "--workspace" in str(raised.value)
+        with open_workspace(path, read_only=True) as workspace:
+            assert [o.name for o in workspace.list_offices()] == ["HQ"]
+            assert [r.email for r in workspace.imported_rooms()] == [ROOMS[0].email]
+            with pytest.raises(RuntimeError, match="read-only"):
+                workspace.add_office("Annex")
+    assert dump(path) == before and [p.name for p in folder.iterdir()] == ["ws.sqlite3"]
 
 
 def test_a_workspace_busy_in_another_copy_is_explained(

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
 from clearooms_wizard.core.workspace import open_workspace
-from clearooms_wizard.demo import data
+from clearooms_wizard.demo import Fault, data
 from clearooms_wizard.ui.pages.ids import PageId
 from clearooms_wizard.ui.wizard import SetupWizard
 from tests.conftest import Served, ServeDemo
@@ -158,6 +158,35 @@ def test_empty_room_list_is_explained(
     assert "hidden from the address list" in page.message.label.text()
     assert page.retry_button.isVisible()
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+
+def test_rooms_left_out_for_their_address_are_counted_in_plain_words(
+    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+) -> None:
+    served = serve_demo("healthy")
+    listing = {
+        "value": [
+            {"emailAddress": data.room_email("Thames"), "displayName": "Thames"},
+            {"emailAddress": "bro\ufffdken@northwind-demo.com", "displayName": "Broken"},
+            {"displayName": "No address"},
+        ]
+    }
+    # Only the full listing ($top=100), not the Connect page's sample of ten.
+    served.tenant.inject(
+        Fault(
+            r"^/v1\.0/places/microsoft\.graph\.room\?%24top=100&",
+            status=200,
+            body=listing,
+            headers={"Content-Type": "application/json"},
+        )
+    )
+    wizard = make_wizard(served)
+    to_rooms(qtbot, wizard)
+    page = wizard.rooms_page
+    assert page.notice.isVisible()
+    text = page.notice.label.text()
+    assert "2 rooms were left out because Microsoft 365 sent an email address for them" in text
+    assert "Exchange admin center" in text
 
 
 def test_cancelling_the_room_load(

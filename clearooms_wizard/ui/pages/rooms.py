@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from clearooms_wizard.core.errors import CancelToken, ClearoomsError
-from clearooms_wizard.core.fixes import explain_rooms_error
+from clearooms_wizard.core.fixes import explain_rooms_error, rooms_left_out
 from clearooms_wizard.core.graph import Room, RoomDirectory
 from clearooms_wizard.core.values import Credentials
 from clearooms_wizard.ui.context import WizardContext, WorkspaceSnapshot
@@ -254,8 +254,12 @@ class RoomsPage(TaskPage):
         assert isinstance(loaded, LoadedRooms)
         self.directory = loaded.directory
         self.snapshot = loaded.snapshot
-        if loaded.snapshot.notice:
-            self.notice.show_message(Tone.WARN, loaded.snapshot.notice)
+        notes = [loaded.snapshot.notice] if loaded.snapshot.notice else []
+        if loaded.directory.skipped:
+            left_out = rooms_left_out(loaded.directory.skipped)
+            notes.append(f"{left_out.summary} {left_out.fix}")
+        if notes:
+            self.notice.show_message(Tone.WARN, " ".join(notes))
             self.notice.show()
         self.model.set_table(loaded.table)
         self._fill_offices(loaded.suggestions)
