@@ -27,12 +27,15 @@ def _plain(match: re.Match[str]) -> str:
     return " " if match.group() in _BREAKS else ""
 
 
-def printable(text: str | None) -> str:
+def printable(text: str | None, keep: str = "") -> str:
     """``text`` as a terminal may show it: one line, nothing a terminal would obey, nothing that
-    reorders what is shown. Breaks and tabs become spaces; every other such character goes."""
+    reorders what is shown. Breaks and tabs become spaces; every other such character goes,
+    except those in ``keep`` (a whole message keeps its own line breaks)."""
     if not text:
         return ""
-    return _UNSAFE.sub(_plain, text)
+    if not keep:
+        return _UNSAFE.sub(_plain, text)
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _plain(m), text)
 
 
 def without_controls(text: str) -> str:
