@@ -84,10 +84,15 @@ def _secret_like_values(words: Sequence[str], env: Mapping[str, str]) -> list[st
 def _shown(text: str, secret_like: Sequence[str]) -> str:
     """What may reach the terminal of ``text``: no secret (one given to this run, one this
     process has seen, or anything shaped like one), and no character a terminal would obey
-    apart from line breaks and the progress line's own erasing."""
+    apart from line breaks and what a progress line writes: a carriage return at its start, and
+    the sequence that erases it."""
     secrets = [*secret_like, *(s for s in known_secrets() if len(s) >= 8)]
     text = redact(text, secrets)
-    return _ERASE_LINE.join(printable(part, keep="\n\r") for part in text.split(_ERASE_LINE))
+    if text.startswith(_ERASE_LINE) or not text.startswith("\r"):
+        start = ""
+    else:
+        start, text = "\r", text[1:]
+    return start + _ERASE_LINE.join(printable(part, keep="\n") for part in text.split(_ERASE_LINE))
 
 
 class _GuardedOutput(io.TextIOBase):

@@ -157,6 +157,35 @@ def test_import_and_export_print_no_control_or_direction_characters(
     assert_terminal_safe(default_log_path().read_text(encoding="utf-8"))
 
 
+def test_text_no_command_cleans_itself_is_still_cleaned(tmp_path: Path) -> None:
+    # A workspace path is the user's own, quoted back in the suggested next command as given.
+    path = tmp_path / "w\x1b]0;owned\x07\u202e\rFORGED LINE.sqlite3"
+    code, out, err = cli("offices", "list", "--workspace", path)
+    assert code == 0
+    assert_terminal_safe(out, err)
+    assert "--workspace" in out
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_progress_lines_still_erase_themselves(
+    hostile: tuple[Served, dict[str, Any]],
+) -> None:
+    served, _ = hostile
+    scenario = served.tenant.scenario
+    out, err = Terminal(), Terminal()
+    argv = ["rooms", "list", "--tenant", scenario.tenant, "--client-id", scenario.client_id]
+    argv += [*served.cli_args(), "--secret-stdin"]
+    code = main(argv, stdin=io.StringIO(scenario.client_secret), stdout=out, stderr=err)
+    assert code == 0
+    progress = err.getvalue()
+    assert progress.startswith("\rLoading rooms… ") and progress.endswith("\r\x1b[K")
+    assert_terminal_safe(out.getvalue(), progress.replace("\r\x1b[K", "").replace("\r", ""))
+
+
 @pytest.mark.parametrize("command", [["rooms", "list"], ["check"]])
 def test_an_error_code_from_microsoft_is_printed_without_its_controls(
     serve_demo: ServeDemo, command: list[str]
