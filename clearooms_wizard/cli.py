@@ -407,6 +407,15 @@ def _save(runtime: Runtime, test: SettingsTest) -> str:
 # -- rooms list ----------------------------------------------------------------------------------
 
 
+# When the keyring refused, "enter the client secret" would send people looking for a secret
+# they already saved.
+_SECRET_NOT_READ = (
+    "Client secret: the saved one could not be read, because the keyring refused (see the note "
+    "above). Unlock the keyring and run the same command again, or give the secret with "
+    "--secret-stdin or the CLEAROOMS_CLIENT_SECRET variable."
+)
+
+
 def _credentials(runtime: Runtime) -> Credentials:
     from clearooms_wizard.core.values import (
         Credentials,
@@ -424,7 +433,9 @@ def _credentials(runtime: Runtime) -> Credentials:
         ("Client ID", client_id),
         ("Client secret", secret),
     ):
-        if checked.problem:
+        if checked is secret and not runtime.connection.client_secret and runtime.notice:
+            problems.append(_SECRET_NOT_READ)
+        elif checked.problem:
             problems.append(f"{label}: {checked.problem}")
     if problems or tenant.value is None or client_id.value is None or secret.value is None:
         raise UsageError("\n".join(problems))

@@ -269,7 +269,8 @@ def test_ordinary_values_are_still_quoted_back(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [["rooms", "import", "--office", "HQ", "--all"], ["offices", "suggest"]]
+    "command",
+    [["rooms", "import", "--office", "HQ", "--all"], ["offices", "suggest"], ["rooms", "list"]],
 )
 def test_a_locked_keyring_is_named_by_every_command_that_signs_in(
     serve_demo: ServeDemo, command: list[str]
@@ -295,4 +296,6 @@ def test_a_locked_keyring_is_named_by_every_command_that_signs_in(
     code, out, err = cli(*command, "--ca-bundle", served.ca_bundle)
     assert code == 2
     assert "Note: The secure password store (keyring)" in err and "unlock it" in err
+    assert "the saved one could not be read, because the keyring refused" in err
+    assert "Enter the client secret" not in err
     assert "Traceback" not in err
