@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import logging
 import os
 import re
 import sys
-import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 from clearooms_wizard import __version__
 from clearooms_wizard.core.clouds import CLOUDS, UrlProblem
 from clearooms_wizard.core.errors import CaBundleProblem, Cancelled, CancelToken, ClearoomsError
-from clearooms_wizard.core.logs import LEVELS, configure_logging
+from clearooms_wizard.core.logs import LEVELS, configure_logging, known_secrets
+from clearooms_wizard.core.redaction import looks_like_secret, redact
+from clearooms_wizard.core.safetext import json_text, printable
 
 if TYPE_CHECKING:
     # Loaded where each command needs them: opening the wizard needs none of them.
@@ -64,6 +64,57 @@ def _without_values(message: str, known: set[str]) -> str:
     return message
 
 
+# What the progress lines write to erase themselves: the one control sequence we print.
+_ERASE_LINE = "\r\033[K"
+
+
+_VALUE_PARTS = re.compile(r"[/\\?#&;,\s]+|://")
+
+
+def _secret_like_values(words: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """The values given to this run (options, arguments, CLEAROOMS_* variables) that may be a
+    client secret pasted in the wrong place."""
+    values = [word.partition("=")[2] if word.startswith("-") else word for word in words]
+    values += [value for name, value in env.items() if name.startswith("CLEAROOMS_")]
+    # A secret may also be one part of an address or a path ("https://host/<secret>").
+    pieces = [piece for value in values for piece in _VALUE_PARTS.split(value)]
+    return [value.strip() for value in (*values, *pieces) if looks_like_secret(value)]
+
+
+def _shown(text: str, secret_like: Sequence[str]) -> str:
+    """What may reach the terminal of ``text``: no secret (one given to this run, one this
+    process has seen, or anything shaped like one), and no character a terminal would obey
+    apart from line breaks and what a progress line writes: a carriage return at its start, and
+    the sequence that erases it."""
+    secrets = [*secret_like, *(s for s in known_secrets() if len(s) >= 8)]
+    text = redact(text, secrets)
+    if text.startswith(_ERASE_LINE) or not text.startswith("\r"):
+        start = ""
+    else:
+        start, text = "\r", text[1:]
+    return start + _ERASE_LINE.join(printable(part, keep="\n") for part in text.split(_ERASE_LINE))
+
+
+class _GuardedOutput(io.TextIOBase):
+    """Standard output or error as every command writes to it, through _shown: whatever a
+    message, a table or an export forgot to clean, the terminal never receives it."""
+
+    def __init__(self, stream: TextIO, secret_like: Sequence[str]) -> None:
+        super().__init__()
+        self._stream = stream
+        self._secret_like = tuple(secret_like)
+
+    def write(self, text: str) -> int:
+        self._stream.write(_shown(text, self._secret_like))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that never echoes a value from the command line: it might be a pasted secret."""
 
@@ -90,7 +141,8 @@ class _Parser(argparse.ArgumentParser):
             message = message.split(":", 2)[0] + ": invalid choice (see --help)"
         message = _without_values(message, self._known_words())
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        secret_like = _secret_like_values(_COMMAND_LINE.get(), os.environ)
+        self.exit(EXIT_USAGE, _shown(f"{self.prog}: error: {message}\n", secret_like))
 
 
 def _connection_arguments() -> _Parser:
@@ -259,15 +311,6 @@ def _options(args: argparse.Namespace, stdin: TextIO) -> ConnectionOptions:
     )
 
 
-def printable(text: str | None) -> str:
-    """Text from Microsoft made safe for a terminal: no control or direction-changing marks."""
-    if not text:
-        return ""
-    return "".join(
-        " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch for ch in text
-    )
-
-
 # -- check ---------------------------------------------------------------------------------------
 
 # Keyed by the statuses' values (Status is a StrEnum), so this module need not import it.
@@ -277,11 +320,11 @@ _MARKS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
 def _print_result(result: CheckResult, out: TextIO) -> None:
     from clearooms_wizard.core.checks import Status
 
-    out.write(f"  [{_MARKS[result.status]}] {result.title}\n")
+    out.write(f"  [{_MARKS[result.status]}] {printable(result.title)}\n")
     out.write(f"         {printable(result.detail)}\n")
     if result.fix:
         out.write(f"         What to do: {printable(result.fix)}\n")
-    ids = [f"code {result.code}"] if result.code else []
+    ids = [f"code {printable(result.code)}"] if result.code else []
     for key in ("correlation_id", "request_id", "timestamp"):
         if key in result.details:
             ids.append(f"{key.replace('_', ' ')} {printable(result.details[key])}")
@@ -335,7 +378,7 @@ def run_check(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Tex
             payload["demo_scenario"] = runtime.scenario.name
         if saved_message:
             payload["saved"] = saved_message
-        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        out.write(json_text(payload))
     else:
         warned = sum(r.status is Status.WARN for r in test.results)
         if failed:
@@ -364,6 +407,15 @@ def _save(runtime: Runtime, test: SettingsTest) -> str:
 # -- rooms list ----------------------------------------------------------------------------------
 
 
+# When the keyring refused, "enter the client secret" would send people looking for a secret
+# they already saved.
+_SECRET_NOT_READ = (
+    "Client secret: the saved one could not be read, because the keyring refused (see the note "
+    "above). Unlock the keyring and run the same command again, or give the secret with "
+    "--secret-stdin or the CLEAROOMS_CLIENT_SECRET variable."
+)
+
+
 def _credentials(runtime: Runtime) -> Credentials:
     from clearooms_wizard.core.values import (
         Credentials,
@@ -381,7 +433,9 @@ def _credentials(runtime: Runtime) -> Credentials:
         ("Client ID", client_id),
         ("Client secret", secret),
     ):
-        if checked.problem:
+        if checked is secret and not runtime.connection.client_secret and runtime.notice:
+            problems.append(_SECRET_NOT_READ)
+        elif checked.problem:
             problems.append(f"{label}: {checked.problem}")
     if problems or tenant.value is None or client_id.value is None or secret.value is None:
         raise UsageError("\n".join(problems))
@@ -392,7 +446,7 @@ def run_rooms_list(runtime: Runtime, fmt: str, out: TextIO, err: TextIO) -> int:
     directory = _room_directory(runtime, err)
     rooms = sorted(directory.rooms, key=lambda r: (r.name.casefold(), r.key))
     if fmt == "json":
-        out.write(json.dumps([r.to_json() for r in rooms], indent=2, ensure_ascii=False) + "\n")
+        out.write(json_text([r.to_json() for r in rooms]))
     elif fmt == "csv":
         out.write(rooms_csv(rooms))
     else:
@@ -414,7 +468,7 @@ def rooms_csv(rooms: Sequence[Room]) -> str:
     for room in rooms:
         data = room.to_json()
         data["room_lists"] = ";".join(room.room_lists)
-        writer.writerow([csv_cell(data[name]) for name in _CSV_FIELDS])
+        writer.writerow([csv_cell(data[name], for_terminal=True) for name in _CSV_FIELDS])
     return buffer.getvalue()
 
 
@@ -471,7 +525,7 @@ def _workspace(
 
     workspace = open_workspace(workspace_file(options), read_only=read_only)
     if workspace.notice:
-        err.write(f"Note: {workspace.notice}\n\n")
+        err.write(f"Note: {printable(workspace.notice)}\n\n")
         err.flush()
     try:
         yield workspace
@@ -485,7 +539,19 @@ def _explain(exc: ClearoomsError, err: TextIO, loading_rooms: bool = False) -> N
     explanation, code = explain_rooms_error(exc) if loading_rooms else explain_error(exc)
     err.write(f"{printable(explanation.summary)}\nWhat to do: {printable(explanation.fix)}\n")
     if code:
-        err.write(f"(code {code})\n")
+        err.write(f"(code {printable(code)})\n")
+
+
+def _runtime(options: ConnectionOptions, err: TextIO) -> Runtime:
+    """The connection to use, after saying anything the user should read first (for example,
+    that the keyring is locked, so the saved client secret could not be read)."""
+    from clearooms_wizard.app import build_runtime
+
+    runtime = build_runtime(options)
+    if runtime.notice:
+        err.write(f"Note: {printable(runtime.notice)}\n")
+        err.flush()
+    return runtime
 
 
 def _office_or_usage(workspace: Workspace, name: str) -> Office:
@@ -532,7 +598,7 @@ def run_offices_list(options: ConnectionOptions, as_json: bool, out: TextIO, err
     with _workspace(options, err, read_only=True) as workspace:
         offices = workspace.list_offices()
     if as_json:
-        out.write(json.dumps([o.to_json() for o in offices], indent=2, ensure_ascii=False) + "\n")
+        out.write(json_text([o.to_json() for o in offices]))
         return EXIT_OK
     if not offices:
         out.write(
@@ -621,16 +687,15 @@ def _room_directory(runtime: Runtime, err: TextIO) -> RoomDirectory:
 
 
 def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, err: TextIO) -> int:
-    from clearooms_wizard.app import build_runtime
     from clearooms_wizard.core.importer import suggest_offices
 
     with _workspace(options, err, read_only=True) as workspace:
         existing = workspace.list_offices()
-    directory = _room_directory(build_runtime(options), err)
+    directory = _room_directory(_runtime(options, err), err)
     suggestions = suggest_offices(directory, existing)
     if as_json:
         payload = [s.to_json() for s in suggestions]
-        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        out.write(json_text(payload))
         return EXIT_OK
     if not suggestions:
         reason = (
@@ -784,7 +849,6 @@ def _rooms_import(
     args: argparse.Namespace, options: ConnectionOptions, out: TextIO, err: TextIO
 ) -> int:
     # Everything that can be checked without Microsoft is checked first: a typo costs nothing.
-    from clearooms_wizard.app import build_runtime
     from clearooms_wizard.core.importer import (
         apply_import,
         check_calendars,
@@ -799,7 +863,7 @@ def _rooms_import(
     as_json = bool(args.json)
     with _workspace(options, err) as workspace:
         office = _office_or_usage(workspace, args.office)
-        runtime = build_runtime(options)
+        runtime = _runtime(options, err)
         if not as_json:
             where = f" (demo tenant “{runtime.scenario.name}”)" if runtime.scenario else ""
             out.write(
@@ -826,7 +890,7 @@ def _rooms_import(
                 if args.dry_run:
                     if as_json:
                         payload = {"workspace": str(workspace.path), "plan": plan.to_json()}
-                        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+                        out.write(json_text(payload))
                     else:
                         out.write("\nDry run: no calendar was checked and nothing was written.\n")
                     return EXIT_OK
@@ -856,7 +920,7 @@ def _rooms_import(
             "plan": plan.to_json(),
             "result": result.to_json(),
         }
-        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        out.write(json_text(payload))
     else:
         _print_import_result(result, options, out)
     return EXIT_OK if result.ok else EXIT_FAILED
@@ -867,7 +931,7 @@ def run_export(options: ConnectionOptions, fmt: str, output: str | None, out: Te
     from clearooms_wizard.core.export import render_export, write_export_file
 
     with _workspace(options, err, read_only=True) as workspace:
-        text = render_export(workspace, fmt)
+        text = render_export(workspace, fmt, for_terminal=output is None)
         offices = workspace.list_offices()
     if output is None:
         out.write(text)
@@ -929,8 +993,11 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    stdin, out, err = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     words = tuple(sys.argv[1:] if argv is None else argv)
+    secret_like = _secret_like_values(words, os.environ)
+    stdin = stdin or sys.stdin
+    out = cast(TextIO, _GuardedOutput(stdout or sys.stdout, secret_like))
+    err = cast(TextIO, _GuardedOutput(stderr or sys.stderr, secret_like))
     parser = build_parser(words)
     reset = _COMMAND_LINE.set(words)
     try:
@@ -948,7 +1015,6 @@ def main(
             from clearooms_wizard.app import run_wizard
 
             return run_wizard(_options(args, stdin))
-        from clearooms_wizard.app import build_runtime
         from clearooms_wizard.demo.scenarios import SCENARIOS
 
         if args.command == "rooms" and args.rooms_command is None:
@@ -971,9 +1037,7 @@ def main(
             args.command == "rooms" and args.rooms_command == "import"
         ):
             return _run_workspace_command(args, options, out, err)
-        runtime = build_runtime(options)
-        if runtime.notice:
-            err.write(f"Note: {runtime.notice}\n")
+        runtime = _runtime(options, err)
         if args.command == "check":
             return run_check(runtime, args.json, args.save, out, err)
         fmt = "json" if args.json else "csv" if args.csv else "table"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import errno
 import io
-import json
 import os
 import tempfile
 from collections import defaultdict
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from clearooms_wizard.core.errors import ClearoomsError
+from clearooms_wizard.core.safetext import json_text, printable, without_controls
 from clearooms_wizard.core.store import ImportedRoom, Store
 
 EXPORT_FORMAT = "clearooms-wizard-export"
@@ -43,14 +43,18 @@ class ExportError(ClearoomsError):
     pass
 
 
-def csv_cell(value: object) -> str:
-    """A cell that a spreadsheet will not run as a formula."""
+def csv_cell(value: object, for_terminal: bool = False) -> str:
+    """A cell that a spreadsheet will not run as a formula, on one line and without control
+    characters. For a terminal, direction marks go too; a file keeps them, as a right-to-left
+    name needs them to read as Microsoft 365 shows it."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return str(value)  # a basement's floor -1 is a number, not a formula
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    raw = "" if value is None else str(value)
+    text = printable(raw) if for_terminal else without_controls(raw)
+    # A tab or line break before "=" was a formula trigger; it is a space now, and still one.
+    return "'" + text if text.lstrip()[:1] in ("=", "+", "-", "@") else text
 
 
 def export_document(store: Store, now: datetime | None = None) -> dict[str, Any]:
@@ -84,10 +88,12 @@ def export_document(store: Store, now: datetime | None = None) -> dict[str, Any]
 
 
 def export_json(store: Store, now: datetime | None = None) -> str:
-    return json.dumps(export_document(store, now), indent=2, ensure_ascii=False) + "\n"
+    # Every string exactly as stored: control and direction characters are \u escapes, which
+    # a JSON reader turns back into the same characters and a terminal shows as they are.
+    return json_text(export_document(store, now))
 
 
-def export_csv(store: Store) -> str:
+def export_csv(store: Store, for_terminal: bool = False) -> str:
     """One row per room; an office with no rooms yet gets one row with the room cells empty."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -95,16 +101,17 @@ def export_csv(store: Store) -> str:
     for office in export_document(store)["offices"]:
         base = {"office": office["name"], "office_timezone": office["timezone"]}
         if not office["rooms"]:
-            writer.writerow([csv_cell(base.get(name)) for name in CSV_FIELDS])
+            writer.writerow([csv_cell(base.get(name), for_terminal) for name in CSV_FIELDS])
         for room in office["rooms"]:
             row = {**base, **room, "room_lists": ";".join(room["room_lists"])}
-            writer.writerow([csv_cell(row.get(name)) for name in CSV_FIELDS])
+            writer.writerow([csv_cell(row.get(name), for_terminal) for name in CSV_FIELDS])
     return buffer.getvalue()
 
 
-def render_export(store: Store, fmt: str = "json") -> str:
+def render_export(store: Store, fmt: str = "json", for_terminal: bool = False) -> str:
+    """The export as text; ``for_terminal`` when it is printed rather than written to a file."""
     if fmt == "csv":
-        return export_csv(store)
+        return export_csv(store, for_terminal)
     if fmt == "json":
         return export_json(store)
     raise ValueError(f"unknown export format {fmt!r}")

@@ -1,7 +1,10 @@
 """The log file support staff read: rotating, in the platform's log folder, and never secret.
 
 Every record passes through a filter that removes the client secrets this process has seen and
-anything shaped like an access token, so a debug log can be sent to support as it is.
+anything shaped like an access token, so a debug log can be sent to support as it is. Each record
+is one line: line breaks and control characters (in a room name, an error from Microsoft, a
+traceback) are written as escapes, so no text can forge a record or drive the terminal that
+shows the log.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import platformdirs
 
 from clearooms_wizard.core.appinfo import APP_AUTHOR, APP_NAME
 from clearooms_wizard.core.redaction import redact
+from clearooms_wizard.core.safetext import escaped
 
 LOG_FILENAME = "clearooms-wizard.log"
 LEVELS = ("debug", "info", "warning", "error")
@@ -76,13 +80,20 @@ def _install_record_factory() -> None:
             message = record.getMessage()
         except (TypeError, ValueError):
             return record  # a malformed call; logging reports it itself
-        cleaned = redact(message, secrets)
+        cleaned = escaped(redact(message, secrets))
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         return record
 
     logging.setLogRecordFactory(redacting_factory)
     _factory_installed = True
+
+
+class OneLineFormatter(logging.Formatter):
+    """One line per record, whatever its message, arguments, traceback or stack hold."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escaped(super().format(record))
 
 
 def default_log_path() -> Path:
@@ -128,7 +139,7 @@ def configure_logging(level: str = "info", path: Path | None = None) -> Path | N
     except OSError:
         return None
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+        OneLineFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
     )
     handler.addFilter(RedactingFilter())
     handler.setLevel(getattr(logging, level.upper(), logging.INFO))

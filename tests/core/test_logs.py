@@ -11,7 +11,8 @@ import pytest
 
 from clearooms_wizard.cli import main
 from clearooms_wizard.core.logs import configure_logging, default_log_path, remember_secret
-from clearooms_wizard.demo import data
+from clearooms_wizard.demo import Fault, data
+from tests.conftest import ServeDemo
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.")
 
@@ -77,3 +78,54 @@ def test_an_unusable_log_folder_does_not_stop_anything(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert configure_logging("info", blocker / "sub" / "x.log") is None
+
+
+FORGED = "\n2026-11-25 09:00:00,000 INFO MainThread clearooms_wizard: check token: pass"
+HOSTILE = "\x1b]0;owned\x07\x1b[2J\x9b31m\u202eevil\u2066\r\u2028"
+
+
+def test_each_record_is_one_line_whatever_its_message_args_or_traceback(tmp_path: Path) -> None:
+    path = configure_logging("debug", tmp_path / "x.log")
+    assert path is not None
+    logger = logging.getLogger("clearooms_wizard.test")
+    logger.info("room %s" + FORGED, "Board" + HOSTILE)
+    logger.warning("Graph said %r", {"code": "ErrorAccessDenied" + HOSTILE + FORGED})
+    try:
+        raise RuntimeError("bad answer" + FORGED + HOSTILE)
+    except RuntimeError:
+        logger.exception("failed" + FORGED)
+    logger.info("with a stack", stack_info=True)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    lines = path.read_bytes().decode("utf-8").split("\n")
+    assert lines[-1] == ""
+    assert len(lines[:-1]) == 4, lines
+    assert all(" clearooms_wizard.test: " in line for line in lines[:-1])
+    text = path.read_text(encoding="utf-8")
+    for char in "\x1b\x07\x9b\u202e\u2066\r\u2028":
+        assert char not in text
+    # Escaped, not lost: support staff can still see what Microsoft sent.
+    assert "Board\\u001b]0;owned\\u0007" in text and "\\u202eevil" in text
+    assert "Traceback (most recent call last):\\n" in text
+
+
+def test_an_error_code_from_a_hostile_tenant_stays_on_its_log_line(
+    serve_demo: ServeDemo, log_file: Path
+) -> None:
+    served = serve_demo("healthy")
+    served.tenant.inject(
+        Fault.graph(
+            "microsoft.graph.room",
+            status=403,
+            code="ErrorAccessDenied\x1b[2J" + FORGED,
+            message="Access is denied.\x07" + FORGED,
+            times=None,
+        )
+    )
+    code, _, _ = served.run_cli("check", "--log-level", "debug")
+    assert code == 1
+    text = log_file.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\x07" not in text
+    for line in text.splitlines():
+        assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ", line), line
+    assert "ErrorAccessDenied\\u001b[2J\\n2026" in text
