@@ -78,6 +78,24 @@ class UnexpectedResponse(ClearoomsError):
         self.details = details
 
 
+class ListProblem(StrEnum):
+    """Pages of a list from Microsoft Graph that do not add up."""
+
+    ELSEWHERE = "elsewhere"  # a next page at another address: the sign-in must not follow it
+    LOOP = "loop"  # a next link already followed
+    ENDLESS = "endless"  # more pages than any tenant has
+    REPEATS = "repeats"  # page after page of entries already sent
+    NO_ENTRIES = "no_entries"  # a page without its list of entries
+
+
+class ListFault(UnexpectedResponse):
+    """Microsoft Graph answered, but its pages of a list could not be read to the end."""
+
+    def __init__(self, problem: ListProblem, description: str, details: TechnicalDetails) -> None:
+        super().__init__(description, details)
+        self.problem = problem
+
+
 class SignInError(ClearoomsError):
     """Microsoft Entra ID refused to sign the app in (an AADSTS error)."""
 

@@ -29,15 +29,19 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import MaxRetryError, NameResolutionError
+from urllib3.exceptions import LocationParseError, MaxRetryError, NameResolutionError
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from clearooms_wizard import __version__
 from clearooms_wizard.core.errors import (
     CaBundleProblem,
     CancelToken,
+    ListFault,
+    ListProblem,
     NetworkError,
     NetworkProblem,
+    TechnicalDetails,
 )
 
 USER_AGENT = f"ClearoomsWizard/{__version__} (+https://www.clearooms.com)"
@@ -215,6 +219,66 @@ class MicrosoftSession(requests.Session):
         # with them the OS store); our SSL context already holds the OS store and --ca-bundle.
         settings["verify"] = True
         return settings
+
+
+def same_origin(url: str, root: str) -> bool:
+    """Whether ``url``, as requests prepares and sends it, goes to ``root``'s scheme, host and
+    port, with no user name or password in it.
+
+    The URL is prepared as a request would be, then read by both parsers on the way out
+    (urllib.parse picks the connection, urllib3 the host name it sends): they read some URLs
+    differently, and both must agree on the place.
+    """
+    try:
+        prepared = requests.Request("GET", url).prepare().url or ""
+        wanted, sent, split = parse_url(root), parse_url(prepared), urlsplit(prepared)
+        split_port = split.port
+    except (requests.RequestException, ValueError, LocationParseError):
+        return False
+    scheme = (wanted.scheme or "").lower()
+    host = (wanted.host or "").lower()
+    port = wanted.port or _DEFAULT_PORTS.get(scheme)
+    return (
+        bool(host)
+        and "\\" not in prepared
+        and sent.auth is None
+        and "@" not in split.netloc
+        and (sent.scheme or "").lower() == scheme == split.scheme.lower()
+        and (sent.host or "").lower() == host == (split.hostname or "").lower()
+        and (sent.port or _DEFAULT_PORTS.get(scheme)) == port == (split_port or port)
+    )
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+class BearerFor(requests.auth.AuthBase):
+    """Puts the access token on a request only when the URL it is sent to is ``root``'s scheme,
+    host and port; anything else is refused before a connection is made. A requests auth, so
+    it sees the prepared URL: what is actually sent, whatever the caller passed."""
+
+    def __init__(self, token: str, root: str) -> None:
+        self._token = token
+        self._root = root
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = request.url or ""
+        if not same_origin(url, self._root):
+            raise ListFault(
+                ListProblem.ELSEWHERE,
+                "An answer from Microsoft Graph led to another address; the app's sign-in was "
+                "not sent there.",
+                TechnicalDetails(extra={"refused_host": _sent_host(url)}),
+            )
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+
+def _sent_host(url: str) -> str:
+    try:
+        return parse_url(url).host or "?"
+    except LocationParseError:
+        return "?"
 
 
 def _text(value: str | bytes) -> str:
