@@ -6,8 +6,9 @@ import re
 import threading
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import islice
@@ -336,9 +337,15 @@ class GraphClient:
         items, sent = self._page_items(first, self._url(path))
         yield items, False
         last_sent = sent
-        for items, sent in self._pages_at(path, base, skips):
-            yield items, False
-            last_sent = sent
+        with closing(self._pages_at(path, base, skips)) as pages:
+            for items, sent in pages:
+                yield items, False
+                last_sent = sent
+                if sent < page_size:
+                    # The list ended before the count said it would: the pages after a short
+                    # one are not asked for (a count of 100,000 would otherwise cost a
+                    # thousand empty pages).
+                    return
         if last_sent >= page_size:
             next_skip = skips[-1] + page_size
             budget = MAX_PAGES - len(skips) - 1
@@ -369,7 +376,7 @@ class GraphClient:
 
     def _pages_at(
         self, path: str, base: Mapping[str, str | int], skips: list[int]
-    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    ) -> Generator[tuple[list[dict[str, Any]], int]]:
         """The pages at these offsets, fetched concurrently, yielded in the order given."""
         url = self._url(path)
 
@@ -406,7 +413,7 @@ class GraphClient:
         page_size: int,
         page: dict[str, Any] | None,
         skip: int = 0,
-        budget: int = MAX_PAGES,
+        budget: int | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """Page after page: ``page`` (when already fetched), or the page at ``skip``, then on."""
         url: str = self._url(path)
@@ -414,7 +421,7 @@ class GraphClient:
         fetched = skip
         guessed = skip > 0
         visited: set[str] = set()
-        for _ in range(max(budget, 0)):
+        for _ in range(max(MAX_PAGES if budget is None else budget, 0)):
             if page is None:
                 page = self.get(url, query)
             items, sent = self._page_items(page, url)

@@ -29,7 +29,12 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import LocationParseError, MaxRetryError, NameResolutionError
+from urllib3.exceptions import (
+    InvalidHeader,
+    LocationParseError,
+    MaxRetryError,
+    NameResolutionError,
+)
 from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
@@ -84,6 +89,14 @@ class _PoliteRetry(Retry):
                 # With raise_on_status off, urllib3 hands this response back to the caller.
                 raise MaxRetryError(kwargs.get("_pool"), kwargs.get("url") or "", None)  # type: ignore[arg-type]
         return super().increment(*args, **kwargs)
+
+    def get_retry_after(self, response: urllib3.BaseHTTPResponse) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except (InvalidHeader, ValueError, OverflowError):
+            # Neither seconds nor a date: retried as if no Retry-After was sent, rather than
+            # failing the call as if Microsoft could not be reached.
+            return None
 
     def sleep(self, response: urllib3.BaseHTTPResponse | None = None) -> None:
         wait: float | None = None
