@@ -29,6 +29,7 @@ class NetworkProblem(StrEnum):
     DNS = "dns"
     REFUSED = "refused"
     TIMEOUT = "timeout"
+    SLOW = "slow"  # answering, but too slowly to finish within the call's deadline
     TLS = "tls"
     PROXY = "proxy"
     RESET = "reset"

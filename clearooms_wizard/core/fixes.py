@@ -203,6 +203,12 @@ NETWORK_FIXES: dict[NetworkProblem, Explanation] = {
         "Check your internet connection and try again. On a slow or busy network, wait a "
         "minute first.",
     ),
+    NetworkProblem.SLOW: Explanation(
+        "Microsoft answered too slowly.",
+        "Check your internet connection and try again in a few minutes. If it keeps happening, "
+        "a proxy or firewall on your network may be holding the connection up: ask your IT "
+        "team.",
+    ),
     NetworkProblem.TLS: Explanation(
         "The secure connection to Microsoft could not be verified.",
         "Your company's network may inspect encrypted traffic through a proxy. Ask your IT team "
