@@ -232,8 +232,27 @@ def _cancellable_pools(cancel: CancelToken) -> dict[str, type[HTTPConnectionPool
     request waiting on a slow answer stops at once instead of at its read timeout."""
 
     class CancellableConnection(HTTPSConnection):
+        _setting_up: socket.socket | None = None
+
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            # A server can trickle the TLS handshake too. Wrapping in TLS detaches this socket
+            # object from the connection, so the handshake is watched through a duplicate:
+            # shutting either down stops the same connection.
+            self._setting_up = sock.dup()
+            cancel.on_cancel(functools.partial(_shut_down, weakref.ref(self._setting_up)))
+            deadline = _current_deadline()
+            if deadline is not None:
+                deadline.watch(self._setting_up)
+            return sock
+
         def connect(self) -> None:
-            super().connect()
+            try:
+                super().connect()
+            finally:
+                if self._setting_up is not None:
+                    self._setting_up.close()
+                    self._setting_up = None
             if self.sock is not None:
                 cancel.on_cancel(functools.partial(_shut_down, weakref.ref(self.sock)))
 
@@ -366,9 +385,9 @@ def same_origin(url: str, root: str) -> bool:
     """Whether ``url``, as requests prepares and sends it, goes to ``root``'s scheme, host and
     port, with no user name or password in it.
 
-    The URL is prepared as a request would be, then read by both parsers on the way out
-    (urllib.parse picks the connection, urllib3 the host name it sends): they read some URLs
-    differently, and both must agree on the place.
+    The URL is prepared as a request would be (requests rewrites it with urllib3's parser),
+    then read again by urllib.parse, which requests uses to pick the connection: the two read
+    some URLs differently (a backslash before an @), and both must agree on the place.
     """
     try:
         prepared = requests.Request("GET", url).prepare().url or ""
@@ -381,7 +400,6 @@ def same_origin(url: str, root: str) -> bool:
     port = wanted.port or _DEFAULT_PORTS.get(scheme)
     return (
         bool(host)
-        and "\\" not in prepared
         and sent.auth is None
         and "@" not in split.netloc
         and (sent.scheme or "").lower() == scheme == split.scheme.lower()

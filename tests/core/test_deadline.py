@@ -21,7 +21,7 @@ from clearooms_wizard.core.fixes import NETWORK_FIXES
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.demo import Fault
 from tests.conftest import TLS, Served, ServeDemo
-from tests.support.trickle import TrickleMode, TricklingFront
+from tests.support.trickle import TrickleMode, TricklingFront, TricklingRelay
 
 DEADLINE = 1.0
 # The deadline, plus the time the calls before the slow one take, plus a loaded machine. A
@@ -185,3 +185,36 @@ def test_a_retry_after_beyond_the_deadline_is_not_waited_for(serve_demo: ServeDe
     # Microsoft's answer comes back to say so, rather than a wait past the deadline.
     assert response.status_code == 503
     assert time.monotonic() - started < 1.0
+
+
+@pytest.fixture
+def relay(serve_demo: ServeDemo) -> Iterator[tuple[Served, TricklingRelay]]:
+    served = serve_demo("healthy")
+    with TricklingRelay(served.server.port) as made:
+        yield served, made
+
+
+def test_the_deadline_covers_a_connection_that_is_never_quite_set_up(
+    relay: tuple[Served, TricklingRelay],
+) -> None:
+    served, slow = relay
+    session = MicrosoftSession(HttpOptions(ca_bundle=served.ca_bundle, deadline=0.5))
+    started = time.monotonic()
+    with session, pytest.raises(NetworkError) as caught:
+        session.get(f"{slow.base_url}/common/v2.0/.well-known/openid-configuration")
+    assert caught.value.problem is NetworkProblem.SLOW
+    assert time.monotonic() - started < 0.5 + 2.0
+    assert slow.connections == 1  # not tried again past the deadline
+
+
+def test_cancel_stops_a_connection_that_is_never_quite_set_up(
+    relay: tuple[Served, TricklingRelay],
+) -> None:
+    served, slow = relay
+    cancel = CancelToken()
+    session = MicrosoftSession(HttpOptions(ca_bundle=served.ca_bundle), cancel)
+    threading.Timer(0.3, cancel.cancel).start()
+    started = time.monotonic()
+    with session, pytest.raises(Cancelled):
+        session.get(f"{slow.base_url}/common/v2.0/.well-known/openid-configuration")
+    assert time.monotonic() - started < 0.3 + 1.0

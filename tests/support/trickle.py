@@ -148,3 +148,75 @@ class TricklingFront:
                 return
             tls.sendall(data[index : index + 1])
             time.sleep(self._interval)
+
+
+class TricklingRelay:
+    """A plain TCP relay to the demo server that passes the server's bytes on one at a time,
+    from the first byte of the TLS handshake on: a connection that is never quite set up."""
+
+    def __init__(self, upstream_port: int, interval: float = 0.05) -> None:
+        self._upstream_port = upstream_port
+        self._interval = interval
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._sockets: list[socket.socket] = []
+        self.connections = 0
+        self._accepting = threading.Thread(target=self._accept, name="relay", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"https://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def __enter__(self) -> TricklingRelay:
+        self._accepting.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stopping.set()
+        self._accepting.join()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join()
+        for sock in self._sockets:
+            sock.close()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            upstream = socket.create_connection(("127.0.0.1", self._upstream_port))
+            self._sockets += [client, upstream]
+            for source, target, trickle in ((client, upstream, False), (upstream, client, True)):
+                thread = threading.Thread(
+                    target=self._pass_on, args=(source, target, trickle), daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+
+    def _pass_on(self, source: socket.socket, target: socket.socket, trickle: bool) -> None:
+        with contextlib.suppress(OSError):
+            while not self._stopping.is_set():
+                data = source.recv(4096)
+                if not data:
+                    return
+                if not trickle:
+                    target.sendall(data)
+                    continue
+                for index in range(len(data)):
+                    if self._stopping.is_set():
+                        return
+                    target.sendall(data[index : index + 1])
+                    time.sleep(self._interval)
