@@ -383,17 +383,22 @@ class MicrosoftSession(requests.Session):
 
 def same_origin(url: str, root: str) -> bool:
     """Whether ``url``, as requests prepares and sends it, goes to ``root``'s scheme, host and
-    port, with no user name or password in it.
-
-    The URL is prepared as a request would be (requests rewrites it with urllib3's parser),
-    then read again by urllib.parse, which requests uses to pick the connection: the two read
-    some URLs differently (a backslash before an @), and both must agree on the place.
-    """
+    port, with no user name or password in it."""
     try:
         prepared = requests.Request("GET", url).prepare().url or ""
+    except (requests.RequestException, ValueError, LocationParseError):
+        return False
+    return _sent_to(prepared, root)
+
+
+def _sent_to(prepared: str, root: str) -> bool:
+    """``same_origin`` for a URL requests has prepared (rewritten with urllib3's parser). It is
+    read again by urllib.parse, which requests uses to pick the connection: the two read some
+    URLs differently (a backslash before an @), and both must agree on the place."""
+    try:
         wanted, sent, split = parse_url(root), parse_url(prepared), urlsplit(prepared)
         split_port = split.port
-    except (requests.RequestException, ValueError, LocationParseError):
+    except (ValueError, LocationParseError):
         return False
     scheme = (wanted.scheme or "").lower()
     host = (wanted.host or "").lower()
@@ -422,7 +427,7 @@ class BearerFor(requests.auth.AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         url = request.url or ""
-        if not same_origin(url, self._root):
+        if not _sent_to(url, self._root):
             raise ListFault(
                 ListProblem.ELSEWHERE,
                 "An answer from Microsoft Graph led to another address; the app's sign-in was "
