@@ -149,7 +149,7 @@ def test_cancel_still_stops_a_slow_answer_at_once(front: Front, mode: TrickleMod
     started = time.monotonic()
     with session, pytest.raises(Cancelled):
         session.get(url)
-    assert time.monotonic() - started < 0.3 + 1.0
+    assert time.monotonic() - started < 0.3 + 2.0
 
 
 def test_a_quick_answer_is_unaffected_and_later_calls_reuse_the_connection(
@@ -184,7 +184,7 @@ def test_a_retry_after_beyond_the_deadline_is_not_waited_for(serve_demo: ServeDe
         response = session.get(f"{served.base_url}/v1.0/users")
     # Microsoft's answer comes back to say so, rather than a wait past the deadline.
     assert response.status_code == 503
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.5  # waiting out even one Retry-After takes 3 s
 
 
 @pytest.fixture
@@ -217,4 +217,4 @@ def test_cancel_stops_a_connection_that_is_never_quite_set_up(
     started = time.monotonic()
     with session, pytest.raises(Cancelled):
         session.get(f"{slow.base_url}/common/v2.0/.well-known/openid-configuration")
-    assert time.monotonic() - started < 0.3 + 1.0
+    assert time.monotonic() - started < 0.3 + 2.0

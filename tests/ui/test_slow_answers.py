@@ -47,7 +47,7 @@ def test_stop_ends_a_test_waiting_on_a_slow_answer(
     stopped = time.monotonic()
     qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.testing, timeout=5_000)
-    assert time.monotonic() - stopped < 2.0
+    assert time.monotonic() - stopped < 3.0
     assert "Test stopped" in page.banner.label.text()
 
 
