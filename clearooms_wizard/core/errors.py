@@ -29,6 +29,7 @@ class NetworkProblem(StrEnum):
     DNS = "dns"
     REFUSED = "refused"
     TIMEOUT = "timeout"
+    SLOW = "slow"  # answering, but too slowly to finish within the call's deadline
     TLS = "tls"
     PROXY = "proxy"
     RESET = "reset"
@@ -76,6 +77,24 @@ class UnexpectedResponse(ClearoomsError):
     def __init__(self, description: str, details: TechnicalDetails) -> None:
         super().__init__(description)
         self.details = details
+
+
+class ListProblem(StrEnum):
+    """Pages of a list from Microsoft Graph that do not add up."""
+
+    ELSEWHERE = "elsewhere"  # a next page at another address: the sign-in must not follow it
+    LOOP = "loop"  # a next link already followed
+    ENDLESS = "endless"  # more pages than any tenant has
+    REPEATS = "repeats"  # page after page of entries already sent
+    NO_ENTRIES = "no_entries"  # a page without its list of entries
+
+
+class ListFault(UnexpectedResponse):
+    """Microsoft Graph answered, but its pages of a list could not be read to the end."""
+
+    def __init__(self, problem: ListProblem, description: str, details: TechnicalDetails) -> None:
+        super().__init__(description, details)
+        self.problem = problem
 
 
 class SignInError(ClearoomsError):

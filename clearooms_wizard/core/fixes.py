@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from clearooms_wizard.core.errors import (
     ClearoomsError,
     GraphError,
+    ListFault,
+    ListProblem,
     NetworkError,
     NetworkProblem,
     SignInError,
@@ -213,6 +215,12 @@ NETWORK_FIXES: dict[NetworkProblem, Explanation] = {
         "Check your internet connection and try again. On a slow or busy network, wait a "
         "minute first.",
     ),
+    NetworkProblem.SLOW: Explanation(
+        "Microsoft answered too slowly.",
+        "Check your internet connection and try again in a few minutes. If it keeps happening, "
+        "a proxy or firewall on your network may be holding the connection up: ask your IT "
+        "team.",
+    ),
     NetworkProblem.TLS: Explanation(
         "The secure connection to Microsoft could not be verified.",
         "Your company's network may inspect encrypted traffic through a proxy. Ask your IT team "
@@ -242,6 +250,40 @@ UNEXPECTED_RESPONSE = Explanation(
     "Open a web page in your browser, sign in if asked, then try again; otherwise ask your IT "
     "team.",
 )
+
+_LIST_SERVICE_FIX = (
+    "This is a fault on Microsoft's side, not in your settings. Try again in a few minutes; if "
+    "it keeps happening, copy the report and send it to Clearooms support."
+)
+
+LIST_FIXES: dict[ListProblem, Explanation] = {
+    ListProblem.ELSEWHERE: Explanation(
+        "Microsoft Graph's answer pointed the rest of the list at another address. The app did "
+        "not follow it, so that its sign-in only ever goes to Microsoft.",
+        "Try again. If it keeps happening, something on your network may be changing "
+        "Microsoft's answers (such as a proxy that inspects encrypted traffic): ask your IT "
+        "team, and send the report to Clearooms support.",
+    ),
+    ListProblem.LOOP: Explanation(
+        "Microsoft Graph sent the same page of the list twice, so the list could not be read "
+        "to the end.",
+        _LIST_SERVICE_FIX,
+    ),
+    ListProblem.ENDLESS: Explanation(
+        "Microsoft Graph kept sending more pages of the list than any organisation has rooms, "
+        "so the app stopped reading.",
+        _LIST_SERVICE_FIX,
+    ),
+    ListProblem.REPEATS: Explanation(
+        "Microsoft Graph kept sending rooms it had already sent, so the list could not be read "
+        "to the end.",
+        _LIST_SERVICE_FIX,
+    ),
+    ListProblem.NO_ENTRIES: Explanation(
+        "Microsoft Graph sent a page of the list without the list in it.",
+        _LIST_SERVICE_FIX,
+    ),
+}
 
 
 SIGN_IN_SERVICE_TROUBLE = Explanation(
@@ -274,6 +316,8 @@ def explain_error(exc: ClearoomsError) -> tuple[Explanation, str | None]:
         return explain_graph(exc.code, exc.message), exc.code
     if isinstance(exc, NetworkError):
         return NETWORK_FIXES[exc.problem], f"network:{exc.problem.value}"
+    if isinstance(exc, ListFault):
+        return LIST_FIXES[exc.problem], f"list:{exc.problem.value}"
     if isinstance(exc, UnexpectedResponse):
         return UNEXPECTED_RESPONSE, "unexpected_response"
     return Explanation(str(exc), "Try again in a few minutes."), None
@@ -309,6 +353,10 @@ def markdown_table() -> str:
         f"| AADSTS… with HTTP 5xx | {cell(SIGN_IN_SERVICE_TROUBLE.summary)} | "
         f"{cell(SIGN_IN_SERVICE_TROUBLE.fix)} |"
     )
+    rows += [
+        f"| list:{problem.value} | {cell(e.summary)} | {cell(e.fix)} |"
+        for problem, e in LIST_FIXES.items()
+    ]
     rows.append(
         f"| unexpected_response | {cell(UNEXPECTED_RESPONSE.summary)} | "
         f"{cell(UNEXPECTED_RESPONSE.fix)} |"

@@ -8,8 +8,9 @@ import threading
 import unicodedata
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import islice
@@ -19,8 +20,9 @@ from urllib.parse import quote, urlsplit
 from clearooms_wizard.core.errors import (
     CancelToken,
     GraphError,
+    ListFault,
+    ListProblem,
     TechnicalDetails,
-    UnexpectedResponse,
 )
 
 if TYPE_CHECKING:
@@ -313,6 +315,8 @@ class GraphClient:
         self._session = session
         self._tokens = tokens
         self._root = graph_root.rstrip("/")
+        root = urlsplit(self._root)
+        self._origin = f"{root.scheme}://{root.netloc}"
         self._cancel = cancel or CancelToken()
         self._mailbox_lock = threading.Lock()
         self._page_slots = threading.BoundedSemaphore(PAGE_CONCURRENCY)
@@ -325,29 +329,41 @@ class GraphClient:
     def _url(self, path: str) -> str:
         return f"{self._root}/v1.0{path}"
 
-    def _follows_root(self, link: str) -> bool:
-        # The bearer token must only ever go to the Graph host we chose, whatever a page says.
-        root, target = urlsplit(self._root), urlsplit(link)
-        try:
-            ports = (root.port or 443, target.port or 443)
-        except ValueError:
-            return False
-        return (
-            target.scheme == "https"
-            and (target.hostname or "") == (root.hostname or "")
-            and ports[0] == ports[1]
-        )
+    def _next_page_url(self, link: str) -> str | None:
+        """The next page's address, rebuilt on the Graph root from the link's path and query;
+        None when the link goes anywhere else (the bearer token must only ever go to the Graph
+        host we chose, whatever a page says)."""
+        from urllib3.util import parse_url
+
+        from clearooms_wizard.core.http import same_origin
+
+        # Graph's links are plain ASCII. Backslashes, spaces and control characters are where
+        # URL parsers disagree about the host, so a link holding any is not followed at all.
+        if not link.isascii() or any(ch <= " " or ch in "\\\x7f" for ch in link):
+            return None
+        if not same_origin(link, self._root):
+            return None
+        parsed = parse_url(link)
+        path = parsed.path or "/"
+        return f"{self._origin}{path}" + (f"?{parsed.query}" if parsed.query else "")
 
     def _send(
         self, url: str, params: Mapping[str, str | int] | None
     ) -> tuple[requests.Response, AccessToken]:
+        from clearooms_wizard.core.http import BearerFor
+
         token = self._tokens.acquire()
-        headers = {
-            "Authorization": f"Bearer {token.value}",
-            "client-request-id": str(uuid.uuid4()),
-            "Accept": "application/json",
-        }
-        return self._session.get(url, params=params, headers=headers), token
+        headers = {"client-request-id": str(uuid.uuid4()), "Accept": "application/json"}
+        # The token goes on through an auth, which checks the URL as it will be sent; and no
+        # redirect is followed: Graph does not redirect these calls, and the token stays here.
+        response = self._session.get(
+            url,
+            params=params,
+            headers=headers,
+            auth=BearerFor(token.value, self._root),
+            allow_redirects=False,
+        )
+        return response, token
 
     def get(self, url: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
         # Here rather than at the top: it loads the email package, which nothing needs before
@@ -396,9 +412,15 @@ class GraphClient:
         items, sent = self._page_items(first, self._url(path))
         yield items, False
         last_sent = sent
-        for items, sent in self._pages_at(path, base, skips):
-            yield items, False
-            last_sent = sent
+        with closing(self._pages_at(path, base, skips)) as pages:
+            for items, sent in pages:
+                yield items, False
+                last_sent = sent
+                if sent < page_size:
+                    # The list ended before the count said it would: the pages after a short
+                    # one are not asked for (a count of 100,000 would otherwise cost a
+                    # thousand empty pages).
+                    return
         if last_sent >= page_size:
             next_skip = skips[-1] + page_size
             budget = MAX_PAGES - len(skips) - 1
@@ -408,8 +430,9 @@ class GraphClient:
         """The usable entries of a page, and how many entries Graph sent (usable or not)."""
         items = page.get("value")
         if not isinstance(items, list):
-            raise UnexpectedResponse(
-                "Microsoft Graph sent a list in an unexpected shape.",
+            raise ListFault(
+                ListProblem.NO_ENTRIES,
+                "Microsoft Graph sent a page of the list without its entries.",
                 TechnicalDetails(url=url.split("?", 1)[0]),
             )
         return [item for item in items if isinstance(item, dict)], len(items)
@@ -428,7 +451,7 @@ class GraphClient:
 
     def _pages_at(
         self, path: str, base: Mapping[str, str | int], skips: list[int]
-    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    ) -> Generator[tuple[list[dict[str, Any]], int]]:
         """The pages at these offsets, fetched concurrently, yielded in the order given."""
         url = self._url(path)
 
@@ -465,7 +488,7 @@ class GraphClient:
         page_size: int,
         page: dict[str, Any] | None,
         skip: int = 0,
-        budget: int = MAX_PAGES,
+        budget: int | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """Page after page: ``page`` (when already fetched), or the page at ``skip``, then on."""
         url: str = self._url(path)
@@ -473,7 +496,7 @@ class GraphClient:
         fetched = skip
         guessed = skip > 0
         visited: set[str] = set()
-        for _ in range(max(budget, 0)):
+        for _ in range(max(MAX_PAGES if budget is None else budget, 0)):
             if page is None:
                 page = self.get(url, query)
             items, sent = self._page_items(page, url)
@@ -484,25 +507,29 @@ class GraphClient:
             page = None
             if isinstance(next_link, str) and next_link:
                 # Stopping quietly would make the rooms after this page look deleted.
-                if not self._follows_root(next_link):
-                    raise UnexpectedResponse(
+                next_url = self._next_page_url(next_link)
+                if next_url is None:
+                    raise ListFault(
+                        ListProblem.ELSEWHERE,
                         "Microsoft Graph pointed the next page of the list at another address; "
                         "the list was not read to the end.",
                         TechnicalDetails(url=url.split("?", 1)[0]),
                     )
-                if next_link in visited:
-                    raise UnexpectedResponse(
+                if next_url in visited:
+                    raise ListFault(
+                        ListProblem.LOOP,
                         "Microsoft Graph sent the same page of the list twice; the list was not "
                         "read to the end.",
                         TechnicalDetails(url=url.split("?", 1)[0]),
                     )
-                visited.add(next_link)
-                url, query, guessed = next_link, None, False
+                visited.add(next_url)
+                url, query, guessed = next_url, None, False
                 continue
             if not sent or sent < page_size or (total is not None and fetched >= total):
                 return
             url, query, guessed = self._url(path), {**base, "$skip": fetched}, True
-        raise UnexpectedResponse(
+        raise ListFault(
+            ListProblem.ENDLESS,
             f"Microsoft Graph kept sending more pages after {MAX_PAGES}; stopped reading.",
             TechnicalDetails(url=self._url(path)),
         )
@@ -539,7 +566,8 @@ class GraphClient:
                 break
             nothing_new = nothing_new + 1 if all_repeated else 0
             if nothing_new >= MAX_PAGES_WITHOUT_NEW_ROOMS:
-                raise UnexpectedResponse(
+                raise ListFault(
+                    ListProblem.REPEATS,
                     "Microsoft Graph kept sending rooms it had already sent; the list was not "
                     "read to the end.",
                     TechnicalDetails(url=self._url(path)),

@@ -12,11 +12,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import heapq
+import itertools
 import logging
 import os
 import socket
 import ssl
 import sys
+import threading
+import time
 import weakref
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
@@ -29,15 +33,24 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import MaxRetryError, NameResolutionError
+from urllib3.exceptions import (
+    InvalidHeader,
+    LocationParseError,
+    MaxRetryError,
+    NameResolutionError,
+)
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from clearooms_wizard import __version__
 from clearooms_wizard.core.errors import (
     CaBundleProblem,
     CancelToken,
+    ListFault,
+    ListProblem,
     NetworkError,
     NetworkProblem,
+    TechnicalDetails,
 )
 
 USER_AGENT = f"ClearoomsWizard/{__version__} (+https://www.clearooms.com)"
@@ -55,6 +68,98 @@ class HttpOptions:
     # nobody watches a wizard for several minutes without knowing why.
     max_retry_after: float = 30.0
     backoff_factor: float = 0.5
+    # The longest one call may take from start to end, retries included. The timeouts above
+    # apply to each socket read, so a server trickling a byte at a time would never trip them.
+    deadline: float = 60.0
+
+
+class _DeadlinePassed(Exception):
+    """Raised inside a call whose deadline has passed, to stop urllib3 retrying it."""
+
+
+class _Deadline:
+    """When one call must be over by, and the sockets it uses: at that time they are shut down,
+    which ends a read that is waiting on a slow answer at once (as Cancel does)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.due = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._sockets: list[weakref.ref[Any]] = []
+        self._passed = False
+        self._over = False
+
+    @property
+    def passed(self) -> bool:
+        with self._lock:
+            return self._passed
+
+    def remaining(self) -> float:
+        return self.due - time.monotonic()
+
+    def watch(self, sock: Any) -> None:
+        with self._lock:
+            passed = self._passed
+            if not passed:
+                self._sockets.append(weakref.ref(sock))
+        if passed:
+            _shut_down(weakref.ref(sock))
+
+    def expire(self) -> None:
+        with self._lock:
+            if self._over:
+                return
+            self._passed = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            _shut_down(sock)
+
+    def end(self) -> bool:
+        """The call is over (its sockets are the pool's again); whether the deadline passed."""
+        with self._lock:
+            self._over = True
+            self._sockets = []
+            return self._passed
+
+
+class _Watchdog:
+    """One thread for every call's deadline (rather than a timer thread per call: an import
+    makes thousands of calls)."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._due: list[tuple[float, int, _Deadline]] = []
+        self._count = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: _Deadline) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (deadline.due, next(self._count), deadline))
+            if self._thread is None:
+                # A daemon: a deadline still pending never keeps the process from ending.
+                self._thread = threading.Thread(
+                    target=self._run, name="http-deadlines", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._wake.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, deadline = heapq.heappop(self._due)
+            deadline.expire()
+
+
+_WATCHDOG = _Watchdog()
+# The deadline of the call this thread is making: urllib3 calls back into our connections and
+# Retry on the thread that called requests.
+_this_call = threading.local()
+
+
+def _current_deadline() -> _Deadline | None:
+    deadline: _Deadline | None = getattr(_this_call, "deadline", None)
+    return deadline
 
 
 class _PoliteRetry(Retry):
@@ -73,13 +178,27 @@ class _PoliteRetry(Retry):
         if self.cancel is not None:
             # A request cut short by Cancel is not tried again.
             self.cancel.raise_if_cancelled()
+        deadline = _current_deadline()
+        if deadline is not None and deadline.passed:
+            # Nor one cut short by its deadline.
+            raise _DeadlinePassed()
         response = kwargs.get("response")
         if response is not None:
             wait = self.get_retry_after(response)
-            if wait is not None and wait > self.max_wait:
-                # With raise_on_status off, urllib3 hands this response back to the caller.
+            left = deadline.remaining() if deadline is not None else float("inf")
+            if wait is not None and (wait > self.max_wait or wait >= left):
+                # Not waited out, nor past the call's deadline: with raise_on_status off,
+                # urllib3 hands this response back to the caller, who says to try later.
                 raise MaxRetryError(kwargs.get("_pool"), kwargs.get("url") or "", None)  # type: ignore[arg-type]
         return super().increment(*args, **kwargs)
+
+    def get_retry_after(self, response: urllib3.BaseHTTPResponse) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except (InvalidHeader, ValueError, OverflowError):
+            # Neither seconds nor a date: retried as if no Retry-After was sent, rather than
+            # failing the call as if Microsoft could not be reached.
+            return None
 
     def sleep(self, response: urllib3.BaseHTTPResponse | None = None) -> None:
         wait: float | None = None
@@ -113,10 +232,36 @@ def _cancellable_pools(cancel: CancelToken) -> dict[str, type[HTTPConnectionPool
     request waiting on a slow answer stops at once instead of at its read timeout."""
 
     class CancellableConnection(HTTPSConnection):
+        _setting_up: socket.socket | None = None
+
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            # A server can trickle the TLS handshake too. Wrapping in TLS detaches this socket
+            # object from the connection, so the handshake is watched through a duplicate:
+            # shutting either down stops the same connection.
+            self._setting_up = sock.dup()
+            cancel.on_cancel(functools.partial(_shut_down, weakref.ref(self._setting_up)))
+            deadline = _current_deadline()
+            if deadline is not None:
+                deadline.watch(self._setting_up)
+            return sock
+
         def connect(self) -> None:
-            super().connect()
+            try:
+                super().connect()
+            finally:
+                if self._setting_up is not None:
+                    self._setting_up.close()
+                    self._setting_up = None
             if self.sock is not None:
                 cancel.on_cancel(functools.partial(_shut_down, weakref.ref(self.sock)))
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            # A pooled connection serves many calls: each watches it for its own deadline.
+            deadline = _current_deadline()
+            if deadline is not None and self.sock is not None:
+                deadline.watch(self.sock)
+            super().request(*args, **kwargs)
 
     class CancellablePool(HTTPSConnectionPool):
         ConnectionCls = CancellableConnection
@@ -189,16 +334,35 @@ class MicrosoftSession(requests.Session):
         if kwargs["timeout"] is None:
             # MSAL passes timeout=None explicitly; no call may wait forever.
             kwargs["timeout"] = (self.http_options.connect_timeout, self.http_options.read_timeout)
+        deadline = _Deadline(self.http_options.deadline)
+        outer, _this_call.deadline = _current_deadline(), deadline
+        _WATCHDOG.add(deadline)
         try:
-            response = super().request(method, url, *args, **kwargs)
-        except requests.RequestException as exc:
+            try:
+                response = super().request(method, url, *args, **kwargs)
+            finally:
+                _this_call.deadline = outer
+                # Always ended, however the call ends: its connections go back to the pool,
+                # and a deadline passing later must not shut them under another call.
+                passed = deadline.end()
+        except (requests.RequestException, _DeadlinePassed) as exc:
             self.cancel.raise_if_cancelled()
-            problem = network_error(exc, str(url))
+            if passed or not isinstance(exc, requests.RequestException):
+                problem = too_slow(str(url), self.http_options.deadline)
+            else:
+                problem = network_error(exc, str(url))
             log.warning(
                 "%s %s failed: %s (%s)", _text(method), _where(url), problem, problem.problem
             )
             raise problem from exc
         self.cancel.raise_if_cancelled()
+        if passed:
+            # Past the deadline a body can end early without an error: it is not used.
+            problem = too_slow(str(url), self.http_options.deadline)
+            log.warning(
+                "%s %s failed: %s (%s)", _text(method), _where(url), problem, problem.problem
+            )
+            raise problem
         _log_response(response)
         return response
 
@@ -215,6 +379,70 @@ class MicrosoftSession(requests.Session):
         # with them the OS store); our SSL context already holds the OS store and --ca-bundle.
         settings["verify"] = True
         return settings
+
+
+def same_origin(url: str, root: str) -> bool:
+    """Whether ``url``, as requests prepares and sends it, goes to ``root``'s scheme, host and
+    port, with no user name or password in it."""
+    try:
+        prepared = requests.Request("GET", url).prepare().url or ""
+    except (requests.RequestException, ValueError, LocationParseError):
+        return False
+    return _sent_to(prepared, root)
+
+
+def _sent_to(prepared: str, root: str) -> bool:
+    """``same_origin`` for a URL requests has prepared (rewritten with urllib3's parser). It is
+    read again by urllib.parse, which requests uses to pick the connection: the two read some
+    URLs differently (a backslash before an @), and both must agree on the place."""
+    try:
+        wanted, sent, split = parse_url(root), parse_url(prepared), urlsplit(prepared)
+        split_port = split.port
+    except (ValueError, LocationParseError):
+        return False
+    scheme = (wanted.scheme or "").lower()
+    host = (wanted.host or "").lower()
+    port = wanted.port or _DEFAULT_PORTS.get(scheme)
+    return (
+        bool(host)
+        and sent.auth is None
+        and "@" not in split.netloc
+        and (sent.scheme or "").lower() == scheme == split.scheme.lower()
+        and (sent.host or "").lower() == host == (split.hostname or "").lower()
+        and (sent.port or _DEFAULT_PORTS.get(scheme)) == port == (split_port or port)
+    )
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+class BearerFor(requests.auth.AuthBase):
+    """Puts the access token on a request only when the URL it is sent to is ``root``'s scheme,
+    host and port; anything else is refused before a connection is made. A requests auth, so
+    it sees the prepared URL: what is actually sent, whatever the caller passed."""
+
+    def __init__(self, token: str, root: str) -> None:
+        self._token = token
+        self._root = root
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = request.url or ""
+        if not _sent_to(url, self._root):
+            raise ListFault(
+                ListProblem.ELSEWHERE,
+                "An answer from Microsoft Graph led to another address; the app's sign-in was "
+                "not sent there.",
+                TechnicalDetails(extra={"refused_host": _sent_host(url)}),
+            )
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+
+def _sent_host(url: str) -> str:
+    try:
+        return parse_url(url).host or "?"
+    except LocationParseError:
+        return "?"
 
 
 def _text(value: str | bytes) -> str:
@@ -314,6 +542,15 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def _host_of(url: str) -> str:
     return urlsplit(url).hostname or url
+
+
+def too_slow(url: str, deadline: float) -> NetworkError:
+    host = _host_of(url)
+    return NetworkError(
+        NetworkProblem.SLOW,
+        host,
+        f"{host} answered too slowly: no complete answer within {deadline:.0f} seconds.",
+    )
 
 
 def network_error(exc: requests.RequestException, url: str) -> NetworkError:

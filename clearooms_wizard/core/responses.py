@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -70,13 +71,14 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, OverflowError):
+            return None  # not a date either (or one without a time zone)
+    # "nan" and "1e999" are floats too, and no wait to tell anyone about.
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def graph_error(response: requests.Response) -> GraphError:

@@ -229,10 +229,11 @@ def test_room_list_not_found_is_an_error_for_direct_calls(
 
 def test_next_link_host_is_compared_without_case_or_default_port() -> None:
     graph = GraphClient(None, None, "https://graph.microsoft.com")  # type: ignore[arg-type]
-    assert graph._follows_root("https://GRAPH.microsoft.com:443/v1.0/x")
-    assert not graph._follows_root("http://graph.microsoft.com/v1.0/x")
-    assert not graph._follows_root("https://graph.microsoft.com.evil.test/v1.0/x")
-    assert not graph._follows_root("https://graph.microsoft.com:8443/v1.0/x")
+    followed = graph._next_page_url("https://GRAPH.microsoft.com:443/v1.0/x?$skip=5")
+    assert followed == "https://graph.microsoft.com/v1.0/x?$skip=5"
+    assert graph._next_page_url("http://graph.microsoft.com/v1.0/x") is None
+    assert graph._next_page_url("https://graph.microsoft.com.evil.test/v1.0/x") is None
+    assert graph._next_page_url("https://graph.microsoft.com:8443/v1.0/x") is None
 
 
 def test_a_page_of_rooms_without_emails_does_not_end_the_list(
