@@ -474,5 +474,8 @@ def run_wizard(options: ConnectionOptions) -> int:
     # After the first paint: the SVG icon loads Qt's SVG icon engine (about 10 ms).
     wizard.first_painted.connect(lambda: app.setWindowIcon(app_icon()))
     install_crash_hooks(wizard)
+    # The process lives exactly as long as the wizard, whichever window is left open (a dialog
+    # without a parent would otherwise keep app.exec() going with the wizard gone).
+    wizard.finished.connect(app.quit)
     wizard.show()
     return int(app.exec())

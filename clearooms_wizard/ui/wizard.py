@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QObject, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
+from PySide6.QtGui import QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -300,17 +300,22 @@ class SetupWizard(QWizard):
             self.context.preferences.save(state)
 
     def shutdown(self) -> None:
-        """Remember the window, cancel all work and wait for it; safe to call twice."""
+        """Remember the window, hide it, cancel all work and wait for it; safe to call twice.
+
+        For code that ends a wizard without closing it (tests, the screenshot tool). The ways
+        out a user takes all close the window, and QDialog turns each into done()."""
         self._save_preferences()
         # Gone from the screen at once: a request still in flight may take a few seconds to
         # notice the cancel, and nobody should watch a frozen window meanwhile.
         self.hide()
         self.runner.shutdown(10_000)
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.shutdown()
-        super().closeEvent(event)
-
     def done(self, result: int) -> None:
-        self.shutdown()
+        # Cancel, Escape and Finish come here, and so does the title bar's close (through
+        # QDialog.closeEvent's reject()). Qt must close the window while it is still visible:
+        # closing the last visible window is what ends app.exec(), and a window hidden first
+        # counts as gone already, so the process lived on with no window.
+        self._save_preferences()
         super().done(result)
+        # The window is off the screen by now, so nobody watches it wait for work in flight.
+        self.runner.shutdown(10_000)
