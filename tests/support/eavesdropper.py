@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-import threading
 from dataclasses import dataclass, field
-from types import TracebackType
+
+from tests.support.loopback import LoopbackServer
 
 
 @dataclass
@@ -23,20 +23,11 @@ class Overheard:
     bearer_tokens: int = 0  # requests that carried Authorization: Bearer
 
 
-class Eavesdropper:
-    def __init__(self, context: ssl.SSLContext, host: str = "127.0.0.1") -> None:
+class Eavesdropper(LoopbackServer):
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__()
         self._context = context
-        self._listener = socket.create_server((host, 0))
-        self._listener.settimeout(0.05)
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
         self._heard = Overheard()
-        self._threads: list[threading.Thread] = []
-        self._accepting = threading.Thread(target=self._accept, name="eavesdropper", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._listener.getsockname()[1])
 
     def heard(self) -> Overheard:
         with self._lock:
@@ -44,35 +35,9 @@ class Eavesdropper:
                 self._heard.connections, list(self._heard.requests), self._heard.bearer_tokens
             )
 
-    def __enter__(self) -> Eavesdropper:
-        self._accepting.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stopping.set()
-        self._accepting.join()
-        for thread in self._threads:
-            thread.join()
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                raw, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            with self._lock:
-                self._heard.connections += 1
-            thread = threading.Thread(target=self._serve, args=(raw,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
     def _serve(self, raw: socket.socket) -> None:
+        with self._lock:
+            self._heard.connections += 1
         raw.settimeout(2.0)
         with (
             contextlib.suppress(OSError),

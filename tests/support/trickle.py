@@ -14,15 +14,15 @@ import http.client
 import re
 import socket
 import ssl
-import threading
 import time
-from types import TracebackType
 from typing import Literal
+
+from tests.support.loopback import LoopbackServer
 
 TrickleMode = Literal["headers", "body"]
 
 
-class TricklingFront:
+class TricklingFront(LoopbackServer):
     def __init__(
         self,
         upstream_port: int,
@@ -32,58 +32,14 @@ class TricklingFront:
         mode: TrickleMode,
         interval: float = 0.05,
     ) -> None:
+        super().__init__()
         self._upstream_port = upstream_port
         self._context = server_context
         self._client_context = ssl.create_default_context(cafile=ca_bundle)
         self._pattern = re.compile(pattern)
         self._mode = mode
         self._interval = interval
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-        self._connections: list[socket.socket] = []
         self.trickled: list[str] = []  # paths whose answers were trickled
-        self._accepting = threading.Thread(target=self._accept, name="trickle", daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"https://127.0.0.1:{self._listener.getsockname()[1]}"
-
-    def __enter__(self) -> TricklingFront:
-        self._accepting.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stopping.set()
-        self._accepting.join()
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            # Unblocks a thread waiting for the next request on an idle connection.
-            with contextlib.suppress(OSError):
-                # The plain socket's shutdown: SSLSocket's would need the TLS state a reading
-                # thread is using.
-                socket.socket.shutdown(connection, socket.SHUT_RDWR)
-        for thread in self._threads:
-            thread.join()
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                raw, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            thread = threading.Thread(target=self._serve, args=(raw,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
 
     def _serve(self, raw: socket.socket) -> None:
         raw.settimeout(5.0)
@@ -92,8 +48,7 @@ class TricklingFront:
             raw,
             self._context.wrap_socket(raw, server_side=True) as tls,
         ):
-            with self._lock:
-                self._connections.append(tls)
+            self._track(tls)
             reader = tls.makefile("rb")
             while not self._stopping.is_set():
                 request_line = reader.readline().decode("latin-1").strip()
@@ -150,61 +105,24 @@ class TricklingFront:
             time.sleep(self._interval)
 
 
-class TricklingRelay:
+class TricklingRelay(LoopbackServer):
     """A plain TCP relay to the demo server that passes the server's bytes on one at a time,
     from the first byte of the TLS handshake on: a connection that is never quite set up."""
 
     def __init__(self, upstream_port: int, interval: float = 0.05) -> None:
+        super().__init__()
         self._upstream_port = upstream_port
         self._interval = interval
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._sockets: list[socket.socket] = []
         self.connections = 0
-        self._accepting = threading.Thread(target=self._accept, name="relay", daemon=True)
 
-    @property
-    def base_url(self) -> str:
-        return f"https://127.0.0.1:{self._listener.getsockname()[1]}"
-
-    def __enter__(self) -> TricklingRelay:
-        self._accepting.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stopping.set()
-        self._accepting.join()
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        for thread in self._threads:
-            thread.join()
-        for sock in self._sockets:
-            sock.close()
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
+    def _serve(self, connection: socket.socket) -> None:
+        with self._lock:
             self.connections += 1
-            upstream = socket.create_connection(("127.0.0.1", self._upstream_port))
-            self._sockets += [client, upstream]
-            for source, target, trickle in ((client, upstream, False), (upstream, client, True)):
-                thread = threading.Thread(
-                    target=self._pass_on, args=(source, target, trickle), daemon=True
-                )
-                self._threads.append(thread)
-                thread.start()
+        self._track(connection)
+        upstream = socket.create_connection(("127.0.0.1", self._upstream_port))
+        self._track(upstream)
+        self._start(self._pass_on, upstream, connection, True)
+        self._pass_on(connection, upstream, False)
 
     def _pass_on(self, source: socket.socket, target: socket.socket, trickle: bool) -> None:
         with contextlib.suppress(OSError):
