@@ -12,7 +12,6 @@ import pytest
 from clearooms_wizard.core.checks import CHECK_IDS, CheckResult, SettingsTest, Status
 from clearooms_wizard.core.errors import CancelToken
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
-from clearooms_wizard.demo import DemoResponse
 from tests.conftest import Served
 from tests.reliability.conftest import ServeHooked
 from tests.support.fuzz import MALFORMED_IDENTITY_ANSWERS, IdentityAnswer
@@ -26,14 +25,7 @@ def answer_with(served: Served, answer: IdentityAnswer) -> HookedTenant:
     """Every successful answer of ``answer.endpoint`` replaced by the malformed one."""
     tenant = served.tenant
     assert isinstance(tenant, HookedTenant)
-
-    def rewrite(response: DemoResponse) -> DemoResponse:
-        if response.outcome != "respond" or response.status != 200:
-            return response
-        headers = {**response.headers, "Content-Type": "application/json; charset=utf-8"}
-        return DemoResponse(200, headers, answer.body(response.body))
-
-    tenant.rewrite(ENDPOINTS[answer.endpoint], rewrite)
+    tenant.rewrite(ENDPOINTS[answer.endpoint], answer.rewrite)
     return tenant
 
 

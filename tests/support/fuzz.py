@@ -25,6 +25,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from clearooms_wizard.core.values import Checked, check_client_id, check_secret, check_tenant
+from clearooms_wizard.demo import DemoResponse
 from tests.support.reliability import REPORT
 
 SCALE = float(os.environ.get("CLEAROOMS_FUZZ_SCALE", "1"))
@@ -526,6 +527,13 @@ class IdentityAnswer:
             return self.raw
         assert self.change is not None
         return json.dumps(self.change(json.loads(real))).encode("utf-8")
+
+    def rewrite(self, response: DemoResponse) -> DemoResponse:
+        """For ``HookedTenant.rewrite``: a successful answer becomes this one."""
+        if response.outcome != "respond" or response.status != 200:
+            return response
+        headers = {**response.headers, "Content-Type": "application/json; charset=utf-8"}
+        return DemoResponse(200, headers, self.body(response.body))
 
 
 MALFORMED_IDENTITY_ANSWERS = (
