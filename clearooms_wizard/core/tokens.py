@@ -62,18 +62,16 @@ class _RecordingClient:
         self._failure: requests.Response | None = None
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
-        return self._remember(self._read(self._session.post(url, stream=True, **kwargs)))
+        # Streamed, so that an answer far too large is refused before it is all read.
+        kwargs["stream"] = True
+        return self._remember(self._read(self._session.post(url, **kwargs)))
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
-        return self._remember(self._read(self._session.get(url, stream=True, **kwargs)))
+        kwargs["stream"] = True
+        return self._remember(self._read(self._session.get(url, **kwargs)))
 
     def _read(self, response: requests.Response) -> requests.Response:
-        cancel = getattr(self._session, "cancel", None)
-        return read_bounded(
-            response,
-            IDENTITY_ANSWER_LIMIT,
-            cancel if isinstance(cancel, CancelToken) else None,
-        )
+        return read_bounded(response, IDENTITY_ANSWER_LIMIT, _cancel_of(self._session))
 
     def close(self) -> None:
         """The session is ours, and outlives MSAL's application object."""
@@ -87,6 +85,13 @@ class _RecordingClient:
     def last_failure(self) -> requests.Response | None:
         with self._lock:
             return self._failure
+
+
+def _cancel_of(session: requests.Session) -> CancelToken | None:
+    """The Stop button's token of our own sessions, so that Stop still works while an answer
+    is being read."""
+    cancel = getattr(session, "cancel", None)
+    return cancel if isinstance(cancel, CancelToken) else None
 
 
 @dataclass(frozen=True)
@@ -148,11 +153,8 @@ def discover_tenant(session: requests.Session, cloud: Cloud, tenant: str) -> Ten
     ``tenant`` has passed ``check_tenant``, so it is a GUID or a domain and safe in a path.
     """
     url = f"{authority_url(cloud, tenant)}/v2.0/.well-known/openid-configuration"
-    cancel = getattr(session, "cancel", None)
     response = read_bounded(
-        session.get(url, stream=True),
-        IDENTITY_ANSWER_LIMIT,
-        cancel if isinstance(cancel, CancelToken) else None,
+        session.get(url, stream=True), IDENTITY_ANSWER_LIMIT, _cancel_of(session)
     )
     payload = read_json(response)
     if response.status_code != 200:

@@ -10,6 +10,7 @@ tests/reliability/README.md): all are fixed, so nothing is left out.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -518,6 +519,7 @@ class IdentityAnswer:
     raw: bytes | None = None
     # The code the user is shown for it.
     code: str = "unexpected_response"
+    gzipped: bool = False
 
     def __repr__(self) -> str:
         return f"IdentityAnswer({self.endpoint!r}, {self.name!r})"
@@ -533,7 +535,11 @@ class IdentityAnswer:
         if response.outcome != "respond" or response.status != 200:
             return response
         headers = {**response.headers, "Content-Type": "application/json; charset=utf-8"}
-        return DemoResponse(200, headers, self.body(response.body))
+        body = self.body(response.body)
+        if self.gzipped:
+            headers["Content-Encoding"] = "gzip"
+            body = gzip.compress(body)
+        return DemoResponse(200, headers, body)
 
 
 MALFORMED_IDENTITY_ANSWERS = (
@@ -574,6 +580,14 @@ MALFORMED_IDENTITY_ANSWERS = (
         code="answer_too_large",
     ),
     IdentityAnswer("token", "nested 100,000 deep", raw=nested_json()),
+    # Small on the wire: only reading it shows how large it is.
+    IdentityAnswer(
+        "discovery",
+        "2 MB gzipped to 2 KB",
+        _with("padding", "x" * OVERSIZED),
+        code="answer_too_large",
+        gzipped=True,
+    ),
 )
 
 
