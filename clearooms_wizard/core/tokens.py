@@ -288,24 +288,24 @@ class TokenProvider:
         return tenant.lower()
 
     def acquire(self) -> AccessToken:
+        app = self._application()
+        # One at a time: when the cached token has just been dropped, the first caller signs in
+        # and the others wait for its token instead of each signing in again.
+        with self._acquiring:
+            held = self._short_lived
+            if held is not None and time.time() < held.expires_at:
+                return held
+            token = _access_token(self._sign_in(app))
+            self._latest = token.value
+            lifetime = token.expires_at - time.time()
+            self._short_lived = token if lifetime < _MSAL_RENEWS_BEFORE else None
+            return token
+
+    def _sign_in(self, app: msal.ConfidentialClientApplication) -> dict[str, Any]:
         import msal
 
-        app = self._application()
         try:
-            # One at a time: when the cached token has just been dropped, the first caller signs
-            # in and the others wait for its token instead of each signing in again.
-            with self._acquiring:
-                held = self._short_lived
-                if held is not None and time.time() < held.expires_at:
-                    return held
-                result: dict[str, Any] = app.acquire_token_for_client(
-                    scopes=[self._cloud.graph_scope]
-                )
-                token = _access_token(result)
-                self._latest = token.value
-                lifetime = token.expires_at - time.time()
-                self._short_lived = token if lifetime < _MSAL_RENEWS_BEFORE else None
-                return token
+            result: dict[str, Any] = app.acquire_token_for_client(scopes=[self._cloud.graph_scope])
         except ClearoomsError:
             raise
         except ValueError as exc:  # JSONDecodeError: not JSON from the token endpoint
@@ -321,6 +321,7 @@ class TokenProvider:
                 f"The sign-in service's answer could not be used: {_what_was_wrong(exc)}.",
                 TechnicalDetails(extra={"error": type(exc).__name__}),
             ) from None
+        return result
 
     def forget(self, token: AccessToken) -> None:
         """Drop the cached token after Graph refused ``token``, unless a newer one has already
@@ -376,7 +377,8 @@ def _lifetime(expires_in: object) -> float:
 
 def _what_was_wrong(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
-        return f"it had no {exc.args[0] if exc.args else 'expected field'}"
+        # MSAL's own field names, such as authorization_endpoint.
+        return f"it had no {str(exc.args[0])[:40] if exc.args else 'expected field'}"
     if isinstance(exc, RecursionError):
         return "its data was nested far more deeply than Microsoft's ever is"
     return "a field held a value of the wrong kind"
