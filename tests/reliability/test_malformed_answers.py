@@ -100,3 +100,22 @@ def test_a_short_lived_token_that_did_expire_is_replaced(serve_hooked: ServeHook
     results = run_check(served)
     assert all(r.status is Status.PASS for r in results.values()), results
     assert len(tenant.issued_tokens) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("no authorization_endpoint", "no authorization_endpoint"),
+        ("access_token not a JWT", "not a Microsoft access token"),
+        ("nested 100,000 deep", "nested far more deeply"),
+    ],
+)
+def test_the_command_line_says_what_was_wrong(
+    serve_hooked: ServeHooked, name: str, said: str
+) -> None:
+    served = serve_hooked()
+    answer = next(a for a in MALFORMED_IDENTITY_ANSWERS if a.name == name)
+    answer_with(served, answer)
+    code, _, err = served.run_cli("rooms", "list")
+    assert code == 1
+    assert "answered instead of Microsoft" in err and said in err, err
