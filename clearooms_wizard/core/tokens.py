@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
 _HTTP_ERROR = re.compile(r"HTTP Error: (\d{3})")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Microsoft's access tokens are JWTs: three base64url parts. Anything else (a proxy's text, or
 # characters that cannot go in an HTTP header) is not one of Microsoft's.
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -165,10 +166,12 @@ def discover_tenant(session: requests.Session, cloud: Cloud, tenant: str) -> Ten
             "Microsoft's answer about the tenant had no sign-in address.", details_of(response)
         )
     try:
-        segments = [s for s in urlsplit(endpoint).path.split("/") if s]
+        parts = urlsplit(endpoint)
+        segments = [s for s in parts.path.split("/") if s] if parts.scheme == "https" else []
     except ValueError:
         segments = []
-    if not segments:
+    # Entra's sign-in address is https://<host>/<tenant GUID>/oauth2/...
+    if not segments or not _GUID.fullmatch(segments[0]) or not cloud.may_sign_in_at(endpoint):
         raise UnexpectedResponse(
             "Microsoft's answer about the tenant had an unexpected sign-in address.",
             details_of(response),
@@ -229,7 +232,7 @@ class TokenProvider:
         import msal  # only when signing in: it is slow to import, and the wizard starts first
 
         try:
-            return msal.ConfidentialClientApplication(
+            app = msal.ConfidentialClientApplication(
                 self._credentials.client_id,
                 client_credential=self._credentials.client_secret,
                 authority=authority_url(self._cloud, self._credentials.tenant),
@@ -251,6 +254,13 @@ class TokenProvider:
                 f"Microsoft's answer about the tenant could not be used: {_what_was_wrong(exc)}.",
                 TechnicalDetails(extra={"error": type(exc).__name__}),
             ) from None
+        # The client secret goes to this address: never to one an answer made up.
+        if not self._cloud.may_sign_in_at(str(app.authority.token_endpoint)):
+            raise UnexpectedResponse(
+                "Microsoft's answer about the tenant gave a sign-in address on another host.",
+                TechnicalDetails(),
+            )
+        return app
 
     def _construction_error(self, exc: ValueError) -> ClearoomsError:
         # MSAL raises ValueError when tenant discovery fails; the server's body is in __context__.

@@ -43,3 +43,47 @@ def test_every_cloud_has_its_own_hosts() -> None:
     assert not custom.authority_is_well_known
     with pytest.raises(UrlProblem, match="Unknown cloud"):
         get_cloud("mars")
+
+
+@pytest.mark.parametrize(
+    ("authority", "endpoint", "allowed"),
+    [
+        ("https://login.microsoftonline.com", "https://login.microsoftonline.com/t/oauth2", True),
+        ("https://login.microsoftonline.com", "https://login.microsoft.com/t/oauth2", True),
+        ("https://login.microsoftonline.com", "https://evil.example/t/oauth2", False),
+        ("https://login.microsoftonline.com", "http://login.microsoftonline.com/t/oauth2", False),
+        ("https://rig.test:8443", "https://rig.test:8443/t/oauth2", True),
+        ("https://rig.test:8443", "https://rig.test:9443/t/oauth2", False),
+        ("https://rig.test:8443", "https://login.microsoftonline.com/t/oauth2", False),
+        ("https://rig.test", "https://[/t", False),
+    ],
+)
+def test_the_secret_goes_only_to_a_sign_in_host(
+    authority: str, endpoint: str, allowed: bool
+) -> None:
+    cloud = get_cloud("global").with_overrides(authority, None)
+    assert cloud.may_sign_in_at(endpoint) is allowed
+
+
+@pytest.mark.parametrize(
+    ("key", "authority", "answer", "named"),
+    [
+        ("global", None, "microsoftonline.com", None),
+        ("global", "https://login.microsoft.com", "microsoftonline.com", None),
+        ("global", "https://rig.test", "microsoftonline.com", None),
+        ("global", "https://rig.test", "microsoftonline.us", "US Government (GCC High or DoD)"),
+        ("global", None, "partner.microsoftonline.cn", "China (21Vianet)"),
+        # The user chose a US Government sign-in host on purpose.
+        ("global", "https://login.microsoftonline.us", "microsoftonline.us", None),
+        ("usgov", None, "microsoftonline.com", "Microsoft 365 (worldwide, including GCC)"),
+        ("usgov", None, "microsoftonline.us", None),
+        ("china", None, "chinacloudapi.cn", None),
+        ("global", None, "login.demo.example", None),
+        ("global", None, None, None),
+    ],
+)
+def test_another_cloud_is_named_only_when_the_answer_names_one(
+    key: str, authority: str | None, answer: str | None, named: str | None
+) -> None:
+    cloud = get_cloud(key).with_overrides(authority, None)
+    assert cloud.other_cloud_named(answer) == named
