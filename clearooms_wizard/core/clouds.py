@@ -62,22 +62,6 @@ class Cloud:
     def _authority_hostname(self) -> str:
         return (urlsplit(self.authority_host).hostname or "").lower()
 
-    def may_sign_in_at(self, token_endpoint: str) -> bool:
-        """Whether the token endpoint discovery gave may be sent the client secret: one on the
-        sign-in host itself, or, from a Microsoft host, on another Microsoft sign-in host."""
-        try:
-            parts = urlsplit(token_endpoint)
-            ours = urlsplit(self.authority_host)
-            same_port = (parts.port or 443) == (ours.port or 443)
-        except ValueError:
-            return False
-        host = (parts.hostname or "").lower()
-        if parts.scheme != "https" or not host:
-            return False
-        if host == self._authority_hostname:
-            return same_port
-        return self.authority_is_well_known and host in _KNOWN_AUTHORITY_HOSTS
-
     def other_cloud_named(self, instance_name: str | None) -> str | None:
         """The cloud a discovery answer places the tenant in, when that is another known cloud
         than the one chosen; otherwise None.

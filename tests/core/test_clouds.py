@@ -46,26 +46,6 @@ def test_every_cloud_has_its_own_hosts() -> None:
 
 
 @pytest.mark.parametrize(
-    ("authority", "endpoint", "allowed"),
-    [
-        ("https://login.microsoftonline.com", "https://login.microsoftonline.com/t/oauth2", True),
-        ("https://login.microsoftonline.com", "https://login.microsoft.com/t/oauth2", True),
-        ("https://login.microsoftonline.com", "https://evil.example/t/oauth2", False),
-        ("https://login.microsoftonline.com", "http://login.microsoftonline.com/t/oauth2", False),
-        ("https://rig.test:8443", "https://rig.test:8443/t/oauth2", True),
-        ("https://rig.test:8443", "https://rig.test:9443/t/oauth2", False),
-        ("https://rig.test:8443", "https://login.microsoftonline.com/t/oauth2", False),
-        ("https://rig.test", "https://[/t", False),
-    ],
-)
-def test_the_secret_goes_only_to_a_sign_in_host(
-    authority: str, endpoint: str, allowed: bool
-) -> None:
-    cloud = get_cloud("global").with_overrides(authority, None)
-    assert cloud.may_sign_in_at(endpoint) is allowed
-
-
-@pytest.mark.parametrize(
     ("key", "authority", "answer", "named"),
     [
         ("global", None, "microsoftonline.com", None),

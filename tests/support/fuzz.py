@@ -552,22 +552,6 @@ MALFORMED_IDENTITY_ANSWERS = (
     IdentityAnswer("discovery", "token_endpoint an object", _with("token_endpoint", {"a": 1})),
     IdentityAnswer("discovery", "token_endpoint not a URL", _with("token_endpoint", "https://[")),
     IdentityAnswer("discovery", "token_endpoint a word", _with("token_endpoint", "0")),
-    # The client secret would be sent there.
-    IdentityAnswer(
-        "discovery",
-        "token_endpoint on another host",
-        lambda answer: {
-            **answer,
-            "token_endpoint": re.sub(
-                r"^https://[^/]+", "https://evil.example", answer["token_endpoint"]
-            ),
-        },
-    ),
-    IdentityAnswer(
-        "discovery",
-        "token_endpoint without the tenant",
-        _with("token_endpoint", "https://login.microsoftonline.com/oauth2/v2.0/token"),
-    ),
     IdentityAnswer("discovery", "nested 100,000 deep", raw=nested_json()),
     IdentityAnswer(
         "discovery",
