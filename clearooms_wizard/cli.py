@@ -534,10 +534,15 @@ def _workspace(
 
 
 def _explain(exc: ClearoomsError, err: TextIO, loading_rooms: bool = False) -> None:
+    from clearooms_wizard.core.errors import UnexpectedResponse
     from clearooms_wizard.core.fixes import explain_error, explain_rooms_error
 
     explanation, code = explain_rooms_error(exc) if loading_rooms else explain_error(exc)
-    err.write(f"{printable(explanation.summary)}\nWhat to do: {printable(explanation.fix)}\n")
+    summary = explanation.summary
+    if isinstance(exc, UnexpectedResponse):
+        # What came instead of Microsoft's answer, as Test Settings says it too.
+        summary += f" {exc}"
+    err.write(f"{printable(summary)}\nWhat to do: {printable(explanation.fix)}\n")
     if code:
         err.write(f"(code {printable(code)})\n")
 

@@ -128,14 +128,6 @@ _CONSENT_FIX = (
     "Privileged Role Administrator) to do this."
 )
 
-# Discovery's cloud_instance_name for each cloud, to spot a tenant tested in the wrong cloud.
-_INSTANCE_CLOUDS = {
-    "microsoftonline.com": "Microsoft 365 (worldwide, including GCC)",
-    "microsoftonline.us": "US Government (GCC High or DoD)",
-    "partner.microsoftonline.cn": "China (21Vianet)",
-    "chinacloudapi.cn": "China (21Vianet)",
-}
-
 
 class SettingsTest:
     """One run of Test Settings. ``run()`` yields each check's result as it completes.
@@ -262,13 +254,13 @@ class SettingsTest:
             info = discover_tenant(session, cloud, credentials.tenant)
         except ClearoomsError as exc:
             return _failure("tenant", exc)
-        instance = (info.cloud_instance_name or "").lower()
-        host = cloud.authority_host.lower()
-        if instance in _INSTANCE_CLOUDS and not host.endswith(instance):
+        other_cloud = cloud.other_cloud_named(info.cloud_instance_name)
+        if other_cloud is not None:
+            instance = (info.cloud_instance_name or "").lower()
             return CheckResult(
                 "tenant",
                 Status.FAIL,
-                f"Your tenant is in a different Microsoft cloud: {_INSTANCE_CLOUDS[instance]}.",
+                f"Your tenant is in a different Microsoft cloud: {other_cloud}.",
                 "Choose the cloud your organisation uses (under Advanced in the wizard, or --cloud "
                 "on the command line), then test again.",
                 "wrong_cloud",

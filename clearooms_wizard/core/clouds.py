@@ -7,20 +7,31 @@ from urllib.parse import urlsplit
 
 # Hosts MSAL knows without asking login.microsoftonline.com (MSAL 1.39 authority.py). For any
 # other host we switch instance discovery off so that a custom host needs no other request.
-_KNOWN_AUTHORITY_HOSTS = frozenset(
-    {
-        "login.microsoftonline.com",
-        "login.microsoft.com",
-        "login.windows.net",
-        "sts.windows.net",
-        "login.chinacloudapi.cn",
-        "login.partner.microsoftonline.cn",
-        "login.microsoftonline.de",
-        "login-us.microsoftonline.com",
-        "login.microsoftonline.us",
-        "login.usgovcloudapi.net",
-    }
-)
+# Each with the clouds' ``cloud_instance_name`` its tenant discovery answers for a tenant of its
+# own cloud: every worldwide host answers "microsoftonline.com", not its own domain.
+_WORLDWIDE = ("microsoftonline.com",)
+_US_GOVERNMENT = ("microsoftonline.us",)
+_CHINA = ("partner.microsoftonline.cn", "chinacloudapi.cn")
+_KNOWN_AUTHORITY_HOSTS: dict[str, tuple[str, ...]] = {
+    "login.microsoftonline.com": _WORLDWIDE,
+    "login.microsoft.com": _WORLDWIDE,
+    "login.windows.net": _WORLDWIDE,
+    "sts.windows.net": _WORLDWIDE,
+    "login.chinacloudapi.cn": _CHINA,
+    "login.partner.microsoftonline.cn": _CHINA,
+    "login.microsoftonline.de": ("microsoftonline.de",),
+    "login-us.microsoftonline.com": _US_GOVERNMENT,
+    "login.microsoftonline.us": _US_GOVERNMENT,
+    "login.usgovcloudapi.net": _US_GOVERNMENT,
+}
+
+# The clouds a discovery answer can name, in the words the wrong-cloud message uses. (Microsoft
+# Cloud Germany is closed: a tenant there cannot use Clearooms in any cloud.)
+INSTANCE_CLOUDS: dict[str, str] = {
+    **dict.fromkeys(_WORLDWIDE, "Microsoft 365 (worldwide, including GCC)"),
+    **dict.fromkeys(_US_GOVERNMENT, "US Government (GCC High or DoD)"),
+    **dict.fromkeys(_CHINA, "China (21Vianet)"),
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,8 @@ class Cloud:
     authority_host: str
     graph_root: str
     portal_host: str
+    # What tenant discovery answers as ``cloud_instance_name`` for a tenant of this cloud.
+    instance_names: tuple[str, ...] = ()
 
     @property
     def graph_scope(self) -> str:
@@ -43,7 +56,29 @@ class Cloud:
 
     @property
     def authority_is_well_known(self) -> bool:
-        return (urlsplit(self.authority_host).hostname or "") in _KNOWN_AUTHORITY_HOSTS
+        return self._authority_hostname in _KNOWN_AUTHORITY_HOSTS
+
+    @property
+    def _authority_hostname(self) -> str:
+        return (urlsplit(self.authority_host).hostname or "").lower()
+
+    def other_cloud_named(self, instance_name: str | None) -> str | None:
+        """The cloud a discovery answer places the tenant in, when that is another known cloud
+        than the one chosen; otherwise None.
+
+        Whatever host serves it, Entra names the tenant's cloud, not the host's domain. The
+        chosen cloud is expected, or the cloud of a Microsoft sign-in host given on purpose; a
+        custom host (a proxy, a test rig) says nothing about its cloud, so it is trusted to
+        serve the one chosen.
+        """
+        named = (instance_name or "").strip().lower()
+        expected = {
+            *self.instance_names,
+            *_KNOWN_AUTHORITY_HOSTS.get(self._authority_hostname, ()),
+        }
+        if not expected or named in expected or named not in INSTANCE_CLOUDS:
+            return None
+        return INSTANCE_CLOUDS[named]
 
     def with_overrides(self, authority_host: str | None, graph_url: str | None) -> Cloud:
         return replace(
@@ -64,6 +99,7 @@ CLOUDS: dict[str, Cloud] = {
             "https://login.microsoftonline.com",
             "https://graph.microsoft.com",
             "https://portal.azure.com",
+            _WORLDWIDE,
         ),
         Cloud(
             "usgov",
@@ -71,6 +107,7 @@ CLOUDS: dict[str, Cloud] = {
             "https://login.microsoftonline.us",
             "https://graph.microsoft.us",
             "https://portal.azure.us",
+            _US_GOVERNMENT,
         ),
         Cloud(
             "usgov-dod",
@@ -78,6 +115,7 @@ CLOUDS: dict[str, Cloud] = {
             "https://login.microsoftonline.us",
             "https://dod-graph.microsoft.us",
             "https://portal.azure.us",
+            _US_GOVERNMENT,
         ),
         Cloud(
             "china",
@@ -85,6 +123,7 @@ CLOUDS: dict[str, Cloud] = {
             "https://login.partner.microsoftonline.cn",
             "https://microsoftgraph.chinacloudapi.cn",
             "https://portal.azure.cn",
+            _CHINA,
         ),
     )
 }

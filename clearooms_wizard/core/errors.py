@@ -97,6 +97,10 @@ class ListFault(UnexpectedResponse):
         self.problem = problem
 
 
+class AnswerTooLarge(UnexpectedResponse):
+    """An answer far larger than Microsoft ever sends, refused before it is all read or used."""
+
+
 class SignInError(ClearoomsError):
     """Microsoft Entra ID refused to sign the app in (an AADSTS error)."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clearooms_wizard.core.errors import (
+    AnswerTooLarge,
     ClearoomsError,
     GraphError,
     ListFault,
@@ -285,6 +286,12 @@ LIST_FIXES: dict[ListProblem, Explanation] = {
     ),
 }
 
+ANSWER_TOO_LARGE = Explanation(
+    "An answer said to be from Microsoft was far larger than any real one, so it was not used.",
+    "Something on your network, such as a proxy or security software, may be changing "
+    "Microsoft's answers. Try again; if it keeps happening, ask your IT team to let "
+    "login.microsoftonline.com through unchanged, or send the report to Clearooms support.",
+)
 
 SIGN_IN_SERVICE_TROUBLE = Explanation(
     "Microsoft's sign-in service had a problem on its side; your settings did not cause it.",
@@ -318,6 +325,8 @@ def explain_error(exc: ClearoomsError) -> tuple[Explanation, str | None]:
         return NETWORK_FIXES[exc.problem], f"network:{exc.problem.value}"
     if isinstance(exc, ListFault):
         return LIST_FIXES[exc.problem], f"list:{exc.problem.value}"
+    if isinstance(exc, AnswerTooLarge):
+        return ANSWER_TOO_LARGE, "answer_too_large"
     if isinstance(exc, UnexpectedResponse):
         return UNEXPECTED_RESPONSE, "unexpected_response"
     return Explanation(str(exc), "Try again in a few minutes."), None
@@ -360,6 +369,9 @@ def markdown_table() -> str:
     rows.append(
         f"| unexpected_response | {cell(UNEXPECTED_RESPONSE.summary)} | "
         f"{cell(UNEXPECTED_RESPONSE.fix)} |"
+    )
+    rows.append(
+        f"| answer_too_large | {cell(ANSWER_TOO_LARGE.summary)} | {cell(ANSWER_TOO_LARGE.fix)} |"
     )
     return "\n".join(rows) + "\n"
 

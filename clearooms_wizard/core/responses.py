@@ -8,10 +8,20 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from clearooms_wizard.core.errors import GraphError, TechnicalDetails, UnexpectedResponse
+from clearooms_wizard.core.errors import (
+    AnswerTooLarge,
+    CancelToken,
+    GraphError,
+    TechnicalDetails,
+    UnexpectedResponse,
+)
 
 if TYPE_CHECKING:
     import requests
+
+# Entra's discovery and token answers are a few kilobytes. Anything near this is not from
+# Microsoft, and reading it all (a 50 MB "token") would only fail later in a confusing way.
+IDENTITY_ANSWER_LIMIT = 1_000_000
 
 
 def details_of(response: requests.Response) -> TechnicalDetails:
@@ -55,6 +65,12 @@ def read_json(response: requests.Response) -> dict[str, Any]:
         )
     try:
         payload = json.loads(text)
+    except RecursionError:
+        raise UnexpectedResponse(
+            f"{details.url} sent data nested far more deeply than Microsoft's ever is "
+            f"(HTTP {response.status_code}).",
+            details,
+        ) from None
     except ValueError:
         raise UnexpectedResponse(
             f"{details.url} sent an answer that was cut off or is not valid data "
@@ -64,6 +80,42 @@ def read_json(response: requests.Response) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise UnexpectedResponse(f"{details.url} sent data in an unexpected shape.", details)
     return payload
+
+
+def read_bounded(
+    response: requests.Response, limit: int, cancel: CancelToken | None = None
+) -> requests.Response:
+    """Read the body of a response requested with ``stream=True``, refusing one larger than
+    ``limit`` bytes (after decompression) without reading the rest."""
+    import requests
+
+    from clearooms_wizard.core.http import network_error
+
+    details = details_of(response)
+    too_large = AnswerTooLarge(
+        f"{details.url} sent an answer of more than {limit // 1000:,} KB; Microsoft's are a "
+        "few KB.",
+        details,
+    )
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                response.close()
+                raise too_large
+            chunks.append(chunk)
+    except requests.RequestException as exc:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        raise network_error(exc, response.url) from exc
+    response._content = b"".join(chunks)
+    return response
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import threading
 import time
@@ -13,12 +14,19 @@ from urllib.parse import urlsplit
 
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.errors import (
+    AnswerTooLarge,
+    CancelToken,
     ClearoomsError,
     SignInError,
     TechnicalDetails,
     UnexpectedResponse,
 )
-from clearooms_wizard.core.responses import details_of, read_json
+from clearooms_wizard.core.responses import (
+    IDENTITY_ANSWER_LIMIT,
+    details_of,
+    read_bounded,
+    read_json,
+)
 from clearooms_wizard.core.values import Credentials
 
 if TYPE_CHECKING:
@@ -27,6 +35,21 @@ if TYPE_CHECKING:
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
 _HTTP_ERROR = re.compile(r"HTTP Error: (\d{3})")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# Microsoft's access tokens are JWTs: three base64url parts. Anything else (a proxy's text, or
+# characters that cannot go in an HTTP header) is not one of Microsoft's.
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# An app's token is one or two KB; one far larger would be refused with the request carrying it.
+MAX_TOKEN_CHARS = 32_000
+# MSAL treats a cached token with less than 5 minutes left as expired, so a shorter lifetime
+# would mean one sign-in per request; such a token is kept here, for at least a minute.
+_MSAL_RENEWS_BEFORE = 300.0
+MIN_TOKEN_LIFETIME = 60.0
+# What Entra gives when an answer does not say (an hour, less a second).
+_DEFAULT_LIFETIME = 3599.0
+# What MSAL raises when an answer it reads lacks a field or has one of the wrong type, or is
+# JSON nested too deeply to parse.
+_MALFORMED_FOR_MSAL = (KeyError, AttributeError, TypeError, IndexError, RecursionError)
 
 
 class _RecordingClient:
@@ -40,10 +63,16 @@ class _RecordingClient:
         self._failure: requests.Response | None = None
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
-        return self._remember(self._session.post(url, **kwargs))
+        # Streamed, so that an answer far too large is refused before it is all read.
+        kwargs["stream"] = True
+        return self._remember(self._read(self._session.post(url, **kwargs)))
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
-        return self._remember(self._session.get(url, **kwargs))
+        kwargs["stream"] = True
+        return self._remember(self._read(self._session.get(url, **kwargs)))
+
+    def _read(self, response: requests.Response) -> requests.Response:
+        return read_bounded(response, IDENTITY_ANSWER_LIMIT, _cancel_of(self._session))
 
     def close(self) -> None:
         """The session is ours, and outlives MSAL's application object."""
@@ -57,6 +86,13 @@ class _RecordingClient:
     def last_failure(self) -> requests.Response | None:
         with self._lock:
             return self._failure
+
+
+def _cancel_of(session: requests.Session) -> CancelToken | None:
+    """The Stop button's token of our own sessions, so that Stop still works while an answer
+    is being read."""
+    cancel = getattr(session, "cancel", None)
+    return cancel if isinstance(cancel, CancelToken) else None
 
 
 @dataclass(frozen=True)
@@ -118,7 +154,9 @@ def discover_tenant(session: requests.Session, cloud: Cloud, tenant: str) -> Ten
     ``tenant`` has passed ``check_tenant``, so it is a GUID or a domain and safe in a path.
     """
     url = f"{authority_url(cloud, tenant)}/v2.0/.well-known/openid-configuration"
-    response = session.get(url)
+    response = read_bounded(
+        session.get(url, stream=True), IDENTITY_ANSWER_LIMIT, _cancel_of(session)
+    )
     payload = read_json(response)
     if response.status_code != 200:
         raise _sign_in_error(payload, details_of(response))
@@ -127,10 +165,21 @@ def discover_tenant(session: requests.Session, cloud: Cloud, tenant: str) -> Ten
         raise UnexpectedResponse(
             "Microsoft's answer about the tenant had no sign-in address.", details_of(response)
         )
-    segments = [s for s in urlsplit(endpoint).path.split("/") if s]
-    if not segments:
+    try:
+        parts = urlsplit(endpoint)
+        segments = [s for s in parts.path.split("/") if s] if parts.scheme == "https" else []
+    except ValueError:
+        segments = []
+    # Entra's sign-in address is https://<host>/<tenant GUID>/oauth2/...
+    if not segments or not _GUID.fullmatch(segments[0]):
         raise UnexpectedResponse(
             "Microsoft's answer about the tenant had an unexpected sign-in address.",
+            details_of(response),
+        )
+    # MSAL reads the tenant's configuration again, and cannot do without this one either.
+    if "authorization_endpoint" not in payload:
+        raise UnexpectedResponse(
+            "Microsoft's answer about the tenant had no authorization address.",
             details_of(response),
         )
     return TenantInfo(
@@ -169,6 +218,8 @@ class TokenProvider:
         self._app: msal.ConfidentialClientApplication | None = None
         # The token most recently handed out, so that forget() drops only that one.
         self._latest: str | None = None
+        # A token MSAL's cache would not give out again (see _MSAL_RENEWS_BEFORE).
+        self._short_lived: AccessToken | None = None
         self._acquiring = threading.Lock()
 
     def _application(self) -> msal.ConfidentialClientApplication:
@@ -198,6 +249,11 @@ class TokenProvider:
             raise self._construction_error(exc) from None
         except msal.exceptions.MsalServiceError as exc:
             raise self._service_trouble(exc) from None
+        except _MALFORMED_FOR_MSAL as exc:
+            raise UnexpectedResponse(
+                f"Microsoft's answer about the tenant could not be used: {_what_was_wrong(exc)}.",
+                TechnicalDetails(extra={"error": type(exc).__name__}),
+            ) from None
 
     def _construction_error(self, exc: ValueError) -> ClearoomsError:
         # MSAL raises ValueError when tenant discovery fails; the server's body is in __context__.
@@ -235,18 +291,24 @@ class TokenProvider:
         return tenant.lower()
 
     def acquire(self) -> AccessToken:
+        app = self._application()
+        # One at a time: when the cached token has just been dropped, the first caller signs in
+        # and the others wait for its token instead of each signing in again.
+        with self._acquiring:
+            held = self._short_lived
+            if held is not None and time.time() < held.expires_at:
+                return held
+            token = _access_token(self._sign_in(app))
+            self._latest = token.value
+            lifetime = token.expires_at - time.time()
+            self._short_lived = token if lifetime < _MSAL_RENEWS_BEFORE else None
+            return token
+
+    def _sign_in(self, app: msal.ConfidentialClientApplication) -> dict[str, Any]:
         import msal
 
-        app = self._application()
         try:
-            # One at a time: when the cached token has just been dropped, the first caller signs
-            # in and the others wait for its token instead of each signing in again.
-            with self._acquiring:
-                result: dict[str, Any] = app.acquire_token_for_client(
-                    scopes=[self._cloud.graph_scope]
-                )
-                handed_out = result.get("access_token")
-                self._latest = handed_out if isinstance(handed_out, str) else self._latest
+            result: dict[str, Any] = app.acquire_token_for_client(scopes=[self._cloud.graph_scope])
         except ClearoomsError:
             raise
         except ValueError as exc:  # JSONDecodeError: not JSON from the token endpoint
@@ -257,12 +319,12 @@ class TokenProvider:
             ) from None
         except msal.exceptions.MsalServiceError as exc:
             raise self._service_trouble(exc) from None
-        token = result.get("access_token")
-        if not isinstance(token, str):
-            raise _sign_in_error(result, TechnicalDetails())
-        expires_in = result.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3599.0
-        return AccessToken(token, time.time() + lifetime, decode_claims(token))
+        except _MALFORMED_FOR_MSAL as exc:
+            raise UnexpectedResponse(
+                f"The sign-in service's answer could not be used: {_what_was_wrong(exc)}.",
+                TechnicalDetails(extra={"error": type(exc).__name__}),
+            ) from None
+        return result
 
     def forget(self, token: AccessToken) -> None:
         """Drop the cached token after Graph refused ``token``, unless a newer one has already
@@ -272,3 +334,54 @@ class TokenProvider:
             if self._app is not None and token.value == self._latest:
                 self._app.remove_tokens_for_client()
                 self._latest = None
+                self._short_lived = None
+
+
+def _access_token(result: dict[str, Any]) -> AccessToken:
+    """The token in MSAL's result, once it is sure to be one Microsoft would send."""
+    token = result.get("access_token")
+    if token is None and isinstance(result.get("error"), str):
+        raise _sign_in_error(result, TechnicalDetails())
+    if token is None:
+        raise UnexpectedResponse(
+            "The sign-in service answered with neither a token nor an error.", TechnicalDetails()
+        )
+    if isinstance(token, str) and len(token) > MAX_TOKEN_CHARS:
+        raise AnswerTooLarge(
+            f"The sign-in service sent a token of {len(token) // 1000:,} KB; Microsoft's are a "
+            "few KB.",
+            TechnicalDetails(),
+        )
+    claims = decode_claims(token) if isinstance(token, str) and _JWT.fullmatch(token) else None
+    if not isinstance(token, str) or not claims:
+        raise UnexpectedResponse(
+            "The sign-in service sent something that is not a Microsoft access token.",
+            TechnicalDetails(),
+        )
+    return AccessToken(token, time.time() + _lifetime(result.get("expires_in")), claims)
+
+
+def _lifetime(expires_in: object) -> float:
+    """Seconds the token may be used for: a missing or unreadable lifetime is Entra's usual
+    hour; a lifetime of zero or less (a clock or proxy gone wrong) is taken as short, not as
+    already over, so that not every request signs in again. A token that did expire sooner is
+    refused by Graph, and then replaced."""
+    if isinstance(expires_in, bool):
+        return _DEFAULT_LIFETIME
+    if isinstance(expires_in, str):
+        try:
+            expires_in = float(expires_in)
+        except ValueError:
+            return _DEFAULT_LIFETIME
+    if not isinstance(expires_in, int | float) or not math.isfinite(expires_in):
+        return _DEFAULT_LIFETIME
+    return max(float(expires_in), MIN_TOKEN_LIFETIME)
+
+
+def _what_was_wrong(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        # MSAL's own field names, such as authorization_endpoint.
+        return f"it had no {str(exc.args[0])[:40] if exc.args else 'expected field'}"
+    if isinstance(exc, RecursionError):
+        return "its data was nested far more deeply than Microsoft's ever is"
+    return "a field held a value of the wrong kind"

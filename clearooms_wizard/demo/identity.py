@@ -37,6 +37,19 @@ _ESTS_HEADERS = {
     "X-XSS-Protection": "0",
 }
 
+# What Entra's discovery answers as `cloud_instance_name`: the name of the cloud, never the
+# host's own domain. Every worldwide host (login.microsoft.com, login.windows.net...) answers
+# "microsoftonline.com", and so does any other host serving the demo (its own, loopback, a proxy
+# in front of it); the hosts of the national clouds answer with their cloud's name.
+_WORLDWIDE_INSTANCE = "microsoftonline.com"
+_CLOUD_INSTANCE_BY_HOST = {
+    "login.microsoftonline.us": "microsoftonline.us",
+    "login-us.microsoftonline.com": "microsoftonline.us",
+    "login.usgovcloudapi.net": "microsoftonline.us",
+    "login.partner.microsoftonline.cn": "partner.microsoftonline.cn",
+    "login.chinacloudapi.cn": "partner.microsoftonline.cn",
+}
+
 _TENANT_NOT_FOUND = (
     "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are "
     "signing into the correct cloud. Check with your subscription administrator, this may "
@@ -214,7 +227,9 @@ class IdentityService:
                 "claims_supported": ["sub", "iss", "aud", "exp", "iat", "tid", "ver"],
                 "kerberos_endpoint": f"{root}/kerberos",
                 "tenant_region_scope": None if special else data.TENANT_REGION_SCOPE,
-                "cloud_instance_name": urlsplit(base).hostname,
+                "cloud_instance_name": _CLOUD_INSTANCE_BY_HOST.get(
+                    request.hostname, _WORLDWIDE_INSTANCE
+                ),
                 "cloud_graph_host_name": "graph.windows.net",
                 "msgraph_host": graph.netloc,
                 "rbac_url": "https://pas.windows.net",

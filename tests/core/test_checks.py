@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime
 
 import pytest
@@ -18,9 +19,10 @@ from clearooms_wizard.core.checks import (
     SettingsTest,
     Status,
 )
+from clearooms_wizard.core.clouds import CLOUDS, Cloud
 from clearooms_wizard.core.errors import Cancelled, CancelToken
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
-from clearooms_wizard.demo import Fault
+from clearooms_wizard.demo import DEMO_GRAPH_ROOT, DemoTenant, Fault, InProcessAdapter
 from tests.conftest import Served, ServeDemo
 
 
@@ -433,3 +435,108 @@ def test_a_custom_authority_host_needs_no_other_host(serve_demo: ServeDemo) -> N
     assert test.ok
     hosts = {record.base_url for record in served.tenant.request_log()}
     assert hosts == {served.base_url}
+
+
+def _discovery_naming(served: Served, instance_name: str) -> Fault:
+    """Discovery as the tenant's cloud would answer it, naming ``instance_name``."""
+    session = requests.Session()
+    session.trust_env = False
+    tenant = served.tenant.scenario.tenant
+    url = f"{served.base_url}/{tenant}/v2.0/.well-known/openid-configuration"
+    config = session.get(url, verify=served.ca_bundle).json()
+    session.close()
+    config["cloud_instance_name"] = instance_name
+    return Fault(
+        r"openid-configuration",
+        status=200,
+        headers={"Content-Type": "application/json"},
+        body=config,
+        times=None,
+    )
+
+
+def test_a_custom_authority_host_is_trusted_to_serve_the_chosen_cloud(
+    serve_demo: ServeDemo,
+) -> None:
+    served = serve_demo("healthy")
+    # As the command line builds it for --authority-host and --graph-url: the worldwide cloud,
+    # on another host. Entra answers "microsoftonline.com" there, not the host's domain.
+    cloud = CLOUDS["global"].with_overrides(served.base_url, served.base_url)
+    test = run(served, _with_cloud(served, cloud))
+    assert statuses(test) == dict.fromkeys(CHECK_IDS, "pass")
+
+
+def _with_cloud(served: Served, cloud: Cloud) -> ConnectionInput:
+    return dataclass_replace(served.connection(), cloud=cloud)
+
+
+def test_every_worldwide_sign_in_host_is_the_worldwide_cloud() -> None:
+    """login.microsoft.com answers discovery with "microsoftonline.com", as every worldwide
+    host does (served here by the demo inside the session, under that host name)."""
+    tenant = DemoTenant("healthy")
+    cloud = CLOUDS["global"].with_overrides("https://login.microsoft.com", DEMO_GRAPH_ROOT)
+
+    def open_session(cancel: CancelToken) -> requests.Session:
+        session = MicrosoftSession(HttpOptions(), cancel)
+        adapter = InProcessAdapter(tenant)
+        session.mount("https://login.microsoft.com/", adapter)
+        session.mount(f"{DEMO_GRAPH_ROOT}/", adapter)
+        return session
+
+    scenario = tenant.scenario
+    connection = ConnectionInput(
+        scenario.tenant, scenario.client_id, scenario.client_secret, cloud=cloud
+    )
+    test = SettingsTest(connection, open_session)
+    results = {r.id: r for r in test.run()}
+    assert results["tenant"].status is Status.PASS, results["tenant"]
+    assert test.ok
+    assert {r.base_url for r in tenant.request_log()} == {
+        "https://login.microsoft.com",
+        DEMO_GRAPH_ROOT,
+    }
+
+
+@pytest.mark.parametrize(
+    ("cloud_key", "answer", "named"),
+    [
+        ("global", "microsoftonline.us", "US Government"),
+        ("global", "partner.microsoftonline.cn", "China"),
+        ("usgov", "microsoftonline.com", "worldwide"),
+        ("usgov-dod", "microsoftonline.com", "worldwide"),
+        ("china", "microsoftonline.us", "US Government"),
+    ],
+)
+def test_a_tenant_in_another_cloud_is_still_named(
+    serve_demo: ServeDemo, cloud_key: str, answer: str, named: str
+) -> None:
+    served = serve_demo("healthy")
+    served.tenant.inject(_discovery_naming(served, answer))
+    cloud = CLOUDS[cloud_key].with_overrides(served.base_url, served.base_url)
+    test = run(served, _with_cloud(served, cloud))
+    tenant = result(test, "tenant")
+    assert (tenant.status, tenant.code) == (Status.FAIL, "wrong_cloud")
+    assert named in tenant.detail
+    assert tenant.fix and "--cloud" in tenant.fix
+    assert statuses(test)["token"] == "skip"
+
+
+@pytest.mark.parametrize(
+    ("cloud_key", "answer"),
+    [
+        ("usgov", "microsoftonline.us"),
+        ("usgov-dod", "microsoftonline.us"),
+        ("china", "partner.microsoftonline.cn"),
+        ("china", "chinacloudapi.cn"),
+        # Not a cloud we know (a test rig's own name): nothing to say about it.
+        ("global", "rig.example.test"),
+    ],
+)
+def test_the_chosen_cloud_answering_its_own_name_passes(
+    serve_demo: ServeDemo, cloud_key: str, answer: str
+) -> None:
+    served = serve_demo("healthy")
+    served.tenant.inject(_discovery_naming(served, answer))
+    cloud = CLOUDS[cloud_key].with_overrides(served.base_url, served.base_url)
+    tenant = result(run(served, _with_cloud(served, cloud)), "tenant")
+    assert tenant.status is Status.PASS, tenant

@@ -43,3 +43,27 @@ def test_every_cloud_has_its_own_hosts() -> None:
     assert not custom.authority_is_well_known
     with pytest.raises(UrlProblem, match="Unknown cloud"):
         get_cloud("mars")
+
+
+@pytest.mark.parametrize(
+    ("key", "authority", "answer", "named"),
+    [
+        ("global", None, "microsoftonline.com", None),
+        ("global", "https://login.microsoft.com", "microsoftonline.com", None),
+        ("global", "https://rig.test", "microsoftonline.com", None),
+        ("global", "https://rig.test", "microsoftonline.us", "US Government (GCC High or DoD)"),
+        ("global", None, "partner.microsoftonline.cn", "China (21Vianet)"),
+        # The user chose a US Government sign-in host on purpose.
+        ("global", "https://login.microsoftonline.us", "microsoftonline.us", None),
+        ("usgov", None, "microsoftonline.com", "Microsoft 365 (worldwide, including GCC)"),
+        ("usgov", None, "microsoftonline.us", None),
+        ("china", None, "chinacloudapi.cn", None),
+        ("global", None, "login.demo.example", None),
+        ("global", None, None, None),
+    ],
+)
+def test_another_cloud_is_named_only_when_the_answer_names_one(
+    key: str, authority: str | None, answer: str | None, named: str | None
+) -> None:
+    cloud = get_cloud(key).with_overrides(authority, None)
+    assert cloud.other_cloud_named(answer) == named

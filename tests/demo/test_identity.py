@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
-from clearooms_wizard.demo import DemoTenant, data, decode_claims
+from clearooms_wizard.demo import DemoTenant, InProcessAdapter, data, decode_claims
 from tests.demo.support import Served, TLSMaterial, assert_aadsts_shape, make_tls, serve
 
 GUID = data.TENANT_ID
@@ -48,6 +49,32 @@ def test_discovery_uses_the_host_the_client_addressed(healthy: Served) -> None:
     url = f"https://localhost:{healthy.server.port}/{GUID}/v2.0/.well-known/openid-configuration"
     config = healthy.session.get(url).json()
     assert config["token_endpoint"].startswith(f"https://localhost:{healthy.server.port}/")
+
+
+@pytest.mark.parametrize(
+    ("host", "instance_name"),
+    [
+        ("login.demo.clearooms.invalid", "microsoftonline.com"),
+        ("login.microsoft.com", "microsoftonline.com"),
+        ("login.windows.net", "microsoftonline.com"),
+        ("login.microsoftonline.us", "microsoftonline.us"),
+        ("login.partner.microsoftonline.cn", "partner.microsoftonline.cn"),
+    ],
+)
+def test_discovery_names_the_cloud_not_the_host(host: str, instance_name: str) -> None:
+    """As Entra does: every worldwide host (and any other serving the demo) answers with the
+    worldwide cloud's name."""
+    tenant = DemoTenant("healthy", latency=0)
+    session = requests.Session()
+    mount = InProcessAdapter(tenant)
+    session.mount(f"https://{host}/", mount)
+    config = session.get(f"https://{host}/{GUID}/v2.0/.well-known/openid-configuration").json()
+    assert config["cloud_instance_name"] == instance_name
+    assert config["token_endpoint"] == f"https://{host}/{GUID}/oauth2/v2.0/token"
+
+
+def test_discovery_over_loopback_names_the_worldwide_cloud(healthy: Served) -> None:
+    assert discovery(healthy, GUID)[1]["cloud_instance_name"] == "microsoftonline.com"
 
 
 def test_unknown_tenant_is_aadsts90002(healthy: Served) -> None:

@@ -47,6 +47,7 @@ from clearooms_wizard.core.workspace import open_workspace
 from clearooms_wizard.demo import DemoServer, DemoTenant, Fault, data
 from tests.conftest import TLS, Served
 from tests.reliability.conftest import ServeHooked
+from tests.support.fuzz import nested_json
 from tests.support.reliability import (
     ENDPOINTS,
     IDENTITY_ENDPOINTS,
@@ -72,6 +73,7 @@ GATEWAY_PAGE = (
     b"<html><head><title>{status} Gateway</title></head><body><center><h1>{status} Gateway"
     b"</h1></center><hr><center>nginx</center></body></html>"
 )
+NESTED = nested_json()
 XML_BODY = b'<?xml version="1.0" encoding="utf-8"?><Error><Code>Blocked</Code></Error>'
 
 
@@ -190,6 +192,13 @@ ROWS = [
         ),
     ),
     Row("empty body", "unexpected_response", lambda p, i: Fault(p, "empty", times=None)),
+    Row(
+        "JSON nested 100,000 deep",
+        "unexpected_response",
+        lambda p, i: Fault(
+            p, status=200, headers={"Content-Type": "application/json"}, body=NESTED, times=None
+        ),
+    ),
     Row("token expires", "recover", graph_only=True),
 ]
 
@@ -653,6 +662,7 @@ def test_the_matrix_covers_every_fault_and_endpoint() -> None:
         "truncated",
         "content type",
         "empty",
+        "nested",
         "token expires",
     ):
         assert any(wanted in name for name in names), wanted

@@ -43,6 +43,7 @@ from clearooms_wizard.demo import Fault, data
 from tests.conftest import Served
 from tests.reliability.conftest import ServeHooked
 from tests.support.fuzz import (
+    IdentityAnswer,
     Page,
     WorkspaceFile,
     check_fields_are_safe,
@@ -50,6 +51,7 @@ from tests.support.fuzz import (
     counted,
     dump_json_ascii,
     examples,
+    identity_answers,
     junk_text,
     page_scripts,
     pasted,
@@ -60,7 +62,7 @@ from tests.support.fuzz import (
     valid_tenants,
     workspace_files,
 )
-from tests.support.reliability import REPORT, FixedToken, HookedTenant, endpoint_of
+from tests.support.reliability import ENDPOINTS, REPORT, FixedToken, HookedTenant, endpoint_of
 
 FAST = HttpOptions(connect_timeout=2.0, read_timeout=2.0, retries=1, max_retry_after=1.0)
 # The fixtures these take (a demo server, a scratch folder) are meant to last for all the cases.
@@ -138,6 +140,38 @@ def test_no_request_is_made_for_a_value_that_failed_its_check(
         if endpoint_of(path) == "discovery" and path.count("/") > 1:
             segment = urlsplit(path).path.split("/")[1]
             assert segment in (tidied, data.TENANT_ID), (segment, tidied)
+
+
+# -- identity answers -----------------------------------------------------------------------------
+
+
+@settings(FIXTURES, max_examples=examples(40))
+@given(identity_answers())
+def test_any_answer_from_the_sign_in_service(
+    healthy_hooked: Served, answer: IdentityAnswer
+) -> None:
+    counted("identity answers: Test Settings and check on malformed discovery and token answers")
+    served = healthy_hooked
+    tenant = served.tenant
+    assert isinstance(tenant, HookedTenant)
+    tenant.clear_hooks()
+    tenant.rewrite(ENDPOINTS[answer.endpoint], answer.rewrite)
+
+    def open_session(cancel: CancelToken) -> Any:
+        return MicrosoftSession(replace(FAST, ca_bundle=served.ca_bundle), cancel)
+
+    test = SettingsTest(served.connection(), open_session)
+    results = {r.id: r for r in test.run()}
+    assert list(results) == list(CHECK_IDS)
+    named = {"tenant": results["tenant"], "token": results["token"]}
+    for result in named.values():
+        if result.status is Status.FAIL:
+            REPORT.count(f"identity answers: refused as {result.code}")
+            assert result.code in ("unexpected_response", "answer_too_large"), result
+            assert result.fix
+    code, out, err = served.run_cli("check")
+    assert code == (0 if test.ok else 1), (out, err)
+    assert "Traceback" not in out + err
 
 
 # -- Graph payloads -------------------------------------------------------------------------------

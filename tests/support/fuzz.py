@@ -10,6 +10,7 @@ tests/reliability/README.md): all are fixed, so nothing is left out.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from clearooms_wizard.core.values import Checked, check_client_id, check_secret, check_tenant
+from clearooms_wizard.demo import DemoResponse
 from tests.support.reliability import REPORT
 
 SCALE = float(os.environ.get("CLEAROOMS_FUZZ_SCALE", "1"))
@@ -481,3 +483,127 @@ def workspace_files(draw: st.DrawFn) -> WorkspaceFile:
 def dump_json_ascii(payload: Any) -> bytes:
     """JSON as a server sends it; escapes keep lone surrogates sendable."""
     return json.dumps(payload, ensure_ascii=True).encode("ascii")
+
+
+# -- identity answers -----------------------------------------------------------------------------
+
+# Past IDENTITY_ANSWER_LIMIT (1 MB), and quick to send over loopback.
+OVERSIZED = 2_000_000
+
+
+def nested_json(depth: int = 100_000) -> bytes:
+    """Valid JSON nested far beyond what Python's parser recurses into."""
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+def _without(key: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda answer: {k: v for k, v in answer.items() if k != key}
+
+
+def _with(key: str, value: Any) -> Callable[[dict[str, Any]], Any]:
+    return lambda answer: {**answer, key: value}
+
+
+def _token_as(change: Callable[[str], Any]) -> Callable[[dict[str, Any]], Any]:
+    return lambda answer: {**answer, "access_token": change(answer["access_token"])}
+
+
+@dataclass(frozen=True)
+class IdentityAnswer:
+    """A malformed answer from discovery or the token endpoint, in place of the real one:
+    ``change`` edits the real answer's JSON, or ``raw`` replaces its body."""
+
+    endpoint: str  # "discovery" or "token"
+    name: str
+    change: Callable[[dict[str, Any]], Any] | None = None
+    raw: bytes | None = None
+    # The code the user is shown for it.
+    code: str = "unexpected_response"
+    gzipped: bool = False
+
+    def __repr__(self) -> str:
+        return f"IdentityAnswer({self.endpoint!r}, {self.name!r})"
+
+    def body(self, real: bytes) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        assert self.change is not None
+        return json.dumps(self.change(json.loads(real))).encode("utf-8")
+
+    def rewrite(self, response: DemoResponse) -> DemoResponse:
+        """For ``HookedTenant.rewrite``: a successful answer becomes this one."""
+        if response.outcome != "respond" or response.status != 200:
+            return response
+        headers = {**response.headers, "Content-Type": "application/json; charset=utf-8"}
+        body = self.body(response.body)
+        if self.gzipped:
+            headers["Content-Encoding"] = "gzip"
+            body = gzip.compress(body)
+        return DemoResponse(200, headers, body)
+
+
+MALFORMED_IDENTITY_ANSWERS = (
+    IdentityAnswer("discovery", "an empty object", lambda answer: {}),
+    IdentityAnswer("discovery", "a list", lambda answer: [answer]),
+    IdentityAnswer("discovery", "no authorization_endpoint", _without("authorization_endpoint")),
+    IdentityAnswer("discovery", "no token_endpoint", _without("token_endpoint")),
+    IdentityAnswer("discovery", "token_endpoint a number", _with("token_endpoint", 12345)),
+    IdentityAnswer("discovery", "token_endpoint a list", _with("token_endpoint", ["https://x"])),
+    IdentityAnswer("discovery", "token_endpoint an object", _with("token_endpoint", {"a": 1})),
+    IdentityAnswer("discovery", "token_endpoint not a URL", _with("token_endpoint", "https://[")),
+    IdentityAnswer("discovery", "token_endpoint a word", _with("token_endpoint", "0")),
+    IdentityAnswer("discovery", "nested 100,000 deep", raw=nested_json()),
+    IdentityAnswer(
+        "discovery",
+        "2 MB",
+        _with("padding", "x" * OVERSIZED),
+        code="answer_too_large",
+    ),
+    IdentityAnswer("token", "an empty object", lambda answer: {}),
+    IdentityAnswer("token", "expires_in null", _with("expires_in", None)),
+    IdentityAnswer("token", "expires_in a list", _with("expires_in", [])),
+    IdentityAnswer("token", "access_token not Latin-1", _token_as(lambda t: t + "€")),
+    IdentityAnswer("token", "access_token with a line break", _token_as(lambda t: t + "\r\nX: y")),
+    IdentityAnswer("token", "access_token not a JWT", _token_as(lambda t: "not-a-jwt")),
+    IdentityAnswer("token", "access_token a number", _token_as(lambda t: 12345)),
+    IdentityAnswer("token", "access_token empty", _token_as(lambda t: "")),
+    IdentityAnswer("token", "access_token claims not JSON", _token_as(lambda t: "eyJ.bm90.c2ln")),
+    IdentityAnswer(
+        "token",
+        "access_token of 100 KB",
+        _token_as(lambda t: t + "A" * 100_000),
+        code="answer_too_large",
+    ),
+    IdentityAnswer(
+        "token",
+        "access_token of 2 MB",
+        _token_as(lambda t: t + "A" * OVERSIZED),
+        code="answer_too_large",
+    ),
+    IdentityAnswer("token", "nested 100,000 deep", raw=nested_json()),
+    # Small on the wire: only reading it shows how large it is.
+    IdentityAnswer(
+        "discovery",
+        "2 MB gzipped to 2 KB",
+        _with("padding", "x" * OVERSIZED),
+        code="answer_too_large",
+        gzipped=True,
+    ),
+)
+
+
+@st.composite
+def identity_answers(draw: st.DrawFn) -> IdentityAnswer:
+    """One of the malformed answers above, or a real answer with one of its fields replaced by
+    any JSON value (generated)."""
+    if draw(st.booleans()):
+        return draw(st.sampled_from(MALFORMED_IDENTITY_ANSWERS))
+    endpoint = draw(st.sampled_from(["discovery", "token"]))
+    keys = (
+        ["token_endpoint", "authorization_endpoint", "cloud_instance_name", "issuer"]
+        if endpoint == "discovery"
+        else ["access_token", "expires_in", "token_type", "ext_expires_in"]
+    )
+    key = draw(st.sampled_from(keys))
+    value = draw(values())
+    return IdentityAnswer(endpoint, f"{key} = {value!r:.60}", _with(key, value))
