@@ -290,7 +290,7 @@ ANSWER_TOO_LARGE = Explanation(
     "An answer said to be from Microsoft was far larger than any real one, so it was not used.",
     "Something on your network, such as a proxy or security software, may be changing "
     "Microsoft's answers. Try again; if it keeps happening, ask your IT team to let "
-    "login.microsoftonline.com through unchanged, or send the report to Clearooms support.",
+    "Microsoft 365's addresses through unchanged, or send the report to Clearooms support.",
 )
 
 SIGN_IN_SERVICE_TROUBLE = Explanation(

@@ -71,6 +71,9 @@ class HttpOptions:
     # The longest one call may take from start to end, retries included. The timeouts above
     # apply to each socket read, so a server trickling a byte at a time would never trip them.
     deadline: float = 60.0
+    # A page of 100 rooms is a few hundred kilobytes. Far beyond that an answer is not
+    # Microsoft's data, and holding it, then parsing it, would take several times its size.
+    max_answer_bytes: int = 64 * 1024 * 1024
 
 
 class _DeadlinePassed(Exception):
@@ -334,12 +337,18 @@ class MicrosoftSession(requests.Session):
         if kwargs["timeout"] is None:
             # MSAL passes timeout=None explicitly; no call may wait forever.
             kwargs["timeout"] = (self.http_options.connect_timeout, self.http_options.read_timeout)
+        # The body is read here, whatever the caller asked, so that the deadline and the size
+        # limit cover it too: a body trickled a byte at a time would otherwise outlast both.
+        kwargs["stream"] = True
+        from clearooms_wizard.core.responses import read_body
+
         deadline = _Deadline(self.http_options.deadline)
         outer, _this_call.deadline = _current_deadline(), deadline
         _WATCHDOG.add(deadline)
         try:
             try:
                 response = super().request(method, url, *args, **kwargs)
+                read_body(response, self.http_options.max_answer_bytes)
             finally:
                 _this_call.deadline = outer
                 # Always ended, however the call ends: its connections go back to the pool,

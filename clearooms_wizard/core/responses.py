@@ -36,21 +36,9 @@ def details_of(response: requests.Response) -> TechnicalDetails:
     )
 
 
-# A page of 100 rooms is a few hundred kilobytes. Far beyond that, an answer is not Microsoft's
-# data, and decoding and parsing it would take several times its size in memory.
-MAX_BODY_BYTES = 64 * 1024 * 1024
-
-
 def read_json(response: requests.Response) -> dict[str, Any]:
     """The body as a JSON object, or UnexpectedResponse saying what came instead."""
     details = details_of(response)
-    size = len(response.content)
-    if size > MAX_BODY_BYTES:
-        raise UnexpectedResponse(
-            f"{details.url} sent an answer of {size // 1_000_000} MB, far larger than any list "
-            "Microsoft sends; it was not read.",
-            details,
-        )
     text = response.text
     content_type = response.headers.get("Content-Type", "").lower()
     if not text.strip():
@@ -82,39 +70,46 @@ def read_json(response: requests.Response) -> dict[str, Any]:
     return payload
 
 
+def read_body(response: requests.Response, limit: int) -> None:
+    """Read the body of a response requested with ``stream=True`` into ``response.content``,
+    refusing one larger than ``limit`` bytes (after decompression) without reading the rest.
+    Errors of the connection are left to the caller, who knows whether a deadline cut it."""
+    declared = response.headers.get("Content-Length", "")
+    size = int(declared) if declared.isdigit() else 0
+    chunks: list[bytes] = []
+    if size <= limit:
+        size = 0
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                break
+            chunks.append(chunk)
+    if size > limit:
+        response.close()
+        details = details_of(response)
+        raise AnswerTooLarge(
+            f"{details.url} sent an answer of more than {limit // 1000:,} KB; Microsoft's are "
+            "far smaller.",
+            details,
+        )
+    response._content = b"".join(chunks)
+
+
 def read_bounded(
     response: requests.Response, limit: int, cancel: CancelToken | None = None
 ) -> requests.Response:
-    """Read the body of a response requested with ``stream=True``, refusing one larger than
-    ``limit`` bytes (after decompression) without reading the rest."""
+    """``read_body`` for a response of any session, with a failed read told as a network
+    error (or as the Stop it was)."""
     import requests
 
     from clearooms_wizard.core.http import network_error
 
-    details = details_of(response)
-    too_large = AnswerTooLarge(
-        f"{details.url} sent an answer of more than {limit // 1000:,} KB; Microsoft's are a "
-        "few KB.",
-        details,
-    )
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
-        response.close()
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
     try:
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                response.close()
-                raise too_large
-            chunks.append(chunk)
+        read_body(response, limit)
     except requests.RequestException as exc:
         if cancel is not None:
             cancel.raise_if_cancelled()
         raise network_error(exc, response.url) from exc
-    response._content = b"".join(chunks)
     return response
 
 
