@@ -274,8 +274,28 @@ def test_a_locked_keyring_is_explained_not_a_crash(serve_demo: ServeDemo) -> Non
     code, out, err = cli("check", "--ca-bundle", served.ca_bundle)
     assert code == 1
     assert "Note: The secure password store (keyring)" in err and "unlock it" in err
+    assert "refused to give back the saved client secret" in err and "--secret-stdin" in err
     assert "Traceback" not in err
     assert "Enter the client secret" in out
+
+
+def test_a_keyring_backend_that_cannot_be_loaded_is_explained_not_a_crash(
+    serve_demo: ServeDemo,
+) -> None:
+    # As a mistyped PYTHON_KEYRING_BACKEND does: keyring raises ModuleNotFoundError, not its own.
+    served = serve_demo("healthy")
+    _save_healthy(served)
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="no_such_module.Keyring")
+    result = subprocess.run(
+        [sys.executable, "-m", "clearooms_wizard", "check", "--ca-bundle", served.ca_bundle],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "refused to give back the saved client secret (ModuleNotFoundError)" in result.stderr
 
 
 def test_choosing_another_cloud_drops_the_saved_addresses(serve_demo: ServeDemo) -> None:

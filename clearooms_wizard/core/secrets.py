@@ -7,12 +7,9 @@ plaintext fallback, ever: a secret in a settings file would outlive everyone's m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from clearooms_wizard.core.errors import ClearoomsError
-
-if TYPE_CHECKING:
-    import keyring.errors
 
 SERVICE = "clearooms-wizard"
 
@@ -62,8 +59,10 @@ class KeyringSecretStore:
             value = keyring.get_password(SERVICE, account)
         except keyring.errors.NoKeyringError:
             return None
-        except keyring.errors.KeyringError as exc:
-            raise SecretStoreError(_locked_message(exc)) from None
+        except Exception as exc:  # any backend's failure: see _refused
+            raise SecretStoreError(
+                _refused(exc, "give back the saved client secret", _GIVE_AGAIN)
+            ) from None
         return value if isinstance(value, str) else None
 
     def save(self, tenant_id: str, client_id: str, secret: str) -> SaveOutcome:
@@ -76,9 +75,16 @@ class KeyringSecretStore:
         except keyring.errors.NoKeyringError:
             self._memory[account] = secret
             return SaveOutcome(False, NO_KEYRING_MESSAGE)
-        except keyring.errors.KeyringError as exc:
+        except Exception as exc:  # any backend's failure: see _refused
             self._memory[account] = secret
-            return SaveOutcome(False, _locked_message(exc))
+            return SaveOutcome(
+                False,
+                _refused(
+                    exc,
+                    "keep the client secret",
+                    "Until then the client secret is kept only until you close the wizard.",
+                ),
+            )
         self._memory.pop(account, None)
         return SaveOutcome(True)
 
@@ -92,17 +98,27 @@ class KeyringSecretStore:
             keyring.delete_password(SERVICE, account)
         except keyring.errors.PasswordDeleteError:
             pass
-        except keyring.errors.KeyringError as exc:
-            raise SecretStoreError(_locked_message(exc)) from None
+        except Exception as exc:  # any backend's failure: see _refused
+            raise SecretStoreError(
+                _refused(exc, "forget the saved client secret", "Nothing else was changed.")
+            ) from None
 
 
-def _locked_message(exc: keyring.errors.KeyringError) -> str:
-    # Keyring errors can quote the backend's own words, never the secret; keep only the type.
+_GIVE_AGAIN = (
+    "Or give the secret again: in the wizard's Client secret box, or to the command line with "
+    "--secret-stdin."
+)
+
+
+def _refused(exc: Exception, action: str, then: str) -> str:
+    """What to say when the keyring fails. Besides its own KeyringError, a backend can raise
+    anything (a D-Bus error, a backend named in PYTHON_KEYRING_BACKEND that cannot be loaded):
+    all of them mean the same to the user, and none may end the program."""
+    # Their text can quote the backend's own words, never the secret; keep only the type.
     return (
-        "The secure password store (keyring) on this computer refused the request "
-        f"({type(exc).__name__}). If it is locked, unlock it (on Linux, log in to your desktop's "
-        "keyring) and try again. Until then the client secret is kept only until you close "
-        "the wizard."
+        f"The secure password store (keyring) on this computer refused to {action} "
+        f"({type(exc).__name__}). If it is locked, unlock it (on Linux, log in to your "
+        f"desktop's keyring) and try again. {then}"
     )
 
 
