@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 IDENTITY_ANSWER_LIMIT = 1_000_000
 
 
+# A page of 100 rooms has a few thousand values; a million is beyond any answer of Microsoft's.
+MAX_ENTRIES_PER_ANSWER = 1_000_000
+
+
 def details_of(response: requests.Response) -> TechnicalDetails:
     headers = response.headers
     url = response.url.split("?", 1)[0] if response.url else None
@@ -49,6 +53,16 @@ def read_json(response: requests.Response) -> dict[str, Any]:
         raise UnexpectedResponse(
             f"{details.url} sent a web page instead of Microsoft's data; a proxy or network "
             "sign-in page may be in the way.",
+            details,
+        )
+    # Each comma or bracket can become an object in memory, at about 50 bytes or more each: a
+    # few megabytes of "{},{}," would take gigabytes to parse. Counted before parsing (a quick
+    # scan); brackets and commas inside strings count too, which only errs on the safe side.
+    entries = text.count(",") + text.count("{") + text.count("[")
+    if entries > MAX_ENTRIES_PER_ANSWER:
+        raise UnexpectedResponse(
+            f"{details.url} sent an answer with more than {MAX_ENTRIES_PER_ANSWER:,} entries, "
+            "far more than Microsoft sends at once; it was not read.",
             details,
         )
     try:

@@ -45,11 +45,20 @@ MAX_TOKEN_CHARS = 32_000
 # would mean one sign-in per request; such a token is kept here, for at least a minute.
 _MSAL_RENEWS_BEFORE = 300.0
 MIN_TOKEN_LIFETIME = 60.0
+# Entra's app tokens last one to 24 hours; a longer promise is not kept past a day.
+MAX_TOKEN_LIFETIME = 86_400.0
 # What Entra gives when an answer does not say (an hour, less a second).
 _DEFAULT_LIFETIME = 3599.0
 # What MSAL raises when an answer it reads lacks a field or has one of the wrong type, or is
 # JSON nested too deeply to parse.
-_MALFORMED_FOR_MSAL = (KeyError, AttributeError, TypeError, IndexError, RecursionError)
+_MALFORMED_FOR_MSAL = (
+    KeyError,
+    AttributeError,
+    TypeError,
+    IndexError,
+    RecursionError,
+    OverflowError,
+)
 
 
 class _RecordingClient:
@@ -196,7 +205,7 @@ def decode_claims(token: str) -> dict[str, Any]:
         payload = token.split(".")[1]
         padded = payload + "=" * (-len(payload) % 4)
         claims = json.loads(base64.urlsafe_b64decode(padded))
-    except (IndexError, ValueError):
+    except (IndexError, ValueError, RecursionError):
         return {}
     return claims if isinstance(claims, dict) else {}
 
@@ -366,16 +375,15 @@ def _lifetime(expires_in: object) -> float:
     hour; a lifetime of zero or less (a clock or proxy gone wrong) is taken as short, not as
     already over, so that not every request signs in again. A token that did expire sooner is
     refused by Graph, and then replaced."""
-    if isinstance(expires_in, bool):
+    if isinstance(expires_in, bool) or not isinstance(expires_in, str | int | float):
         return _DEFAULT_LIFETIME
-    if isinstance(expires_in, str):
-        try:
-            expires_in = float(expires_in)
-        except ValueError:
-            return _DEFAULT_LIFETIME
-    if not isinstance(expires_in, int | float) or not math.isfinite(expires_in):
+    try:
+        seconds = float(expires_in)
+    except (ValueError, OverflowError):  # OverflowError: an integer of hundreds of digits
         return _DEFAULT_LIFETIME
-    return max(float(expires_in), MIN_TOKEN_LIFETIME)
+    if not math.isfinite(seconds):
+        return _DEFAULT_LIFETIME
+    return min(max(seconds, MIN_TOKEN_LIFETIME), MAX_TOKEN_LIFETIME)
 
 
 def _what_was_wrong(exc: BaseException) -> str:

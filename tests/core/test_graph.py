@@ -355,3 +355,23 @@ def test_an_answer_far_larger_than_any_list_is_not_parsed(serve_demo: ServeDemo)
         with pytest.raises(AnswerTooLarge, match="more than 10 KB") as raised:
             graph.list_rooms()
     assert "xxxx" not in str(raised.value)
+
+
+def test_an_answer_of_millions_of_tiny_entries_is_not_parsed(
+    serve_demo: ServeDemo, graph_for: object
+) -> None:
+    # 3 MB on the wire, but each "{}" would be an object in memory: gigabytes for a few MB more.
+    served = serve_demo("healthy")
+    page: dict[str, object] = {"value": [{}] * 1_100_000}
+    served.tenant.inject(
+        Fault(
+            r"microsoft\.graph\.room\?",
+            status=200,
+            body=page,
+            times=1,
+            headers={"Content-Type": "application/json"},
+        )
+    )
+    graph = graph_for(served)  # type: ignore[operator]
+    with pytest.raises(UnexpectedResponse, match="more than 1,000,000 entries"):
+        graph.list_rooms()

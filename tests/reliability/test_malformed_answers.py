@@ -90,6 +90,20 @@ def test_a_token_said_to_expire_at_once_is_used_for_a_while(
     assert len(tenant.issued_tokens) == 2
 
 
+def test_a_lifetime_too_large_for_a_number_is_a_plain_error(serve_hooked: ServeHooked) -> None:
+    # MSAL's token cache cannot hold it (OverflowError): the answer is not Microsoft's.
+    served = serve_hooked()
+    answer_with(
+        served,
+        IdentityAnswer("token", "expires_in of 400 digits", lambda a: {**a, "expires_in": 10**400}),
+    )
+    for command in (["check"], ["rooms", "list"]):
+        code, out, err = served.run_cli(*command, "--json")
+        assert code == 1, (out, err)
+        assert "Traceback" not in out + err
+        assert "unexpected_response" in out + err
+
+
 def test_a_short_lived_token_that_did_expire_is_replaced(serve_hooked: ServeHooked) -> None:
     served = serve_hooked()
     tenant = answer_with(

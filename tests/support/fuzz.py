@@ -10,6 +10,7 @@ tests/reliability/README.md): all are fixed, so nothing is left out.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import os
@@ -568,6 +569,11 @@ MALFORMED_IDENTITY_ANSWERS = (
     IdentityAnswer("token", "access_token a number", _token_as(lambda t: 12345)),
     IdentityAnswer("token", "access_token empty", _token_as(lambda t: "")),
     IdentityAnswer("token", "access_token claims not JSON", _token_as(lambda t: "eyJ.bm90.c2ln")),
+    IdentityAnswer(
+        "token",
+        "access_token claims nested 15,000 deep",
+        _token_as(lambda t: f"eyJ.{base64.urlsafe_b64encode(b'[' * 15_000).decode()}.c2ln"),
+    ),
     IdentityAnswer(
         "token",
         "access_token of 100 KB",
