@@ -340,6 +340,9 @@ class MicrosoftSession(requests.Session):
         # The body is read here, whatever the caller asked, so that the deadline and the size
         # limit cover it too: a body trickled a byte at a time would otherwise outlast both.
         kwargs["stream"] = True
+        # Microsoft's sign-in and Graph answer where they are asked. A redirect would carry the
+        # request elsewhere: a 307 or 308 re-sends a token request's client secret with it.
+        kwargs["allow_redirects"] = False
         from clearooms_wizard.core.responses import read_body
 
         deadline = _Deadline(self.http_options.deadline)

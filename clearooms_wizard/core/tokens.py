@@ -49,8 +49,8 @@ MIN_TOKEN_LIFETIME = 60.0
 MAX_TOKEN_LIFETIME = 86_400.0
 # What Entra gives when an answer does not say (an hour, less a second).
 _DEFAULT_LIFETIME = 3599.0
-# What MSAL raises when an answer it reads lacks a field or has one of the wrong type, or is
-# JSON nested too deeply to parse.
+# What MSAL raises when an answer it reads lacks a field or has one of the wrong type, is JSON
+# nested too deeply to parse, or holds a number too large for it.
 _MALFORMED_FOR_MSAL = (
     KeyError,
     AttributeError,
@@ -58,6 +58,8 @@ _MALFORMED_FOR_MSAL = (
     IndexError,
     RecursionError,
     OverflowError,
+    # MSAL's own word for a tenant lookup answered with neither data nor an error (a redirect).
+    RuntimeError,
 )
 
 
@@ -392,4 +394,6 @@ def _what_was_wrong(exc: BaseException) -> str:
         return f"it had no {str(exc.args[0])[:40] if exc.args else 'expected field'}"
     if isinstance(exc, RecursionError):
         return "its data was nested far more deeply than Microsoft's ever is"
+    if isinstance(exc, RuntimeError):
+        return "it sent the request elsewhere or gave no data, which Microsoft's sign-in never does"
     return "a field held a value of the wrong kind"

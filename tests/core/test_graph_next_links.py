@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from clearooms_wizard.core.errors import CancelToken, ListFault, ListProblem, UnexpectedResponse
+from clearooms_wizard.core.errors import (
+    CancelToken,
+    ClearoomsError,
+    ListFault,
+    ListProblem,
+    UnexpectedResponse,
+)
 from clearooms_wizard.core.fixes import LIST_FIXES, UNEXPECTED_RESPONSE, explain_error
 from clearooms_wizard.core.graph import GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
@@ -165,4 +171,27 @@ def test_the_command_line_says_a_next_link_was_refused(
     assert LIST_FIXES[ListProblem.ELSEWHERE].summary in err
     assert "(code list:elsewhere)" in err
     assert "captive portal" not in err and "Traceback" not in err
+    assert eavesdropper.heard().connections == 0
+
+
+@pytest.mark.parametrize("status", [302, 307, 308])
+@pytest.mark.parametrize(
+    "answer", [r"openid-configuration", r"oauth2/v2\.0/token"], ids=["discovery", "token"]
+)
+def test_a_redirect_from_the_sign_in_service_is_not_followed_with_the_secret(
+    answer: str, status: int, serve_demo: ServeDemo, eavesdropper: Eavesdropper
+) -> None:
+    # A 307 or 308 would send the POST again, client secret and all, to wherever it points.
+    served = serve_demo("healthy")
+    elsewhere = f"https://127.0.0.1:{eavesdropper.port}/common/oauth2/v2.0/token"
+    served.tenant.inject(
+        Fault(answer, status=status, headers={"Location": elsewhere}, body={}, times=5)
+    )
+    scenario = served.tenant.scenario
+    credentials = Credentials(scenario.tenant, scenario.client_id, scenario.client_secret)
+    with (
+        MicrosoftSession(HttpOptions(ca_bundle=served.ca_bundle), CancelToken()) as session,
+        pytest.raises(ClearoomsError),
+    ):
+        TokenProvider(credentials, served.cloud, session).acquire()
     assert eavesdropper.heard().connections == 0
