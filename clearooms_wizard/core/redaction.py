@@ -10,10 +10,9 @@ _TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 # An Entra client secret as made since 2021: three characters, 7 or 8, "Q~", then 31 to 34 more
 # (the "identifiable" format Microsoft's own credential scanners look for). The Q may have been
-# lowercased on the way, as a URL's host is.
-_ENTRA_SECRET = re.compile(
-    r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}[78][Qq]~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])"
-)
+# lowercased on the way, as a URL's host is. The marker is rare enough to go on alone: whatever
+# follows it is taken, so that a secret pasted twice, or cut short with an ellipsis, goes too.
+_ENTRA_SECRET = re.compile(r"[A-Za-z0-9_~.-]{3}[78][Qq]~[A-Za-z0-9_~.-]*")
 # Older secrets: 32 to 44 characters of base64 or URL-safe text, with no sign of what they are.
 _OLD_SECRET = re.compile(r"[A-Za-z0-9+/=_~.\-\[\]:*@?]{32,44}")
 _GUID = re.compile(r"\{?[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\}?")

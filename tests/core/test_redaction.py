@@ -45,3 +45,21 @@ def test_ordinary_values_are_not_taken_for_secrets(value: str) -> None:
 def test_a_secret_in_the_new_format_is_removed_from_any_text() -> None:
     text = f"“{ENTRA_SECRET}” must start with https:// ({ENTRA_SECRET.lower()})"
     assert redact(text, []) == f"“{SECRET_REMOVED}” must start with https:// ({SECRET_REMOVED})"
+
+
+SECRET = "Abc8Q~abcdefghijklmnopqrstuvwxyz01234567"
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        f"{SECRET}{SECRET}",  # pasted twice
+        f"“https://graph.microsoft.com/{SECRET[:30]}…”",  # cut short when quoted back
+        f"x{SECRET}",
+        f"secret={SECRET};",
+    ],
+    ids=["twice", "cut short", "glued to a letter", "in an assignment"],
+)
+def test_no_part_of_a_secret_survives_redaction(shown: str) -> None:
+    redacted = redact(shown, [])
+    assert "Q~" not in redacted and "abcdefghij" not in redacted, redacted
