@@ -25,10 +25,9 @@ from clearooms_wizard.ui.context import (
 )
 
 if TYPE_CHECKING:
-    import requests
-
     from clearooms_wizard.core.checks import ConnectionInput, SessionOpener, SettingsTest
     from clearooms_wizard.core.graph import RoomDirectory
+    from clearooms_wizard.core.http import MicrosoftSession
     from clearooms_wizard.core.importer import ImportResult
     from clearooms_wizard.core.secrets import SecretStore
     from clearooms_wizard.core.store import Office
@@ -104,7 +103,7 @@ def open_session_factory(
 
         build_ssl_context(ca_bundle)  # refuse a bad file now, before any work starts
 
-    def open_session(cancel: CancelToken) -> requests.Session:
+    def open_session(cancel: CancelToken) -> MicrosoftSession:
         from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 
         session = MicrosoftSession(HttpOptions(ca_bundle=ca_bundle), cancel)

@@ -41,7 +41,7 @@ from clearooms_wizard.core.values import (
 )
 
 if TYPE_CHECKING:
-    import requests
+    from clearooms_wizard.core.http import MicrosoftSession
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class CheckResult:
         }
 
 
-SessionOpener = Callable[[CancelToken], "requests.Session"]
+SessionOpener = Callable[[CancelToken], "MicrosoftSession"]
 
 
 def _failure(
@@ -248,7 +248,7 @@ class SettingsTest:
         ), credentials
 
     def _check_tenant(
-        self, session: requests.Session, cloud: Cloud, credentials: Credentials
+        self, session: MicrosoftSession, cloud: Cloud, credentials: Credentials
     ) -> CheckResult:
         try:
             info = discover_tenant(session, cloud, credentials.tenant)

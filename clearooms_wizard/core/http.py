@@ -340,6 +340,8 @@ class MicrosoftSession(requests.Session):
         # The body is read here, whatever the caller asked, so that the deadline and the size
         # limit cover it too: a body trickled a byte at a time would otherwise outlast both.
         kwargs["stream"] = True
+        # Ours, not requests': a call may ask for a smaller limit (the sign-in answers do).
+        answer_limit = kwargs.pop("answer_limit", self.http_options.max_answer_bytes)
         # Microsoft's sign-in and Graph answer where they are asked. A redirect would carry the
         # request elsewhere: a 307 or 308 re-sends a token request's client secret with it.
         kwargs["allow_redirects"] = False
@@ -351,7 +353,7 @@ class MicrosoftSession(requests.Session):
         try:
             try:
                 response = super().request(method, url, *args, **kwargs)
-                read_body(response, self.http_options.max_answer_bytes)
+                read_body(response, answer_limit)
             finally:
                 _this_call.deadline = outer
                 # Always ended, however the call ends: its connections go back to the pool,

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from clearooms_wizard.core.errors import (
     AnswerTooLarge,
-    CancelToken,
     GraphError,
     TechnicalDetails,
     UnexpectedResponse,
@@ -87,7 +86,8 @@ def read_json(response: requests.Response) -> dict[str, Any]:
 def read_body(response: requests.Response, limit: int) -> None:
     """Read the body of a response requested with ``stream=True`` into ``response.content``,
     refusing one larger than ``limit`` bytes (after decompression) without reading the rest.
-    Errors of the connection are left to the caller, who knows whether a deadline cut it."""
+    Errors of the connection are left to the caller (MicrosoftSession), who knows whether a
+    deadline or Stop cut it."""
     declared = response.headers.get("Content-Length", "")
     size = int(declared) if declared.isdigit() else 0
     chunks: list[bytes] = []
@@ -107,24 +107,6 @@ def read_body(response: requests.Response, limit: int) -> None:
             details,
         )
     response._content = b"".join(chunks)
-
-
-def read_bounded(
-    response: requests.Response, limit: int, cancel: CancelToken | None = None
-) -> requests.Response:
-    """``read_body`` for a response of any session, with a failed read told as a network
-    error (or as the Stop it was)."""
-    import requests
-
-    from clearooms_wizard.core.http import network_error
-
-    try:
-        read_body(response, limit)
-    except requests.RequestException as exc:
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        raise network_error(exc, response.url) from exc
-    return response
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:

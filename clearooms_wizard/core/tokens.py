@@ -15,23 +15,19 @@ from urllib.parse import urlsplit
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.errors import (
     AnswerTooLarge,
-    CancelToken,
     ClearoomsError,
     SignInError,
     TechnicalDetails,
     UnexpectedResponse,
 )
-from clearooms_wizard.core.responses import (
-    IDENTITY_ANSWER_LIMIT,
-    details_of,
-    read_bounded,
-    read_json,
-)
+from clearooms_wizard.core.responses import IDENTITY_ANSWER_LIMIT, details_of, read_json
 from clearooms_wizard.core.values import Credentials
 
 if TYPE_CHECKING:
     import msal
     import requests
+
+    from clearooms_wizard.core.http import MicrosoftSession
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
 _HTTP_ERROR = re.compile(r"HTTP Error: (\d{3})")
@@ -68,22 +64,18 @@ class _RecordingClient:
     throttling repeats a failed answer from its cache for a while without a request; the latest
     failure is then still the answer it repeats (acquiring is serialised)."""
 
-    def __init__(self, session: requests.Session) -> None:
+    def __init__(self, session: MicrosoftSession) -> None:
         self._session = session
         self._lock = threading.Lock()
         self._failure: requests.Response | None = None
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
-        # Streamed, so that an answer far too large is refused before it is all read.
-        kwargs["stream"] = True
-        return self._remember(self._read(self._session.post(url, **kwargs)))
+        kwargs["answer_limit"] = IDENTITY_ANSWER_LIMIT
+        return self._remember(self._session.post(url, **kwargs))
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
-        kwargs["stream"] = True
-        return self._remember(self._read(self._session.get(url, **kwargs)))
-
-    def _read(self, response: requests.Response) -> requests.Response:
-        return read_bounded(response, IDENTITY_ANSWER_LIMIT, _cancel_of(self._session))
+        kwargs["answer_limit"] = IDENTITY_ANSWER_LIMIT
+        return self._remember(self._session.get(url, **kwargs))
 
     def close(self) -> None:
         """The session is ours, and outlives MSAL's application object."""
@@ -97,13 +89,6 @@ class _RecordingClient:
     def last_failure(self) -> requests.Response | None:
         with self._lock:
             return self._failure
-
-
-def _cancel_of(session: requests.Session) -> CancelToken | None:
-    """The Stop button's token of our own sessions, so that Stop still works while an answer
-    is being read."""
-    cancel = getattr(session, "cancel", None)
-    return cancel if isinstance(cancel, CancelToken) else None
 
 
 @dataclass(frozen=True)
@@ -159,15 +144,13 @@ def _str_or_none(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def discover_tenant(session: requests.Session, cloud: Cloud, tenant: str) -> TenantInfo:
+def discover_tenant(session: MicrosoftSession, cloud: Cloud, tenant: str) -> TenantInfo:
     """OpenID discovery: proves the tenant exists in this cloud and gives its GUID.
 
     ``tenant`` has passed ``check_tenant``, so it is a GUID or a domain and safe in a path.
     """
     url = f"{authority_url(cloud, tenant)}/v2.0/.well-known/openid-configuration"
-    response = read_bounded(
-        session.get(url, stream=True), IDENTITY_ANSWER_LIMIT, _cancel_of(session)
-    )
+    response = session.request("GET", url, answer_limit=IDENTITY_ANSWER_LIMIT)
     payload = read_json(response)
     if response.status_code != 200:
         raise _sign_in_error(payload, details_of(response))
@@ -220,7 +203,7 @@ class TokenProvider:
     something, a new TokenProvider is needed; the checks build one per run.
     """
 
-    def __init__(self, credentials: Credentials, cloud: Cloud, session: requests.Session) -> None:
+    def __init__(self, credentials: Credentials, cloud: Cloud, session: MicrosoftSession) -> None:
         self._credentials = credentials
         self._cloud = cloud
         self._session = session

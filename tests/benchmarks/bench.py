@@ -50,6 +50,7 @@ from clearooms_wizard.core.graph import (
     RoomList,
     parse_room,
 )
+from clearooms_wizard.core.http import MicrosoftSession
 from clearooms_wizard.core.importer import (
     CalendarCheck,
     apply_import,
@@ -255,7 +256,7 @@ def bench_list(served: Served, runs: int) -> list[Row]:
 
 
 def run_settings(served: Served) -> float:
-    def open_session(cancel: CancelToken) -> requests.Session:
+    def open_session(cancel: CancelToken) -> MicrosoftSession:
         return served.session(cancel)
 
     test = SettingsTest(served.connection(), open_session)

@@ -28,8 +28,8 @@ from tests.conftest import Served, ServeDemo
 
 def opener(
     ca_bundle: str | None, read_timeout: float = 30.0
-) -> Callable[[CancelToken], requests.Session]:
-    def open_session(cancel: CancelToken) -> requests.Session:
+) -> Callable[[CancelToken], MicrosoftSession]:
+    def open_session(cancel: CancelToken) -> MicrosoftSession:
         options = HttpOptions(ca_bundle=ca_bundle, read_timeout=read_timeout)
         return MicrosoftSession(options, cancel)
 
@@ -476,7 +476,7 @@ def test_every_worldwide_sign_in_host_is_the_worldwide_cloud() -> None:
     tenant = DemoTenant("healthy")
     cloud = CLOUDS["global"].with_overrides("https://login.microsoft.com", DEMO_GRAPH_ROOT)
 
-    def open_session(cancel: CancelToken) -> requests.Session:
+    def open_session(cancel: CancelToken) -> MicrosoftSession:
         session = MicrosoftSession(HttpOptions(), cancel)
         adapter = InProcessAdapter(tenant)
         session.mount("https://login.microsoft.com/", adapter)

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from clearooms_wizard import cli as cli_module
 from clearooms_wizard.cli import main
@@ -312,8 +311,8 @@ class Target:
         return Cloud("custom", "Loopback demo", self.authority, self.graph, "https://portal.test")
 
 
-def open_fast(ca_bundle: str) -> Callable[[CancelToken], requests.Session]:
-    def open_session(cancel: CancelToken) -> requests.Session:
+def open_fast(ca_bundle: str) -> Callable[[CancelToken], MicrosoftSession]:
+    def open_session(cancel: CancelToken) -> MicrosoftSession:
         return MicrosoftSession(replace(FAST, ca_bundle=ca_bundle), cancel)
 
     return open_session
