@@ -354,14 +354,10 @@ class GraphClient:
 
         token = self._tokens.acquire()
         headers = {"client-request-id": str(uuid.uuid4()), "Accept": "application/json"}
-        # The token goes on through an auth, which checks the URL as it will be sent; and no
-        # redirect is followed: Graph does not redirect these calls, and the token stays here.
+        # The token goes on through an auth, which checks the URL as it will be sent (and the
+        # session follows no redirect, so it stays there).
         response = self._session.get(
-            url,
-            params=params,
-            headers=headers,
-            auth=BearerFor(token.value, self._root),
-            allow_redirects=False,
+            url, params=params, headers=headers, auth=BearerFor(token.value, self._root)
         )
         return response, token
 
