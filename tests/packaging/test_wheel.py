@@ -60,6 +60,18 @@ def test_wheel_carries_the_icons_and_nothing_else_from_resources(wheel: Path) ->
     assert not any(name.startswith("resources/") for name in names)
 
 
+def test_wheel_ships_the_package_only(wheel: Path) -> None:
+    # Not the developer tools (tools/, such as the screenshot renderer), nor the tests.
+    names = zipfile.ZipFile(wheel).namelist()
+    outside = [
+        name
+        for name in names
+        if not name.startswith(("clearooms_wizard/", f"clearooms_wizard-{__version__}.dist-info/"))
+    ]
+    assert outside == []
+    assert "clearooms_wizard/ui/screenshots.py" not in names
+
+
 def test_gui_script_is_declared(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         points = archive.read(f"clearooms_wizard-{__version__}.dist-info/entry_points.txt")

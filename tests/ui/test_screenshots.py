@@ -1,4 +1,4 @@
-"""The screenshot script renders every page and error state it promises."""
+"""The screenshot tool (tools/screenshots.py) renders every page and error state it promises."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from clearooms_wizard.ui.screenshots import main
+from tools.screenshots import main
 
 
 def test_every_page_is_rendered(qapp: QApplication, tmp_path: Path) -> None:

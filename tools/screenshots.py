@@ -1,8 +1,10 @@
 """Render every wizard page, and the main error states, to PNG files (for the README and review).
 
-    QT_QPA_PLATFORM=offscreen python -m clearooms_wizard.ui.screenshots resources/screenshots
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py resources/screenshots
 
-Runs on the built-in demo tenant with a throwaway workspace; nothing real is touched.
+(or ``python -m tools.screenshots`` from the repository root). Runs on the built-in demo tenant
+with a throwaway workspace; nothing real is touched. A developer tool, not part of the installed
+package: it builds the wizard the way the composition root does, from outside.
 """
 
 from __future__ import annotations

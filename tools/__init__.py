@@ -1,0 +1,1 @@
+"""Developer tools kept outside the installed package (never imported by it)."""
