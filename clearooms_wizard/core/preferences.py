@@ -25,7 +25,6 @@ class Preferences:
     window_geometry: str | None = None  # Qt's saveGeometry(), base64
     last_page: int | None = None
     checklist: dict[str, bool] = field(default_factory=dict)
-    last_workspace: str | None = None
 
     @classmethod
     def from_json(cls, payload: object) -> Preferences:
@@ -34,7 +33,6 @@ class Preferences:
         checklist = payload.get("checklist")
         geometry = payload.get("window_geometry")
         page = payload.get("last_page")
-        workspace = payload.get("last_workspace")
         return cls(
             window_geometry=geometry if isinstance(geometry, str) else None,
             last_page=page if isinstance(page, int) and not isinstance(page, bool) else None,
@@ -43,7 +41,6 @@ class Preferences:
                 for key, value in (checklist.items() if isinstance(checklist, dict) else [])
                 if isinstance(value, bool)
             },
-            last_workspace=workspace if isinstance(workspace, str) else None,
         )
 
 
