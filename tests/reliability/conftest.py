@@ -10,6 +10,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,15 @@ from tests.support.reliability import REPORT, HookedTenant
 # thread is imported by the modules that drive the wizard: the other suites call the core from
 # the main thread on purpose.)
 from tests.ui.conftest import make_wizard, opened_urls, preferences_path  # noqa: F401
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Marked slow as a suite, so `-m "not slow"` leaves it out; .ci/run still runs it. pytest
+    # hands every conftest the whole session's items, hence the folder test.
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
