@@ -36,7 +36,7 @@ from clearooms_wizard.workers.runner import Progress, TaskRunner
 
 if TYPE_CHECKING:
     from clearooms_wizard.ui.pages.connect import ConnectPage
-    from clearooms_wizard.ui.pages.finish import ImportPage
+    from clearooms_wizard.ui.pages.import_ import ImportPage
     from clearooms_wizard.ui.pages.register import RegisterPage
     from clearooms_wizard.ui.pages.rooms import RoomsPage
 
@@ -156,7 +156,7 @@ class SetupWizard(QWizard):
             raise RuntimeError("the wizard's pages could not be built")
         self._pages_failed = True
         from clearooms_wizard.ui.pages.connect import ConnectPage
-        from clearooms_wizard.ui.pages.finish import ImportPage
+        from clearooms_wizard.ui.pages.import_ import ImportPage
         from clearooms_wizard.ui.pages.register import RegisterPage
         from clearooms_wizard.ui.pages.rooms import RoomsPage
 

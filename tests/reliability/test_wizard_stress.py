@@ -30,7 +30,7 @@ from clearooms_wizard.core.logs import configure_logging
 from clearooms_wizard.core.secrets import SERVICE
 from clearooms_wizard.core.workspace import open_workspace
 from clearooms_wizard.demo import data
-from clearooms_wizard.ui.pages.finish import ImportPage
+from clearooms_wizard.ui.pages.import_ import ImportPage
 from clearooms_wizard.ui.pages.ids import PageId
 from clearooms_wizard.ui.wizard import SetupWizard
 from clearooms_wizard.workers import runner as runner_module
