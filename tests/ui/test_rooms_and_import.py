@@ -321,3 +321,40 @@ def test_rooms_blocked_for_one_reason_share_one_explanation(
         in importer.summary.text()
     )
     assert importer.import_button.text() == f"&Import {ready} rooms"
+
+
+def test_after_an_import_the_rooms_page_marks_the_rooms_imported(
+    qtbot: QtBot, make_wizard: MakeWizard, healthy: Served
+) -> None:
+    wizard = make_wizard(healthy)
+    to_rooms(qtbot, wizard)
+    page = wizard.rooms_page
+    page.office.setCurrentIndex(0)  # the suggested "London HQ"
+    page.model.set_checked(range(2), True)
+    click_next(qtbot, wizard)
+    importer = wizard.import_page
+    qtbot.waitUntil(lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000)
+    qtbot.mouseClick(importer.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.state.result is not None and not importer.busy, timeout=30_000)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
+    assert wizard.currentId() == PageId.ROOMS
+    marked = [page.model.data(page.model.index(row, 6)) for row in range(page.model.rowCount())]
+    assert marked.count("London HQ") == 2
+
+
+def test_a_failed_export_is_told_on_the_banner(
+    qtbot: QtBot, make_wizard: MakeWizard, healthy: Served, tmp_path: Path
+) -> None:
+    wizard = make_wizard(healthy)
+    to_rooms(qtbot, wizard)
+    wizard.rooms_page.office.setCurrentIndex(0)
+    wizard.rooms_page.model.set_checked(range(1), True)
+    click_next(qtbot, wizard)
+    importer = wizard.import_page
+    qtbot.waitUntil(lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000)
+    importer.export_to(str(tmp_path / "no such folder" / "rooms.csv"), "csv")
+    qtbot.waitUntil(lambda: "not saved" in importer.banner.label.text(), timeout=10_000)
+    assert importer.banner.isVisible()
+    assert "does not exist" in importer.banner.label.text()
+    importer.export_to(str(tmp_path / "rooms.csv"), "csv")
+    qtbot.waitUntil(lambda: "Saved to" in importer.banner.label.text(), timeout=10_000)
