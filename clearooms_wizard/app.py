@@ -459,7 +459,8 @@ def run_wizard(options: ConnectionOptions) -> int:
     from PySide6.QtGui import QDesktopServices
     from PySide6.QtWidgets import QApplication
 
-    from clearooms_wizard.ui.wizard import SetupWizard, install_crash_hooks
+    from clearooms_wizard.ui.crash import install_crash_hooks
+    from clearooms_wizard.ui.wizard import SetupWizard
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
@@ -472,7 +473,7 @@ def run_wizard(options: ConnectionOptions) -> int:
     wizard = SetupWizard(context)
     # After the first paint: the SVG icon loads Qt's SVG icon engine (about 10 ms).
     wizard.first_painted.connect(lambda: app.setWindowIcon(app_icon()))
-    install_crash_hooks(wizard)
+    install_crash_hooks(wizard.crash_bridge)
     # The process lives exactly as long as the wizard, whichever window is left open (a dialog
     # without a parent would otherwise keep app.exec() going with the wizard gone).
     wizard.finished.connect(app.quit)

@@ -29,8 +29,6 @@ APP_ID = "com.clearooms.Wizard"
 APP_ICON = "clearooms-wizard"
 #: The sizes of the application icon's PNG renderings (``packaging/build_icons.py`` makes them).
 APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-#: The check status badges, one SVG each (the names are the statuses' and tones' values).
-STATUS_ICONS = ("pass", "warn", "fail", "skip", "info", "wait")
 
 _PACKAGE = "clearooms_wizard"
 _PACKAGED_FOLDER = "assets"
@@ -80,13 +78,6 @@ def icon_path(name: str) -> Path:
     return resource_path(f"icons/{name}")
 
 
-def status_icon_path(status: str) -> Path:
-    """A check status badge (``"pass"``, ``"warn"``, ``"fail"``, ``"skip"``, ...) as SVG."""
-    if status not in STATUS_ICONS:
-        raise ValueError(f"no status icon called {status!r}; there are {', '.join(STATUS_ICONS)}")
-    return resource_path(f"icons/status/{status}.svg")
-
-
 def app_icon() -> QIcon:
     """The application icon: the SVG, with its PNG renderings used at their exact sizes."""
     from PySide6.QtGui import QIcon
@@ -96,10 +87,3 @@ def app_icon() -> QIcon:
     for size in APP_ICON_SIZES:
         icon.addFile(str(icon_path(f"{APP_ICON}-{size}.png")))
     return icon
-
-
-def status_icon(status: str) -> QIcon:
-    """A check status badge as an icon; Qt draws the SVG at whatever size it is asked for."""
-    from PySide6.QtGui import QIcon
-
-    return QIcon(str(status_icon_path(status)))

@@ -70,13 +70,13 @@ class Shooter:
         wizard.next()
         wizard.next()
         wizard.connect_page.start_test()
-        _wait(self.app, lambda: not wizard.connect_page.testing)
+        _wait(self.app, lambda: not wizard.connect_page.busy)
 
     def to_rooms(self, wizard: SetupWizard) -> None:
         self.to_connect_tested(wizard)
         wizard.connect_page._warnings_accepted = True
         wizard.next()
-        _wait(self.app, lambda: wizard.currentId() == 3 and not wizard.rooms_page.loading)
+        _wait(self.app, lambda: wizard.currentId() == 3 and not wizard.rooms_page.busy)
 
     def run(self) -> list[Path]:
         wizard = self.wizard("healthy")
@@ -91,10 +91,10 @@ class Shooter:
         wizard.next()
         self.shoot(wizard, "3-connect")
         wizard.connect_page.start_test()
-        _wait(self.app, lambda: not wizard.connect_page.testing)
+        _wait(self.app, lambda: not wizard.connect_page.busy)
         self.shoot(wizard, "3-connect-passed")
         wizard.next()
-        _wait(self.app, lambda: wizard.currentId() == 3 and not wizard.rooms_page.loading)
+        _wait(self.app, lambda: wizard.currentId() == 3 and not wizard.rooms_page.busy)
         wizard.rooms_page.office.setCurrentIndex(0)
         wizard.rooms_page.search.setText("London")
         wizard.rooms_page.select_all.click()
@@ -118,12 +118,10 @@ class Shooter:
         mixed.rooms_page.office.setCurrentIndex(0)
         mixed.rooms_page.model.set_checked(range(mixed.rooms_page.model.rowCount()), True)
         mixed.next()
-        _wait(
-            self.app, lambda: mixed.import_page.prepared is not None and not mixed.import_page.busy
-        )
+        _wait(self.app, lambda: mixed.state.prepared is not None and not mixed.import_page.busy)
         self.shoot(mixed, "5-import-plan")
         mixed.import_page.start_import()
-        _wait(self.app, lambda: mixed.import_page.result is not None and not mixed.import_page.busy)
+        _wait(self.app, lambda: mixed.state.result is not None and not mixed.import_page.busy)
         self.shoot(mixed, "5-import-done")
         mixed.shutdown()
         return self.taken

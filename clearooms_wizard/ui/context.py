@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # Types only: the wizard's first page is shown before any of these modules is loaded.
@@ -92,7 +92,6 @@ class WizardContext:
     export_workspace: Callable[[str, str], str]
     demo_scenario: str | None = None
     demo_title: str | None = None
-    store: Any = None
     report_environment: Mapping[str, str] = field(default_factory=dict)
     # Shown on the Connect page when the wizard opens (for example: the keyring is locked).
     startup_notice: str | None = None

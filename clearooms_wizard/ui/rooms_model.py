@@ -140,14 +140,6 @@ class RoomsModel(QAbstractTableModel):
         self.endResetModel()
         self.selection_changed.emit()
 
-    def set_rooms(
-        self,
-        rooms: Sequence[Room],
-        list_names: Mapping[str, str],
-        imported: Mapping[str, str],
-    ) -> None:
-        self.set_table(RoomTable.build(rooms, list_names, imported))
-
     def _refresh_search_text(self) -> None:
         imported = self._imported
         self._search_text = [
@@ -286,10 +278,6 @@ class RoomsFilter(QAbstractTableModel):
         source.dataChanged.connect(self._source_data_changed)
         source.headerDataChanged.connect(self.headerDataChanged)
         self._source_reset_now()
-
-    @property
-    def source_model(self) -> RoomsModel:
-        return self._source
 
     # -- search and sort ------------------------------------------------------------------
 

@@ -84,7 +84,7 @@ def plain_label(text: str = "", *, wrap: bool = True, selectable: bool = False) 
 
 
 class Banner(QFrame):
-    """A coloured strip with an icon and one plain-text message."""
+    """A coloured strip with an icon and one plain-text message; showing a message shows it."""
 
     def __init__(self, tone: Tone = Tone.INFO, text: str = "", parent: QWidget | None = None):
         super().__init__(parent)
@@ -99,9 +99,14 @@ class Banner(QFrame):
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(icon_column)
         layout.addWidget(self.label, 1)
-        self.show_message(tone, text)
+        # Not shown from here: a banner without a parent yet would open as a window of its own.
+        self._set_message(tone, text)
 
     def show_message(self, tone: Tone, text: str) -> None:
+        self._set_message(tone, text)
+        self.show()
+
+    def _set_message(self, tone: Tone, text: str) -> None:
         colour = _TONE_COLOURS[tone]
         red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
         self.setStyleSheet(

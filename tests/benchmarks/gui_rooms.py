@@ -131,7 +131,7 @@ def main() -> None:
     click_next()
     connect = wizard.connect_page
     connect.test_button.click()
-    wait_until(lambda: not connect.testing and connect.test is not None, 60, "Test Settings")
+    wait_until(lambda: not connect.busy and connect.test is not None, 60, "Test Settings")
     assert connect.test is not None and connect.test.ok, "Test Settings did not pass"
 
     page = wizard.rooms_page
@@ -142,7 +142,7 @@ def main() -> None:
     wait_until(
         lambda: (
             wizard.currentId() == PageId.ROOMS
-            and not page.loading
+            and not page.busy
             and page.model.rowCount() == expected
         ),
         120,

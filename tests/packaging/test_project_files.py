@@ -40,8 +40,6 @@ def test_the_wheel_carries_what_the_program_loads_and_no_screenshots() -> None:
     assert f"icons/{resources.APP_ICON}.svg" in shipped
     for size in resources.APP_ICON_SIZES:
         assert f"icons/{resources.APP_ICON}-{size}.png" in shipped
-    for status in resources.STATUS_ICONS:
-        assert f"icons/status/{status}.svg" in shipped
     assert not any(name.startswith("screenshots/") for name in shipped)
 
 

@@ -12,8 +12,6 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from clearooms_wizard import resources
-from clearooms_wizard.core.checks import Status
-from clearooms_wizard.ui import widgets
 from tests.packaging.support import ICONS, icns_images, ico_images, load_script, png_size
 
 SVG = ICONS / f"{resources.APP_ICON}.svg"
@@ -57,20 +55,6 @@ def test_macos_icon_holds_standard_and_retina_sizes() -> None:
     assert all(_source_hash(data) == current for data in images.values()), STALE
 
 
-def test_there_is_a_status_icon_for_every_status_and_tone() -> None:
-    assert {status.value for status in Status} <= set(resources.STATUS_ICONS)
-    assert {tone.value for tone in widgets.Tone} == set(resources.STATUS_ICONS)
-    for name in resources.STATUS_ICONS:
-        assert resources.status_icon_path(name).is_file()
-
-
-def test_status_icons_use_the_badge_colours_drawn_in_code() -> None:
-    # Until the badges are loaded from these files, the two must not drift apart.
-    for tone, colour in widgets._TONE_COLOURS.items():
-        svg = resources.status_icon_path(tone.value).read_text(encoding="utf-8")
-        assert f'fill="{colour}"' in svg, tone
-
-
 def test_app_icon_uses_the_png_at_its_size_and_the_svg_beyond(qapp: QApplication) -> None:
     icon = resources.app_icon()
     assert not icon.isNull()
@@ -79,14 +63,6 @@ def test_app_icon_uses_the_png_at_its_size_and_the_svg_beyond(qapp: QApplication
         png = QImage(str(resources.icon_path(f"{resources.APP_ICON}-{size}.png")))
         assert drawn == png.convertToFormat(QImage.Format.Format_ARGB32)
     assert icon.pixmap(1024).width() == 1024  # drawn from the SVG, not a stretched PNG
-
-
-def test_status_icon_draws_at_any_size(qapp: QApplication) -> None:
-    icon = resources.status_icon("fail")
-    assert icon.pixmap(20).width() == 20
-    assert icon.pixmap(64).width() == 64
-    with pytest.raises(ValueError, match="no status icon"):
-        resources.status_icon_path("maybe")
 
 
 def test_a_missing_resource_says_so() -> None:

@@ -51,9 +51,6 @@ def test_wheel_carries_the_icons_and_nothing_else_from_resources(wheel: Path) ->
         f"clearooms_wizard/assets/icons/{resources.APP_ICON}-{size}.png"
         for size in resources.APP_ICON_SIZES
     }
-    expected |= {
-        f"clearooms_wizard/assets/icons/status/{status}.svg" for status in resources.STATUS_ICONS
-    }
     assert assets == expected
     # Nothing else from resources/: no screenshots, no .ico or .icns, no top-level folder.
     assert not any(name.endswith((".png", ".ico", ".icns")) for name in names - assets)
@@ -89,7 +86,6 @@ def test_resources_load_from_the_unpacked_wheel(wheel: Path, tmp_path: Path) -> 
         "from clearooms_wizard import resources\n"
         "print(resources.resource_root())\n"
         "print(resources.icon_path('clearooms-wizard-48.png'))\n"
-        "print(resources.status_icon_path('pass'))\n"
     )
     result = subprocess.run(
         [sys.executable, "-S", "-c", code],
@@ -98,7 +94,6 @@ def test_resources_load_from_the_unpacked_wheel(wheel: Path, tmp_path: Path) -> 
         cwd=tmp_path,
         check=True,
     )
-    root, icon, status = (Path(line) for line in result.stdout.splitlines())
+    root, icon = (Path(line) for line in result.stdout.splitlines())
     assert root == site / "clearooms_wizard" / "assets"
     assert icon.is_file() and icon.is_relative_to(root)
-    assert status.is_file() and status.is_relative_to(root)

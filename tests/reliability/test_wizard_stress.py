@@ -30,8 +30,8 @@ from clearooms_wizard.core.logs import configure_logging
 from clearooms_wizard.core.secrets import SERVICE
 from clearooms_wizard.core.workspace import open_workspace
 from clearooms_wizard.demo import data
-from clearooms_wizard.ui.pages.finish import ImportPage
 from clearooms_wizard.ui.pages.ids import PageId
+from clearooms_wizard.ui.pages.import_ import ImportPage
 from clearooms_wizard.ui.wizard import SetupWizard
 from clearooms_wizard.workers import runner as runner_module
 from tests.reliability.conftest import CanaryDemo, ServeHooked
@@ -102,7 +102,7 @@ def test_the_canary_through_the_whole_wizard(
         click_next(qtbot, wizard)
         page = wizard.connect_page
         click(qtbot, page.test_button)
-        qtbot.waitUntil(lambda: page.test is not None and not page.testing, timeout=30_000)
+        qtbot.waitUntil(lambda: page.test is not None and not page.busy, timeout=30_000)
         click(qtbot, page.report_button)
         report = QGuiApplication.clipboard().text()
         shown.append(report)
@@ -111,20 +111,25 @@ def test_the_canary_through_the_whole_wizard(
         click_next(qtbot, wizard)
         qtbot.waitUntil(lambda: wizard.currentId() == PageId.ROOMS, timeout=30_000)
         rooms = wizard.rooms_page
-        qtbot.waitUntil(lambda: not rooms.loading and rooms.model.rowCount() == 24, timeout=30_000)
+        qtbot.waitUntil(lambda: not rooms.busy and rooms.model.rowCount() == 24, timeout=30_000)
         rooms.office.setCurrentIndex(0)
         rooms.model.set_checked(range(3), True)
         click_next(qtbot, wizard)
         importer = wizard.import_page
-        qtbot.waitUntil(lambda: importer.prepared is not None and not importer.busy, timeout=30_000)
+        qtbot.waitUntil(
+            lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000
+        )
         click(qtbot, importer.import_button)
-        qtbot.waitUntil(lambda: importer.result is not None and not importer.busy, timeout=30_000)
+        qtbot.waitUntil(
+            lambda: wizard.state.result is not None and not importer.busy, timeout=30_000
+        )
         for fmt in ("json", "csv"):
             target = tmp_path / "exports" / f"wizard.{fmt}"
             target.parent.mkdir(exist_ok=True)
             importer.export_to(str(target), fmt)
             qtbot.waitUntil(target.exists, timeout=10_000)
         wizard.show_about()
+        assert wizard.about_box is not None
         shown.append(wizard.about_box.text())
         assert isinstance(healthy.tenant, HookedTenant)
         token = healthy.tenant.issued_tokens[-1]
@@ -150,7 +155,7 @@ def test_the_canary_through_the_whole_wizard(
             click_next(qtbot, failing)
         page = failing.connect_page
         click(qtbot, page.test_button)
-        qtbot.waitUntil(lambda: page.test is not None and not page.testing, timeout=30_000)
+        qtbot.waitUntil(lambda: page.test is not None and not page.busy, timeout=30_000)
         assert page.rows["token"].result is not None
         assert page.rows["token"].result.status is Status.FAIL
         click(qtbot, page.report_button)
@@ -199,7 +204,7 @@ def test_a_task_that_ends_at_once_is_not_lost(
     page = wizard.connect_page
     page.tenant.setText("not a tenant")
     click(qtbot, page.test_button)
-    qtbot.waitUntil(lambda: page.test is not None and not page.testing, timeout=3_000)
+    qtbot.waitUntil(lambda: page.test is not None and not page.busy, timeout=3_000)
     assert page.rows["format"].result is not None
 
 
@@ -219,10 +224,9 @@ def test_two_wizards_at_once_on_one_workspace(
         chosen.append({room.email for room in rooms.chosen_rooms()})
         click_next(qtbot, wizard)
     for wizard in wizards:
-        importer = wizard.import_page
 
-        def prepared(page: ImportPage = importer) -> bool:
-            return page.prepared is not None and not page.busy
+        def prepared(wizard: SetupWizard = wizard) -> bool:
+            return wizard.state.prepared is not None and not wizard.import_page.busy
 
         qtbot.waitUntil(prepared, timeout=30_000)
     for wizard in wizards:  # back to back: the two imports run at once on their own threads
@@ -234,7 +238,7 @@ def test_two_wizards_at_once_on_one_workspace(
             return not page.busy
 
         qtbot.waitUntil(idle, timeout=30_000)
-        assert importer.result is not None, importer.banner.label.text()
+        assert wizard.state.result is not None, importer.banner.label.text()
     path = Path(os.environ["CLEAROOMS_WORKSPACE"])
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

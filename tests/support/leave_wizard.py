@@ -94,13 +94,13 @@ def to_import_plan(wizard: SetupWizard) -> Iterator[Step]:
     yield Step("Test Settings", page.test_button.isEnabled, lambda: click(page.test_button))
     yield Step(
         "Next after a passed test",
-        lambda: page.test is not None and not page.testing and page.test.ok,
+        lambda: page.test is not None and not page.busy and page.test.ok,
         lambda: click(wizard_button(wizard, QWizard.WizardButton.NextButton)),
     )
     rooms = wizard.rooms_page
     yield Step(
         "the rooms to load",
-        lambda: wizard.currentId() == PageId.ROOMS and not rooms.loading,
+        lambda: wizard.currentId() == PageId.ROOMS and not rooms.busy,
         lambda: rooms.office.setCurrentIndex(0),  # the first suggested office
     )
     yield Step("Select all shown", rooms.select_all.isEnabled, lambda: click(rooms.select_all))
@@ -112,7 +112,7 @@ def to_import_plan(wizard: SetupWizard) -> Iterator[Step]:
     importer = wizard.import_page
     yield Step(
         "the import plan",
-        lambda: importer.prepared is not None and not importer.busy,
+        lambda: wizard.state.prepared is not None and not importer.busy,
         lambda: None,
     )
 
@@ -140,7 +140,7 @@ def script(way: str, wizard: SetupWizard, in_apply: threading.Event) -> Iterator
         started = time.monotonic()
         yield Step(
             "close while testing",
-            lambda: page.testing and time.monotonic() - started > 0.3,
+            lambda: page.busy and time.monotonic() - started > 0.3,
             lambda: close_from_title_bar(wizard),
             leaves=True,
         )
@@ -153,7 +153,7 @@ def script(way: str, wizard: SetupWizard, in_apply: threading.Event) -> Iterator
         finish = wizard_button(wizard, QWizard.WizardButton.FinishButton)
         yield Step(
             "Finish after the import",
-            lambda: importer.result is not None and not importer.busy and finish.isEnabled(),
+            lambda: wizard.state.result is not None and not importer.busy and finish.isEnabled(),
             lambda: click(finish),
             leaves=True,
         )

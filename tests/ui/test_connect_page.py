@@ -18,9 +18,10 @@ from clearooms_wizard.core.checks import CHECK_IDS, Status
 from clearooms_wizard.core.secrets import SERVICE
 from clearooms_wizard.core.workspace import Workspace
 from clearooms_wizard.demo import data
+from clearooms_wizard.ui.crash import install_crash_hooks
 from clearooms_wizard.ui.pages.ids import PageId
 from clearooms_wizard.ui.pages.register import RegisterPage
-from clearooms_wizard.ui.wizard import SetupWizard, install_crash_hooks
+from clearooms_wizard.ui.wizard import SetupWizard
 from tests.conftest import Served, ServeDemo
 from tests.support.memory_keyring import MemoryKeyring
 from tests.ui.conftest import MakeWizard
@@ -35,7 +36,7 @@ def go_to_connect(wizard: SetupWizard) -> None:
 def run_test(qtbot: QtBot, wizard: SetupWizard) -> None:
     page = wizard.connect_page
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not page.testing, timeout=30_000)
+    qtbot.waitUntil(lambda: not page.busy, timeout=30_000)
 
 
 def statuses(wizard: SetupWizard) -> dict[str, str | None]:
@@ -125,10 +126,10 @@ def test_cancelling_a_test_run(
     go_to_connect(wizard)
     page = wizard.connect_page
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
-    assert page.cancel_button.isVisible()
+    assert page.busy_row.stop_button.isVisible()
     qtbot.waitUntil(lambda: page.rows["format"].result is not None)
-    qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not page.testing, timeout=10_000)
+    qtbot.mouseClick(page.busy_row.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
     assert "Test stopped" in page.banner.label.text()
     assert page.rows["secret_expiry"].result is None
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
@@ -215,7 +216,7 @@ def test_pages_that_cannot_be_built_open_the_crash_dialog_once(
 
     monkeypatch.setattr(RegisterPage, "__init__", counting)
     wizard = make_wizard(demo="healthy")
-    install_crash_hooks(wizard)
+    install_crash_hooks(wizard.crash_bridge)
     qtbot.waitUntil(lambda: wizard.crash_dialog is not None and wizard.crash_dialog.isVisible())
     assert wizard.crash_dialog is not None
     assert "clearooms_wizard.ui.pages.rooms" in wizard.crash_dialog.report
@@ -232,6 +233,6 @@ def test_enter_in_a_field_runs_the_test(
     page = wizard.connect_page
     page.secret.setFocus()
     qtbot.keyClick(page.secret, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: page.test is not None and not page.testing, timeout=30_000)
+    qtbot.waitUntil(lambda: page.test is not None and not page.busy, timeout=30_000)
     assert set(statuses(wizard).values()) == {"pass"}
     assert wizard.currentId() == PageId.CONNECT  # Enter tested; it did not skip ahead

@@ -94,3 +94,22 @@ def test_coming_back_resumes_at_connect_with_back_to_the_checklist(
     assert again.currentId() == PageId.CONNECT
     again.back()
     assert again.currentId() == PageId.REGISTER
+
+
+def test_a_failed_save_of_the_instructions_is_told_in_the_dialog(
+    qtbot: QtBot, make_wizard: MakeWizard, tmp_path: Path
+) -> None:
+    wizard = make_wizard(demo="healthy")
+    wizard.next()
+    qtbot.mouseClick(wizard.register_page.ask_admin_button, Qt.MouseButton.LeftButton)
+    dialog = wizard.register_page.instructions_dialog
+    assert dialog is not None
+    target = tmp_path / "no such folder" / "instructions.txt"
+    dialog.save_requested.emit(str(target), dialog.text)
+    qtbot.waitUntil(lambda: "Could not save" in dialog.status.text(), timeout=10_000)
+    assert "Choose another folder" in dialog.status.text()
+    saved = tmp_path / "instructions.txt"
+    dialog.save_requested.emit(str(saved), dialog.text)
+    qtbot.waitUntil(saved.exists, timeout=10_000)
+    assert saved.read_text(encoding="utf-8") == dialog.text
+    dialog.close()

@@ -29,7 +29,7 @@ def to_rooms(qtbot: QtBot, wizard: SetupWizard) -> None:
     click_next(qtbot, wizard)
     page = wizard.connect_page
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not page.testing and page.test is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: not page.busy and page.test is not None, timeout=30_000)
     click_next(qtbot, wizard)
 
     def on_rooms_page() -> None:
@@ -38,7 +38,7 @@ def to_rooms(qtbot: QtBot, wizard: SetupWizard) -> None:
         assert wizard.currentId() == PageId.ROOMS, banner
 
     qtbot.waitUntil(on_rooms_page, timeout=30_000)
-    qtbot.waitUntil(lambda: not wizard.rooms_page.loading, timeout=30_000)
+    qtbot.waitUntil(lambda: not wizard.rooms_page.busy, timeout=30_000)
 
 
 def add_office(qtbot: QtBot, wizard: SetupWizard, name: str) -> None:
@@ -83,11 +83,11 @@ def test_healthy_path_from_welcome_to_finish(
 
     click_next(qtbot, wizard)
     importer = wizard.import_page
-    qtbot.waitUntil(lambda: importer.prepared is not None and not importer.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000)
     assert f"{shown} new rooms" in importer.summary.text()
     assert "Every room's calendar can be read" in importer.summary.text()
     qtbot.mouseClick(importer.import_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: importer.result is not None and not importer.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: wizard.state.result is not None and not importer.busy, timeout=30_000)
     assert f"{shown} rooms added" in importer.banner.label.text()
     finish = wizard.button(QWizard.WizardButton.FinishButton)
     assert finish.isEnabled()
@@ -109,9 +109,9 @@ def test_reopening_shows_saved_values_and_imported_rooms(
     first.rooms_page.office.setCurrentIndex(0)  # the suggested "London HQ"
     first.rooms_page.model.set_checked(range(3), True)
     click_next(qtbot, first)
-    qtbot.waitUntil(lambda: first.import_page.prepared is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: first.state.prepared is not None, timeout=30_000)
     qtbot.mouseClick(first.import_page.import_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: first.import_page.result is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: first.state.result is not None, timeout=30_000)
     first.close()
 
     # Nothing given this time: the values come from the workspace and the keyring.
@@ -153,7 +153,7 @@ def test_empty_room_list_is_explained(
     click_next(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.currentId() == PageId.ROOMS, timeout=10_000)
     page = wizard.rooms_page
-    qtbot.waitUntil(lambda: not page.loading, timeout=30_000)
+    qtbot.waitUntil(lambda: not page.busy, timeout=30_000)
     assert page.stack.currentIndex() == 1
     assert "hidden from the address list" in page.message.label.text()
     assert page.retry_button.isVisible()
@@ -183,8 +183,8 @@ def test_rooms_left_out_for_their_address_are_counted_in_plain_words(
     wizard = make_wizard(served)
     to_rooms(qtbot, wizard)
     page = wizard.rooms_page
-    assert page.notice.isVisible()
-    text = page.notice.label.text()
+    assert page.banner.isVisible()
+    text = page.banner.label.text()
     assert "2 rooms were left out because Microsoft 365 sent an email address for them" in text
     assert "Exchange admin center" in text
 
@@ -201,13 +201,13 @@ def test_cancelling_the_room_load(
     served.tenant.latency = 0.5
     click_next(qtbot, wizard)
     page = wizard.rooms_page
-    qtbot.waitUntil(lambda: page.loading and page.cancel_button.isVisible(), timeout=10_000)
-    qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not page.loading, timeout=10_000)
+    qtbot.waitUntil(lambda: page.busy and page.busy_row.stop_button.isVisible(), timeout=10_000)
+    qtbot.mouseClick(page.busy_row.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
     assert "Loading stopped" in page.message.label.text()
     served.tenant.latency = 0.0
     qtbot.mouseClick(page.retry_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not page.loading and page.model.rowCount() == 24, timeout=30_000)
+    qtbot.waitUntil(lambda: not page.busy and page.model.rowCount() == 24, timeout=30_000)
 
 
 def test_a_blocked_room_calendar_is_explained_and_left_out(
@@ -224,7 +224,7 @@ def test_a_blocked_room_calendar_is_explained_and_left_out(
     qtbot.mouseClick(page.select_all, Qt.MouseButton.LeftButton)
     click_next(qtbot, wizard)
     importer = wizard.import_page
-    qtbot.waitUntil(lambda: importer.prepared is not None and not importer.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000)
     assert importer.problems.rowCount() == 1
     room, fix = importer.problems.item(0, 0), importer.problems.item(0, 2)
     assert room is not None and "Ada Lovelace" in room.text()
@@ -232,9 +232,9 @@ def test_a_blocked_room_calendar_is_explained_and_left_out(
     assert importer.include_blocked.isVisible()
     assert importer.import_button.text() == "&Import 1 room"
     qtbot.mouseClick(importer.import_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: importer.result is not None, timeout=30_000)
-    assert importer.result is not None
-    assert len(importer.result.new) == 1 and len(importer.result.blocked) == 1
+    qtbot.waitUntil(lambda: wizard.state.result is not None, timeout=30_000)
+    assert wizard.state.result is not None
+    assert len(wizard.state.result.new) == 1 and len(wizard.state.result.blocked) == 1
     assert importer.retry_button.isVisible()
 
 
@@ -270,9 +270,9 @@ def test_a_failed_reload_leaves_nothing_to_import(
     assert page.isComplete()
     served.tenant.inject(Fault(r"microsoft\.graph\.room", "reset", times=None))
     qtbot.mouseClick(page.retry_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not page.loading, timeout=30_000)
+    qtbot.waitUntil(lambda: not page.busy, timeout=30_000)
     assert "could not be loaded" in page.message.label.text()
-    assert page.model.rowCount() == 0 and page.directory is None
+    assert page.model.rowCount() == 0 and wizard.state.directory is None
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
 
 
@@ -285,7 +285,7 @@ def test_backing_out_of_the_import_creates_no_office(
     wizard.rooms_page.model.set_checked(range(2), True)
     click_next(qtbot, wizard)
     importer = wizard.import_page
-    qtbot.waitUntil(lambda: importer.prepared is not None and not importer.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000)
     assert "Into “Not Yet”: 2 new rooms" in importer.summary.text()
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
     assert wizard.currentId() == PageId.ROOMS
@@ -304,8 +304,8 @@ def test_rooms_blocked_for_one_reason_share_one_explanation(
     chosen = len(page.chosen_rooms())
     click_next(qtbot, wizard)
     importer = wizard.import_page
-    qtbot.waitUntil(lambda: importer.prepared is not None and not importer.busy, timeout=30_000)
-    prepared = importer.prepared
+    qtbot.waitUntil(lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000)
+    prepared = wizard.state.prepared
     assert prepared is not None
     held_back = [c for c in prepared.checks if c.blocked or c.failed]
     reasons = {c.problem.summary for c in held_back if c.problem}
@@ -321,3 +321,40 @@ def test_rooms_blocked_for_one_reason_share_one_explanation(
         in importer.summary.text()
     )
     assert importer.import_button.text() == f"&Import {ready} rooms"
+
+
+def test_after_an_import_the_rooms_page_marks_the_rooms_imported(
+    qtbot: QtBot, make_wizard: MakeWizard, healthy: Served
+) -> None:
+    wizard = make_wizard(healthy)
+    to_rooms(qtbot, wizard)
+    page = wizard.rooms_page
+    page.office.setCurrentIndex(0)  # the suggested "London HQ"
+    page.model.set_checked(range(2), True)
+    click_next(qtbot, wizard)
+    importer = wizard.import_page
+    qtbot.waitUntil(lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000)
+    qtbot.mouseClick(importer.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.state.result is not None and not importer.busy, timeout=30_000)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
+    assert wizard.currentId() == PageId.ROOMS
+    marked = [page.model.data(page.model.index(row, 6)) for row in range(page.model.rowCount())]
+    assert marked.count("London HQ") == 2
+
+
+def test_a_failed_export_is_told_on_the_banner(
+    qtbot: QtBot, make_wizard: MakeWizard, healthy: Served, tmp_path: Path
+) -> None:
+    wizard = make_wizard(healthy)
+    to_rooms(qtbot, wizard)
+    wizard.rooms_page.office.setCurrentIndex(0)
+    wizard.rooms_page.model.set_checked(range(1), True)
+    click_next(qtbot, wizard)
+    importer = wizard.import_page
+    qtbot.waitUntil(lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000)
+    importer.export_to(str(tmp_path / "no such folder" / "rooms.csv"), "csv")
+    qtbot.waitUntil(lambda: "not saved" in importer.banner.label.text(), timeout=10_000)
+    assert importer.banner.isVisible()
+    assert "does not exist" in importer.banner.label.text()
+    importer.export_to(str(tmp_path / "rooms.csv"), "csv")
+    qtbot.waitUntil(lambda: "Saved to" in importer.banner.label.text(), timeout=10_000)

@@ -45,8 +45,8 @@ def test_stop_ends_a_test_waiting_on_a_slow_answer(
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(slow_sign_in.front.trickled), timeout=10_000)
     stopped = time.monotonic()
-    qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not page.testing, timeout=5_000)
+    qtbot.mouseClick(page.busy_row.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.busy, timeout=5_000)
     assert time.monotonic() - stopped < 3.0
     assert "Test stopped" in page.banner.label.text()
 
@@ -62,7 +62,7 @@ def test_a_slow_sign_in_ends_at_the_deadline_with_a_plain_message(
     go_to_connect(wizard)
     page = wizard.connect_page
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not page.testing, timeout=10_000)
+    qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
     token = page.rows["token"].result
     assert token is not None and token.status.value == "fail"
     slow = NETWORK_FIXES[NetworkProblem.SLOW]

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QToolButton,
@@ -27,14 +26,21 @@ from clearooms_wizard.core.checks import (
     SettingsTest,
     Status,
 )
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.errors import CancelToken
 from clearooms_wizard.core.report import support_report
-from clearooms_wizard.core.values import Checked, check_client_id, check_secret, check_tenant
+from clearooms_wizard.core.values import (
+    Checked,
+    Credentials,
+    check_client_id,
+    check_secret,
+    check_tenant,
+)
 from clearooms_wizard.ui.check_row import CheckRow
 from clearooms_wizard.ui.context import WizardContext
-from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
-from clearooms_wizard.ui.widgets import Banner, Tone
-from clearooms_wizard.workers.runner import Progress, TaskHandle
+from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
+from clearooms_wizard.ui.state import TestedConnection, WizardState
+from clearooms_wizard.ui.widgets import Tone
+from clearooms_wizard.workers.runner import Progress, TaskHandle, TaskRunner
 
 
 class FieldNote(QLabel):
@@ -67,9 +73,11 @@ class FieldNote(QLabel):
 
 
 class ConnectPage(TaskPage):
-    def __init__(self, context: WizardContext) -> None:
-        super().__init__()
+    def __init__(self, context: WizardContext, state: WizardState, runner: TaskRunner) -> None:
+        super().__init__(runner)
+        self.busy_row.describe(self.tr("Stop test"), self.tr("Testing"), 120)
         self._context = context
+        self._state = state
         self.setTitle(self.tr("Step 2: Enter the app's details and test them"))
         self.setSubTitle(
             self.tr(
@@ -132,14 +140,6 @@ class ConnectPage(TaskPage):
         self.test_button = QPushButton(self.tr("&Test Settings"))
         self.test_button.setShortcut(QKeySequence("Ctrl+T"))
         self.test_button.clicked.connect(self.start_test)
-        self.cancel_button = QPushButton(self.tr("Stop test"))
-        self.cancel_button.clicked.connect(self.cancel_test)
-        self.cancel_button.hide()
-        self.spinner = QProgressBar()
-        self.spinner.setRange(0, 0)
-        self.spinner.setMaximumWidth(120)
-        self.spinner.setAccessibleName(self.tr("Testing"))
-        self.spinner.hide()
         self.report_button = QPushButton(self.tr("Copy &report"))
         self.report_button.setToolTip(
             self.tr("Copy a support report (without the secret) to send to Clearooms support")
@@ -147,13 +147,10 @@ class ConnectPage(TaskPage):
         self.report_button.clicked.connect(self.copy_report)
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.spinner)
+        buttons.addWidget(self.busy_row)
         buttons.addStretch(1)
         buttons.addWidget(self.report_button)
 
-        self.banner = Banner()
-        self.banner.hide()
         self.rows = {
             check_id: CheckRow(check_id, self.tr(CHECK_TITLES[check_id])) for check_id in CHECK_IDS
         }
@@ -178,6 +175,7 @@ class ConnectPage(TaskPage):
             # Enter in a field tests the values: the keyboard path through the page.
             edit.returnPressed.connect(self.start_test)
         self.cloud.currentIndexChanged.connect(self._values_changed)
+        self.cloud.currentIndexChanged.connect(self._cloud_changed)
 
         self._save_handle: TaskHandle | None = None
         self._saving: tuple[str, str, str, str] | None = None
@@ -188,8 +186,7 @@ class ConnectPage(TaskPage):
         self._no_keyring_told = False
         self._values_changed()
         if context.startup_notice:
-            self.banner.show_message(Tone.WARN, context.startup_notice)
-            self.banner.show()
+            self.show_message(Tone.WARN, context.startup_notice)
 
     def _line_edit(self, value: str, name: str, placeholder: str) -> QLineEdit:
         edit = QLineEdit(value)
@@ -213,17 +210,20 @@ class ConnectPage(TaskPage):
         return ConnectionInput(tenant, client_id, secret, cloud=self._context.clouds[cloud])
 
     @Slot()
+    def _cloud_changed(self) -> None:
+        self._state.cloud = self._context.clouds[str(self.cloud.currentData())]
+
+    @Slot()
     def _values_changed(self) -> None:
         tenant, client_id, secret, _cloud = self.current_values()
         self.notes["tenant"].show_checked(check_tenant(tenant), tenant)
         self.notes["client_id"].show_checked(check_client_id(client_id), client_id)
         self.notes["secret"].show_checked(check_secret(secret), secret)
         if self._tested is not None and self._tested != self.current_values():
-            self.banner.show_message(
+            self.show_message(
                 Tone.INFO,
                 self.tr("You changed the values. Press Test Settings to test them again."),
             )
-            self.banner.show()
         self.completeChanged.emit()
 
     @Slot(bool)
@@ -243,21 +243,18 @@ class ConnectPage(TaskPage):
 
     # -- Test Settings --------------------------------------------------------------------
 
-    @property
-    def testing(self) -> bool:
-        return self.busy
-
     @Slot()
     def start_test(self) -> None:
-        if self.testing:
+        if self.busy:
             return
         connection = self.connection()
         self._tested = self.current_values()
         self._warnings_accepted = False
         self.test = None
+        self._state.connection = None
         for row in self.rows.values():
             row.waiting()
-        self.banner.hide()
+        self.hide_message()
         make_test = self._context.settings_test
 
         def work(cancel: CancelToken, progress: Progress) -> SettingsTest:
@@ -276,15 +273,6 @@ class ConnectPage(TaskPage):
         )
         self.completeChanged.emit()
 
-    @Slot()
-    def cancel_test(self) -> None:
-        self.cancel_task()
-
-    def _set_busy(self, busy: bool) -> None:
-        self.spinner.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-        self.test_button.setEnabled(not busy)
-
     @Slot(object)
     @current_task_only
     def _on_result(self, result: object) -> None:
@@ -301,34 +289,28 @@ class ConnectPage(TaskPage):
         failed = [r for r in test.results if r.status is Status.FAIL]
         warned = [r for r in test.results if r.status is Status.WARN]
         if failed:
-            text = (
-                self.tr("1 check failed.")
-                if len(failed) == 1
-                else self.tr("%1 checks failed.").replace("%1", str(len(failed)))
-            )
-            self.banner.show_message(
-                Tone.FAIL, text + " " + self.tr("Follow “What to do” below, then test again.")
+            self.show_message(
+                Tone.FAIL,
+                self.tr("%n check(s) failed.", "", len(failed))
+                + " "
+                + self.tr("Follow “What to do” below, then test again."),
             )
         elif warned:
-            text = (
-                self.tr("All checks passed, with 1 warning.")
-                if len(warned) == 1
-                else self.tr("All checks passed, with %1 warnings.").replace("%1", str(len(warned)))
-            )
-            self.banner.show_message(
-                Tone.WARN, text + " " + self.tr("Read it below, then click Next.")
+            self.show_message(
+                Tone.WARN,
+                self.tr("All checks passed, with %n warning(s).", "", len(warned))
+                + " "
+                + self.tr("Read it below, then click Next."),
             )
         else:
-            self.banner.show_message(
+            self.show_message(
                 Tone.PASS, self.tr("All checks passed. Click Next to choose your rooms.")
             )
-        self.banner.show()
 
     @Slot(object)
     @current_task_only
     def _on_test_failed(self, error: object) -> None:
-        self.banner.show_message(Tone.FAIL, str(error))
-        self.banner.show()
+        self.show_message(Tone.FAIL, error_text(error))
 
     @Slot()
     @current_task_only
@@ -336,17 +318,14 @@ class ConnectPage(TaskPage):
         for row in self.rows.values():
             if row.result is None:
                 row.reset()
-        self.banner.show_message(
-            Tone.INFO, self.tr("Test stopped. Press Test Settings to run it again.")
-        )
-        self.banner.show()
+        self.show_message(Tone.INFO, self.tr("Test stopped. Press Test Settings to run it again."))
         self._tested = None
 
     def task_started(self) -> None:
-        self._set_busy(True)
+        self.test_button.setEnabled(False)
 
     def task_finished(self) -> None:
-        self._set_busy(False)
+        self.test_button.setEnabled(True)
         self.completeChanged.emit()
 
     @Slot()
@@ -361,14 +340,13 @@ class ConnectPage(TaskPage):
             environment=self._context.report_environment,
         )
         QGuiApplication.clipboard().setText(report)
-        self.banner.show_message(
+        self.show_message(
             Tone.INFO,
             self.tr(
                 "Report copied. Paste it into an e-mail to Clearooms support; "
                 "the secret is not in it."
             ),
         )
-        self.banner.show()
 
     # -- QWizardPage ----------------------------------------------------------------------
 
@@ -377,7 +355,7 @@ class ConnectPage(TaskPage):
             self.test is not None
             and self.test.ok
             and self._tested == self.current_values()
-            and not self.testing
+            and not self.busy
         )
 
     def isComplete(self) -> bool:
@@ -403,10 +381,16 @@ class ConnectPage(TaskPage):
             if answer != QMessageBox.StandardButton.Yes:
                 return False
             self._warnings_accepted = True
-        if self._saved_for == self.current_values():
-            return True
-        self._start_save(self.test)
-        return False
+        if self._saved_for != self.current_values():
+            self._start_save(self.test)
+            return False
+        assert self.test.credentials is not None and self.test.tenant_id is not None
+        entered = self.test.credentials
+        self._state.connection = TestedConnection(
+            Credentials(self.test.tenant_id, entered.client_id, entered.client_secret),
+            self.test.connection.cloud,
+        )
+        return True
 
     def _start_save(self, test: SettingsTest) -> None:
         save = self._context.save_connection
@@ -415,12 +399,11 @@ class ConnectPage(TaskPage):
         def work(cancel: CancelToken, progress: Progress) -> str | None:
             return save(test)
 
-        self._save_handle = self.owner().runner.submit("save-connection", work)
-        self._save_handle.signals.succeeded.connect(self._on_saved)
-        self._save_handle.signals.failed.connect(self._on_save_failed)
+        self._save_handle = self.run_side_job(
+            "save-connection", work, failure=self.tr("Could not save: "), succeeded=self._on_saved
+        )
         self._save_handle.signals.finished.connect(self._on_save_finished)
-        self.banner.show_message(Tone.INFO, self.tr("Saving…"))
-        self.banner.show()
+        self.show_message(Tone.INFO, self.tr("Saving…"))
         self.completeChanged.emit()
 
     @Slot(object)
@@ -428,14 +411,9 @@ class ConnectPage(TaskPage):
         self._saved_for = self._saving
         if isinstance(message, str) and message and not self._no_keyring_told:
             self._no_keyring_told = True
-            self.owner().set_notice(message)
-        self.banner.show_message(Tone.PASS, self.tr("Saved."))
-        self.owner().next()
-
-    @Slot(object)
-    def _on_save_failed(self, error: object) -> None:
-        text = str(error) if isinstance(error, ClearoomsError) else repr(error)
-        self.banner.show_message(Tone.FAIL, self.tr("Could not save: ") + text)
+            self._state.post_notice(message)
+        self.show_message(Tone.PASS, self.tr("Saved."))
+        self.wizard().next()
 
     @Slot()
     def _on_save_finished(self) -> None:
@@ -443,4 +421,4 @@ class ConnectPage(TaskPage):
         self.completeChanged.emit()
 
     def cleanupPage(self) -> None:  # Back: stop a running test rather than leave it behind
-        self.cancel_test()
+        self.cancel_task()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
@@ -22,11 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clearooms_wizard.core.clouds import Cloud
+from clearooms_wizard.core.errors import CancelToken, ClearoomsError
 from clearooms_wizard.core.registration import CHECKLIST, it_admin_instructions, mailto_url
 from clearooms_wizard.ui.context import WizardContext
-from clearooms_wizard.ui.pages.base import TaskPage
+from clearooms_wizard.ui.pages.base import TaskPage, error_text
+from clearooms_wizard.ui.state import WizardState
 from clearooms_wizard.ui.widgets import plain_label
+from clearooms_wizard.workers.runner import Progress, TaskRunner
 
 
 class CopyButton(QToolButton):
@@ -105,6 +108,10 @@ class InstructionsDialog(QDialog):
         if path:
             self.save_requested.emit(path, self.text)
 
+    @Slot(object)
+    def show_error(self, error: object) -> None:
+        self.status.setText(error_text(error))
+
     @Slot()
     def _mail(self) -> None:
         url = mailto_url("Please register the Clearooms app in Microsoft Entra ID", self.text)
@@ -115,9 +122,13 @@ class InstructionsDialog(QDialog):
 
 
 class RegisterPage(TaskPage):
-    def __init__(self, context: WizardContext) -> None:
-        super().__init__()
+    """The checklist. A TaskPage because saving the instructions for IT is work it runs (off
+    the GUI thread: the folder may be on a slow network share)."""
+
+    def __init__(self, context: WizardContext, state: WizardState, runner: TaskRunner) -> None:
+        super().__init__(runner)
         self._context = context
+        self._state = state
         self.setTitle(self.tr("Step 1: Register Clearooms in Microsoft Entra ID"))
         self.setSubTitle(
             self.tr(
@@ -168,15 +179,13 @@ class RegisterPage(TaskPage):
         actions.addWidget(self.have_details_button)
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.banner)
         layout.addLayout(actions)
 
         ticks = context.preferences_state.checklist
         for key, checkbox in self.checkboxes.items():
             checkbox.setChecked(ticks.get(key, False))
         self.instructions_dialog: InstructionsDialog | None = None
-
-    def _cloud(self) -> Cloud:
-        return self.owner().current_cloud()
 
     @Slot()
     def _remember_ticks(self) -> None:
@@ -186,17 +195,34 @@ class RegisterPage(TaskPage):
 
     @Slot()
     def _open_portal(self) -> None:
-        self._context.open_url(self._cloud().app_registrations_url)
+        self._context.open_url(self._state.cloud.app_registrations_url)
 
     @Slot()
     def _ask_admin(self) -> None:
         dialog = InstructionsDialog(
-            it_admin_instructions(self._cloud()), self._context.open_url, self
+            it_admin_instructions(self._state.cloud), self._context.open_url, self
         )
-        dialog.save_requested.connect(self.owner().save_text_file)
+        dialog.save_requested.connect(self._save_instructions)
         self.instructions_dialog = dialog
         dialog.open()
 
+    @Slot(str, str)
+    def _save_instructions(self, path: str, text: str) -> None:
+        def work(cancel: CancelToken, progress: Progress) -> str:
+            try:
+                Path(path).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise ClearoomsError(
+                    f"Could not save to {path} ({exc.strerror}). Choose another folder."
+                ) from None
+            return path
+
+        dialog = self.instructions_dialog
+        # The dialog is in front: a failure is told there.
+        self.run_side_job(
+            "save-file", work, failed=dialog.show_error if dialog is not None else None
+        )
+
     @Slot()
     def _skip_ahead(self) -> None:
-        self.owner().next()
+        self.wizard().next()

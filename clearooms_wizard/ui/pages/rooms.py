@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -22,23 +21,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.errors import CancelToken
 from clearooms_wizard.core.fixes import explain_rooms_error, rooms_left_out
 from clearooms_wizard.core.graph import Room, RoomDirectory
-from clearooms_wizard.core.values import Credentials
 from clearooms_wizard.ui.context import WizardContext, WorkspaceSnapshot
-from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
+from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
 from clearooms_wizard.ui.rooms_model import NAME, RoomsFilter, RoomsModel, RoomTable
+from clearooms_wizard.ui.state import OfficeChoice, WizardState
 from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
-from clearooms_wizard.workers.runner import Progress
+from clearooms_wizard.workers.runner import Progress, TaskRunner
 
 EXISTING, SUGGESTED, NEW, ADD_NEW = "existing", "suggested", "new", "add-new"
-
-
-@dataclass(frozen=True)
-class OfficeChoice:
-    name: str
-    exists: bool
 
 
 @dataclass(frozen=True)
@@ -51,9 +44,12 @@ class LoadedRooms:
 
 
 class RoomsPage(TaskPage):
-    def __init__(self, context: WizardContext) -> None:
-        super().__init__()
+    def __init__(self, context: WizardContext, state: WizardState, runner: TaskRunner) -> None:
+        super().__init__(runner)
+        self.busy_row.describe(self.tr("Stop loading"), self.tr("Loading rooms"), 140)
         self._context = context
+        self._state = state
+        state.imported_changed.connect(self._imported_changed)
         self.setTitle(self.tr("Step 3: Choose your office and rooms"))
         self.setSubTitle(
             self.tr("Pick the Clearooms office, then tick the rooms to import into it.")
@@ -129,21 +125,12 @@ class RoomsPage(TaskPage):
         self.stack.addWidget(message_panel)
 
         self.count = plain_label("", wrap=False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 0)
-        self.progress.setMaximumWidth(140)
-        self.progress.setAccessibleName(self.tr("Loading rooms"))
-        self.cancel_button = QPushButton(self.tr("Stop loading"))
-        self.cancel_button.clicked.connect(self.cancel_load)
         status_row = QHBoxLayout()
         status_row.addWidget(self.count, 1)
-        status_row.addWidget(self.progress)
-        status_row.addWidget(self.cancel_button)
+        status_row.addWidget(self.busy_row)
 
-        self.notice = Banner()
-        self.notice.hide()
         layout = QVBoxLayout(self)
-        layout.addWidget(self.notice)
+        layout.addWidget(self.banner)
         layout.addLayout(office_row)
         layout.addWidget(self.new_office_row)
         layout.addWidget(self.office_note)
@@ -153,23 +140,18 @@ class RoomsPage(TaskPage):
 
         self._loaded_for: tuple[str, str, str] | None = None
         self._reload_pending = False
-        self.directory: RoomDirectory | None = None
-        self.snapshot = WorkspaceSnapshot((), {})
         self._set_loading(False)
 
     # -- loading --------------------------------------------------------------------------
 
     def initializePage(self) -> None:
-        wizard = self.owner()
-        notice = wizard.take_notice()
+        notice = self._state.take_notice()
         if notice:
-            self.notice.show_message(Tone.WARN, notice)
-            self.notice.show()
-        test = wizard.connect_page.test
-        if test is None or test.credentials is None or test.tenant_id is None:
+            self.show_message(Tone.WARN, notice)
+        connection = self._state.connection
+        if connection is None:
             return
-        key = (test.tenant_id, test.credentials.client_id, wizard.current_cloud().key)
-        if key != self._loaded_for or self.directory is None:
+        if connection.key != self._loaded_for or self._state.directory is None:
             self.load()
 
     @Slot()
@@ -180,17 +162,13 @@ class RoomsPage(TaskPage):
             self.cancel_task()
             return
         self._reload_pending = False
-        wizard = self.owner()
-        test = wizard.connect_page.test
-        if test is None or test.credentials is None or test.tenant_id is None:
+        connection = self._state.connection
+        if connection is None:
             return
-        credentials = Credentials(
-            test.tenant_id, test.credentials.client_id, test.credentials.client_secret
-        )
-        cloud = wizard.current_cloud()
-        self._loaded_for = (test.tenant_id, credentials.client_id, cloud.key)
+        credentials, cloud = connection.credentials, connection.cloud
+        self._loaded_for = connection.key
         # Rooms from an earlier load must never be imported with other credentials.
-        self.directory = None
+        self._state.directory = None
         self.model.set_table(RoomTable())
         # Everything alive now (Qt's wrappers, the loaded modules, the settings test) lives as
         # long as the wizard. Loading thousands of rooms allocates enough to set off a full
@@ -218,14 +196,6 @@ class RoomsPage(TaskPage):
             cancelled=self._on_cancelled,
         )
 
-    @Slot()
-    def cancel_load(self) -> None:
-        self.cancel_task()
-
-    @property
-    def loading(self) -> bool:
-        return self.busy
-
     def task_started(self) -> None:
         self.count.setText(self.tr("Loading rooms from Microsoft 365…"))
         self._set_loading(True)
@@ -237,8 +207,6 @@ class RoomsPage(TaskPage):
             self.load()
 
     def _set_loading(self, loading: bool) -> None:
-        self.progress.setVisible(loading)
-        self.cancel_button.setVisible(loading)
         for widget in (self.search, self.select_all, self.select_none, self.office):
             widget.setEnabled(not loading)
         self.completeChanged.emit()
@@ -252,15 +220,14 @@ class RoomsPage(TaskPage):
     @current_task_only
     def _on_loaded(self, loaded: object) -> None:
         assert isinstance(loaded, LoadedRooms)
-        self.directory = loaded.directory
-        self.snapshot = loaded.snapshot
+        self._state.directory = loaded.directory
+        self._state.snapshot = loaded.snapshot
         notes = [loaded.snapshot.notice] if loaded.snapshot.notice else []
         if loaded.directory.skipped:
             left_out = rooms_left_out(loaded.directory.skipped)
             notes.append(f"{left_out.summary} {left_out.fix}")
         if notes:
-            self.notice.show_message(Tone.WARN, " ".join(notes))
-            self.notice.show()
+            self.show_message(Tone.WARN, " ".join(notes))
         self.model.set_table(loaded.table)
         self._fill_offices(loaded.suggestions)
         if loaded.directory.rooms:
@@ -281,12 +248,10 @@ class RoomsPage(TaskPage):
     @Slot(object)
     @current_task_only
     def _on_failed(self, error: object) -> None:
-        if isinstance(error, ClearoomsError):
-            explanation, code = explain_rooms_error(error)
-            text = f"{explanation.summary} {explanation.fix}" + (f" ({code})" if code else "")
-        else:
-            text = str(error)
-        self.message.show_message(Tone.FAIL, self.tr("The rooms could not be loaded. ") + text)
+        self.message.show_message(
+            Tone.FAIL,
+            self.tr("The rooms could not be loaded. ") + error_text(error, explain_rooms_error),
+        )
         self.stack.setCurrentIndex(1)
 
     @Slot()
@@ -303,7 +268,7 @@ class RoomsPage(TaskPage):
     def _fill_offices(self, suggestions: tuple[str, ...]) -> None:
         previous = self.office_choice()
         self.office.clear()
-        for name in self.snapshot.offices:
+        for name in self._state.snapshot.offices:
             self.office.addItem(name, (EXISTING, name))
         for name in suggestions:
             self.office.addItem(self.tr("%1 (new office)").replace("%1", name), (SUGGESTED, name))
@@ -377,13 +342,17 @@ class RoomsPage(TaskPage):
             self.model.set_checked([row], not self.model.is_checked(row))
 
     @Slot()
+    def _imported_changed(self) -> None:
+        self.model.set_imported(self._state.snapshot.imported)
+
+    @Slot()
     def _selection_changed(self) -> None:
         total = self.model.rowCount()
-        if self.loading:
+        if self.busy:
             return
         shown = self.proxy.rowCount()
-        text = self.tr("%1 of %2 rooms selected").replace("%1", str(self.model.checked_count))
-        text = text.replace("%2", str(total))
+        text = self.tr("%1 of %n room(s) selected", "", total)
+        text = text.replace("%1", str(self.model.checked_count))
         if shown != total:
             text += self.tr(" (%1 shown)").replace("%1", str(shown))
         self.count.setText(text)
@@ -394,11 +363,16 @@ class RoomsPage(TaskPage):
 
     def isComplete(self) -> bool:
         return (
-            not self.loading
-            and self.directory is not None
+            not self.busy
+            and self._state.directory is not None
             and self.office_choice() is not None
             and self.model.checked_count > 0
         )
 
+    def validatePage(self) -> bool:
+        self._state.office = self.office_choice()
+        self._state.rooms = tuple(self.chosen_rooms())
+        return self._state.office is not None and bool(self._state.rooms)
+
     def cleanupPage(self) -> None:
-        self.cancel_load()
+        self.cancel_task()

@@ -11,50 +11,33 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
 
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.errors import CancelToken
 from clearooms_wizard.core.fixes import explain_error
 from clearooms_wizard.core.importer import ImportProgress, ImportResult, PlanStatus
 from clearooms_wizard.ui.context import ImportRequest, PreparedImport, WizardContext
-from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
-from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
-from clearooms_wizard.workers.runner import Progress, Work
-
-
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
-def _counted(pairs: list[tuple[int, str, str]]) -> str:
-    """ "3 new rooms, 1 room to update": the parts that are not zero, or "no rooms"."""
-    shown = [_plural(count, one, many) for count, one, many in pairs if count]
-    return ", ".join(shown) if shown else "no rooms"
+from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
+from clearooms_wizard.ui.state import WizardState
+from clearooms_wizard.ui.widgets import Tone, plain_label
+from clearooms_wizard.workers.runner import Progress, TaskRunner, Work
 
 
 class ImportPage(TaskPage):
-    def __init__(self, context: WizardContext) -> None:
-        super().__init__()
+    def __init__(self, context: WizardContext, state: WizardState, runner: TaskRunner) -> None:
+        super().__init__(runner)
+        self.busy_row.describe(self.tr("Stop"), self.tr("Progress"))
         self._context = context
+        self._state = state
         self.setTitle(self.tr("Import the rooms"))
         self.setSubTitle(
             self.tr("First we check that Clearooms can read each room's calendar, then import.")
         )
         self.summary = plain_label("")
-        self.progress = QProgressBar()
-        self.progress.setAccessibleName(self.tr("Progress"))
-        self.stop_button = QPushButton(self.tr("Stop"))
-        self.stop_button.clicked.connect(self.cancel)
-        progress_row = QHBoxLayout()
-        progress_row.addWidget(self.progress, 1)
-        progress_row.addWidget(self.stop_button)
-        self.banner = Banner()
-        self.banner.hide()
         self.problems = QTableWidget(0, 3)
         self.problems.setHorizontalHeaderLabels(
             [self.tr("Room"), self.tr("Why"), self.tr("What to do")]
@@ -89,51 +72,46 @@ class ImportPage(TaskPage):
         self.next_steps = plain_label("")
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addLayout(progress_row)
+        layout.addWidget(self.busy_row)
         layout.addWidget(self.banner)
         layout.addWidget(self.problems, 1)
         layout.addWidget(self.include_blocked)
         layout.addLayout(buttons)
         layout.addWidget(self.next_steps)
-        self.prepared: PreparedImport | None = None
-        self.result: ImportResult | None = None
         self._request: ImportRequest | None = None
         self._show_idle()
 
     # -- flow -----------------------------------------------------------------------------
 
     def initializePage(self) -> None:
-        wizard = self.owner()
-        choice = wizard.rooms_page.office_choice()
-        directory = wizard.rooms_page.directory
-        test = wizard.connect_page.test
-        if choice is None or directory is None or test is None or test.tenant_id is None:
+        state = self._state
+        choice, directory, connection = state.office, state.directory, state.connection
+        if choice is None or directory is None or connection is None:
             return
-        assert test.credentials is not None
+        credentials = connection.credentials
         self._request = ImportRequest(
             office=choice.name,
             create_office=not choice.exists,
-            rooms=tuple(wizard.rooms_page.chosen_rooms()),
+            rooms=state.rooms,
             directory=directory,
-            tenant_id=test.tenant_id,
-            client_id=test.credentials.client_id,
-            client_secret=test.credentials.client_secret,
-            cloud=wizard.current_cloud(),
+            tenant_id=credentials.tenant,
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
+            cloud=connection.cloud,
         )
-        self.result = None
-        self.prepared = None
+        state.result = None
+        state.prepared = None
         self._prepare(self._request, None)
 
     def _prepare(self, request: ImportRequest, only: list[str] | None) -> None:
         prepare = self._context.prepare_import
-        previous = self.prepared
+        previous = self._state.prepared
 
         def work(cancel: CancelToken, progress: Progress) -> PreparedImport:
             return prepare(request, previous, only, cancel, progress)
 
         self.summary.setText(self.tr("Checking each room's calendar…"))
-        self.progress.setRange(0, max(1, len(only) if only else len(request.rooms)))
-        self.progress.setValue(0)
+        self.busy_row.show_progress(0, max(1, len(only) if only else len(request.rooms)))
         self._start("prepare-import", work, self._on_prepared)
 
     def _start(self, name: str, work: Work, on_success: Callable[[object], None]) -> None:
@@ -146,22 +124,16 @@ class ImportPage(TaskPage):
             cancelled=self._on_cancelled,
         )
 
-    @Slot()
-    def cancel(self) -> None:
-        self.cancel_task()
-
     def task_started(self) -> None:
-        self.banner.hide()
+        self.hide_message()
         self._set_busy(True)
 
     def task_finished(self) -> None:
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        self.stop_button.setVisible(busy)
         self.import_button.setEnabled(
-            not busy and self.prepared is not None and self.result is None
+            not busy and self._state.prepared is not None and self._state.result is None
         )
         self.retry_button.setEnabled(not busy)
         self.export_button.setEnabled(not busy)
@@ -171,8 +143,7 @@ class ImportPage(TaskPage):
     @current_task_only
     def _on_progress(self, update: object) -> None:
         if isinstance(update, ImportProgress):
-            self.progress.setRange(0, update.total)
-            self.progress.setValue(update.done)
+            self.busy_row.show_progress(update.done, update.total)
             self.summary.setText(
                 self.tr("Checking room calendars: %1 of %2 done…")
                 .replace("%1", str(update.done))
@@ -183,37 +154,41 @@ class ImportPage(TaskPage):
     @current_task_only
     def _on_prepared(self, prepared: object) -> None:
         assert isinstance(prepared, PreparedImport)
-        self.prepared = prepared
+        self._state.prepared = prepared
         blocked = [c for c in prepared.checks if c.blocked]
         failed = [c for c in prepared.checks if c.failed]
         # The counts are of the rooms the Import button will write; the others are told apart.
         held_back = {c.email.casefold() for c in (*blocked, *failed)}
         ready = Counter(p.status for p in prepared.plan.rooms if p.room.key not in held_back)
-        summary = _counted(
+        new, updated = ready[PlanStatus.NEW], ready[PlanStatus.UPDATED]
+        moving, unchanged = ready[PlanStatus.MOVING], ready[PlanStatus.UNCHANGED]
+        summary = self._counted(
             [
-                (ready[PlanStatus.NEW], "new room", "new rooms"),
-                (ready[PlanStatus.UPDATED], "room to update", "rooms to update"),
-                (ready[PlanStatus.MOVING], "room moving here", "rooms moving here"),
-                (ready[PlanStatus.UNCHANGED], "room unchanged", "rooms unchanged"),
+                (new, self.tr("%n new room(s)", "", new)),
+                (updated, self.tr("%n room(s) to update", "", updated)),
+                (moving, self.tr("%n room(s) moving here", "", moving)),
+                (unchanged, self.tr("%n room(s) unchanged", "", unchanged)),
             ]
         )
         text = self.tr("Into “%1”: ").replace("%1", prepared.plan.office.name) + summary + "."
         movers = prepared.plan.with_status(PlanStatus.MOVING)
         if movers:
             origins = sorted({p.moving_from for p in movers if p.moving_from})
-            text += " " + self.tr("%1 will move here from %2.").replace(
-                "%1", _plural(len(movers), "room", "rooms")
-            ).replace("%2", ", ".join(f"“{name}”" for name in origins) or "another office")
+            text += " " + self.tr("%n room(s) will move here from %1.", "", len(movers)).replace(
+                "%1", ", ".join(f"“{name}”" for name in origins) or self.tr("another office")
+            )
         if blocked or failed:
-            text += " " + self.tr("%1 can't be imported yet; see below.").replace(
-                "%1", _plural(len(blocked) + len(failed), "more room", "more rooms")
+            text += " " + self.tr(
+                "%n more room(s) can't be imported yet; see below.", "", len(blocked) + len(failed)
             )
         else:
             text += " " + self.tr("Every room's calendar can be read.")
         if prepared.plan.missing:
             text += " " + self.tr(
-                "%1 imported before no longer in Microsoft 365 (kept, not deleted)."
-            ).replace("%1", _plural(len(prepared.plan.missing), "room", "rooms"))
+                "%n room(s) imported before no longer in Microsoft 365 (kept, not deleted).",
+                "",
+                len(prepared.plan.missing),
+            )
         self.summary.setText(text)
         self._fill_problems(
             [
@@ -227,25 +202,27 @@ class ImportPage(TaskPage):
         )
         self.include_blocked.setVisible(bool(blocked))
         self.include_blocked.setText(
-            self.tr("Also import the %1 whose calendars can't be read yet").replace(
-                "%1", _plural(len(blocked), "room", "rooms")
+            self.tr(
+                "Also import the %n room(s) whose calendars can't be read yet", "", len(blocked)
             )
         )
-        writable = len(prepared.checks) - len(blocked) - len(failed)
-        self.import_button.setText(
-            self.tr("&Import %1").replace("%1", _plural(writable, "room", "rooms"))
-        )
+        self._update_import_label(self.include_blocked.isChecked())
+
+    def _counted(self, parts: list[tuple[int, str]]) -> str:
+        """ "3 new rooms, 1 room to update": the counted texts whose count is not zero, or
+        "no rooms"."""
+        shown = [text for count, text in parts if count]
+        return ", ".join(shown) if shown else self.tr("no rooms")
 
     @Slot(bool)
     def _update_import_label(self, include: bool) -> None:
-        if self.prepared is None:
+        prepared = self._state.prepared
+        if prepared is None:
             return
-        blocked = sum(1 for c in self.prepared.checks if c.blocked)
-        failed = sum(1 for c in self.prepared.checks if c.failed)
-        writable = len(self.prepared.checks) - failed - (0 if include else blocked)
-        self.import_button.setText(
-            self.tr("&Import %1").replace("%1", _plural(writable, "room", "rooms"))
-        )
+        blocked = sum(1 for c in prepared.checks if c.blocked)
+        failed = sum(1 for c in prepared.checks if c.failed)
+        writable = len(prepared.checks) - failed - (0 if include else blocked)
+        self.import_button.setText(self.tr("&Import %n room(s)", "", writable))
 
     def _room_name(self, email: str) -> str:
         request = self._request
@@ -272,7 +249,7 @@ class ImportPage(TaskPage):
 
     @Slot()
     def start_import(self) -> None:
-        prepared = self.prepared
+        prepared = self._state.prepared
         if prepared is None or self.busy:
             return
         apply = self._context.apply_import
@@ -282,25 +259,20 @@ class ImportPage(TaskPage):
             return apply(prepared, include, cancel)
 
         self.summary.setText(self.tr("Importing…"))
-        self.progress.setRange(0, 0)
+        self.busy_row.show_working()
         self._start("apply-import", work, self._on_imported)
 
     @Slot(object)
     @current_task_only
     def _on_imported(self, result: object) -> None:
         assert isinstance(result, ImportResult)
-        self.result = result
-        self.owner().rooms_page.model.set_imported(
-            {
-                **self.owner().rooms_page.snapshot.imported,
-                **{o.email.casefold(): result.office.name for o in result.rooms if o.in_workspace},
-            }
-        )
-        summary = _counted(
+        self._state.record_import(result)
+        added, updated, unchanged = len(result.new), len(result.updated), len(result.unchanged)
+        summary = self._counted(
             [
-                (len(result.new), "room added", "rooms added"),
-                (len(result.updated), "room updated", "rooms updated"),
-                (len(result.unchanged), "room already up to date", "rooms already up to date"),
+                (added, self.tr("%n room(s) added", "", added)),
+                (updated, self.tr("%n room(s) updated", "", updated)),
+                (unchanged, self.tr("%n room(s) already up to date", "", unchanged)),
             ]
         )
         left_out = result.blocked + result.failed
@@ -309,10 +281,11 @@ class ImportPage(TaskPage):
         text += summary + "."
         if left_out:
             text += " " + self.tr(
-                "%1 not imported; the reasons and fixes are listed below."
-            ).replace("%1", _plural(len(left_out), "room", "rooms"))
-        self.banner.show_message(tone, text)
-        self.banner.show()
+                "%n room(s) not imported; the reasons and fixes are listed below.",
+                "",
+                len(left_out),
+            )
+        self.show_message(tone, text)
         self.summary.setText("")
         rows = [(f"{o.name}\n{o.email}", o.reason or "", o.fix or "") for o in left_out]
         rows += [
@@ -337,36 +310,29 @@ class ImportPage(TaskPage):
 
     @Slot()
     def retry(self) -> None:
+        result = self._state.result
         if self._request is None or self.busy:
             return
-        if self.result is None:
+        if result is None:
             self._prepare(self._request, None)
             return
-        again = [o.email for o in (*self.result.blocked, *self.result.failed)]
-        self.result = None
-        self.banner.hide()
+        again = [o.email for o in (*result.blocked, *result.failed)]
+        self._state.result = None
+        self.hide_message()
         self._prepare(self._request, again)
 
     @Slot(object)
     @current_task_only
     def _on_failed(self, error: object) -> None:
-        if isinstance(error, ClearoomsError):
-            explanation, code = explain_error(error)
-            text = str(error) if explanation.summary == str(error) else explanation.summary
-            text += " " + explanation.fix + (f" ({code})" if code else "")
-        else:
-            text = str(error)
-        self.banner.show_message(Tone.FAIL, text)
-        self.banner.show()
+        self.show_message(Tone.FAIL, error_text(error, explain_error))
         self.summary.setText(self.tr("Nothing was imported. Press Check again to retry."))
 
     @Slot()
     @current_task_only
     def _on_cancelled(self) -> None:
-        self.banner.show_message(
+        self.show_message(
             Tone.INFO, self.tr("Stopped. Nothing more was imported. Press Check again to go on.")
         )
-        self.banner.show()
         self.summary.setText("")
 
     @Slot()
@@ -386,32 +352,29 @@ class ImportPage(TaskPage):
         def work(cancel: CancelToken, progress: Progress) -> str:
             return export(path, fmt)
 
-        handle = self.owner().runner.submit("export", work)
-        handle.signals.succeeded.connect(self._on_exported)
-        handle.signals.failed.connect(self._on_export_failed)
-
-    @Slot(object)
-    def _on_export_failed(self, error: object) -> None:
-        self.banner.show_message(Tone.FAIL, self.tr("The export was not saved. ") + str(error))
-        self.banner.show()
+        self.run_side_job(
+            "export",
+            work,
+            failure=self.tr("The export was not saved. "),
+            succeeded=self._on_exported,
+        )
 
     @Slot(object)
     def _on_exported(self, path: object) -> None:
-        self.banner.show_message(Tone.PASS, self.tr("Saved to %1.").replace("%1", str(path)))
-        self.banner.show()
+        self.show_message(Tone.PASS, self.tr("Saved to %1.").replace("%1", str(path)))
 
     def _show_idle(self) -> None:
         self.retry_button.setVisible(False)
         self._set_busy(False)
 
     def isComplete(self) -> bool:
-        return self.result is not None and not self.busy
+        return self._state.result is not None and not self.busy
 
     def cleanupPage(self) -> None:
-        self.cancel()
-        self.result = None
-        self.prepared = None
+        self.cancel_task()
+        self._state.result = None
+        self._state.prepared = None
         self.problems.hide()
-        self.banner.hide()
+        self.hide_message()
         self.next_steps.setText("")
         self._show_idle()

@@ -1,0 +1,91 @@
+"""What the wizard has found out and what the user has chosen so far: one object for all pages.
+
+Each page writes its own part (the Connect page the tested connection, the Rooms page the room
+directory and the choice, the Import page the prepared import and its result) and reads what the
+pages before it wrote. No page reaches into another page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from clearooms_wizard.ui.context import PreparedImport, WorkspaceSnapshot
+
+if TYPE_CHECKING:
+    # Types only: the state is made with the first page, before these modules are loaded.
+    from clearooms_wizard.core.clouds import Cloud
+    from clearooms_wizard.core.graph import Room, RoomDirectory
+    from clearooms_wizard.core.importer import ImportResult
+    from clearooms_wizard.core.values import Credentials
+
+
+@dataclass(frozen=True)
+class TestedConnection:
+    """Values that passed Test Settings, as the later pages use them."""
+
+    # Its tenant is the tenant's GUID, which the test found (the user may have typed a domain).
+    credentials: Credentials
+    cloud: Cloud
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Which tenant, app and cloud: rooms loaded for one key are never used with another."""
+        return (self.credentials.tenant, self.credentials.client_id, self.cloud.key)
+
+
+@dataclass(frozen=True)
+class OfficeChoice:
+    """The Clearooms office the rooms go into; a new one is created only by the import."""
+
+    name: str
+    exists: bool
+
+
+class WizardState(QObject):
+    """The pages' shared record. Signals: imported_changed(): an import marked more rooms as
+    imported (``snapshot.imported`` changed)."""
+
+    imported_changed = Signal()
+
+    def __init__(self, cloud: Cloud, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        # Connect page: the cloud chosen under Advanced (the Register page's links go there).
+        self.cloud = cloud
+        # Connect page, on Next: the values that passed and were saved.
+        self.connection: TestedConnection | None = None
+        # Rooms page: the rooms from Microsoft 365 (None until loaded, or when a load failed),
+        # and what the workspace held when they were loaded.
+        self.directory: RoomDirectory | None = None
+        self.snapshot = WorkspaceSnapshot((), {})
+        # Rooms page, on Next: where the rooms go, and which rooms.
+        self.office: OfficeChoice | None = None
+        self.rooms: tuple[Room, ...] = ()
+        # Import page: the checked plan, then what the import did.
+        self.prepared: PreparedImport | None = None
+        self.result: ImportResult | None = None
+        self._notice: str | None = None
+
+    def post_notice(self, message: str) -> None:
+        """A message for the next page to show once (for example: no keyring on this computer)."""
+        self._notice = message
+
+    def take_notice(self) -> str | None:
+        notice, self._notice = self._notice, None
+        return notice
+
+    def record_import(self, result: ImportResult) -> None:
+        """The import is done: its rooms are now in the workspace, in the result's office."""
+        self.result = result
+        imported = dict(self.snapshot.imported)
+        imported.update(
+            {
+                room.email.casefold(): result.office.name
+                for room in result.rooms
+                if room.in_workspace
+            }
+        )
+        self.snapshot = replace(self.snapshot, imported=imported)
+        self.imported_changed.emit()
