@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.clouds import CLOUDS, Cloud, get_cloud
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.logs import log_path
 from clearooms_wizard.core.preferences import PreferencesFile
 from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 from clearooms_wizard import __version__
+from clearooms_wizard.core.cancel import Cancelled, CancelToken
 from clearooms_wizard.core.clouds import CLOUDS, UrlProblem
-from clearooms_wizard.core.errors import CaBundleProblem, Cancelled, CancelToken, ClearoomsError
+from clearooms_wizard.core.errors import CaBundleProblem, ClearoomsError
 from clearooms_wizard.core.logs import LEVELS, configure_logging, known_secrets
 from clearooms_wizard.core.redaction import looks_like_secret, redact
 from clearooms_wizard.core.safetext import json_text, printable

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.errors import (
-    CancelToken,
     ClearoomsError,
     GraphError,
     NetworkError,

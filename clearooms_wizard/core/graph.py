@@ -17,13 +17,8 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlsplit
 
-from clearooms_wizard.core.errors import (
-    CancelToken,
-    GraphError,
-    ListFault,
-    ListProblem,
-    TechnicalDetails,
-)
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import GraphError, ListFault, ListProblem, TechnicalDetails
 
 if TYPE_CHECKING:
     # Types only: the GUI imports this module (for Room) before its first page is shown, and

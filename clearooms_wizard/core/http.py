@@ -43,9 +43,9 @@ from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from clearooms_wizard import __version__
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.errors import (
     CaBundleProblem,
-    CancelToken,
     ListFault,
     ListProblem,
     NetworkError,

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError, GraphError
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import ClearoomsError, GraphError
 from clearooms_wizard.core.fixes import Explanation, explain_error, explain_graph
 from clearooms_wizard.core.graph import CalendarAccess, CalendarProbe, Room, RoomDirectory
 from clearooms_wizard.core.store import (

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from clearooms_wizard import __version__
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.clouds import Cloud
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.redaction import redact
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.ids import PageId

@@ -40,8 +40,8 @@ if __package__ in (None, ""):  # run as a script: python tests/benchmarks/bench.
 import PySide6
 import requests
 
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import SettingsTest
-from clearooms_wizard.core.errors import CancelToken
 from clearooms_wizard.core.graph import (
     CalendarAccess,
     GraphClient,

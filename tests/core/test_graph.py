@@ -7,12 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from clearooms_wizard.core.errors import (
-    AnswerTooLarge,
-    CancelToken,
-    GraphError,
-    UnexpectedResponse,
-)
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import AnswerTooLarge, GraphError, UnexpectedResponse
 from clearooms_wizard.core.graph import (
     MAX_TAGS,
     MAX_TEXT,

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from clearooms_wizard.core.errors import Cancelled, CancelToken, NetworkError, NetworkProblem
+from clearooms_wizard.core.cancel import Cancelled, CancelToken
+from clearooms_wizard.core.errors import NetworkError, NetworkProblem
 from clearooms_wizard.core.fixes import POLICY_FIX
 from clearooms_wizard.core.graph import (
     CalendarAccess,

@@ -32,9 +32,10 @@ import pytest
 from clearooms_wizard import cli as cli_module
 from clearooms_wizard.cli import main
 from clearooms_wizard.core import http as http_module
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import CHECK_IDS, CheckResult, SettingsTest, Status
 from clearooms_wizard.core.clouds import Cloud
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError, NetworkError
+from clearooms_wizard.core.errors import ClearoomsError, NetworkError
 from clearooms_wizard.core.fixes import explain_error
 from clearooms_wizard.core.graph import GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession

@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 
 from clearooms_wizard import cli
 from clearooms_wizard.core import graph as graph_module
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import CHECK_IDS, SettingsTest, Status
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.export import render_export
 from clearooms_wizard.core.graph import (
     CalendarAccess,

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import (
     CHECK_IDS,
     CHECK_TITLES,
@@ -27,7 +28,7 @@ from clearooms_wizard.core.checks import (
     SettingsTest,
     Status,
 )
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.report import support_report
 from clearooms_wizard.core.values import Checked, check_client_id, check_secret, check_tenant
 from clearooms_wizard.ui.check_row import CheckRow

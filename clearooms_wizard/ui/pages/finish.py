@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.fixes import explain_error
 from clearooms_wizard.core.importer import ImportProgress, ImportResult, PlanStatus
 from clearooms_wizard.ui.context import ImportRequest, PreparedImport, WizardContext

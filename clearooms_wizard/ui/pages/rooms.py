@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.fixes import explain_rooms_error, rooms_left_out
 from clearooms_wizard.core.graph import Room, RoomDirectory
 from clearooms_wizard.core.values import Credentials
