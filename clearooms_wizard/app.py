@@ -27,13 +27,11 @@ from clearooms_wizard.ui.context import (
 
 if TYPE_CHECKING:
     from clearooms_wizard.core.checks import ConnectionInput, SessionOpener, SettingsTest
-    from clearooms_wizard.core.graph import RoomDirectory
     from clearooms_wizard.core.http import MicrosoftSession
     from clearooms_wizard.core.importer import ImportResult
+    from clearooms_wizard.core.model import Office, RoomDirectory, SavedConnection
     from clearooms_wizard.core.secrets import SecretStore
-    from clearooms_wizard.core.store import Office
     from clearooms_wizard.core.values import Credentials
-    from clearooms_wizard.core.workspace import SavedConnection
     from clearooms_wizard.demo.scenarios import Scenario
     from clearooms_wizard.demo.tenant import DemoTenant
 
@@ -236,7 +234,8 @@ def save_tested_connection(
 
     Returns a message for the user when the secret could not go to the keyring.
     """
-    from clearooms_wizard.core.workspace import SavedConnection, open_workspace
+    from clearooms_wizard.core.model import SavedConnection
+    from clearooms_wizard.core.workspace import open_workspace
 
     credentials = test.credentials
     if credentials is None or test.tenant_id is None or not test.ok:

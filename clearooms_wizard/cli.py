@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     # Loaded where each command needs them: opening the wizard needs none of them.
     from clearooms_wizard.app import ConnectionOptions, Runtime
     from clearooms_wizard.core.checks import CheckResult, SettingsTest
-    from clearooms_wizard.core.graph import GraphClient, Room, RoomDirectory
+    from clearooms_wizard.core.graph import GraphClient
     from clearooms_wizard.core.importer import ImportPlan, ImportProgress, ImportResult, RoomOutcome
-    from clearooms_wizard.core.store import Office
+    from clearooms_wizard.core.model import Office, Room, RoomDirectory
     from clearooms_wizard.core.values import Credentials
     from clearooms_wizard.core.workspace import Workspace
 
@@ -726,7 +726,7 @@ def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, 
     return EXIT_OK
 
 
-# Keyed by the PlanStatus values (a StrEnum).
+# Keyed by the RoomStatus values (a StrEnum).
 _PLAN_WORDS = {"new": "new", "updated": "update", "moving": "move", "unchanged": "unchanged"}
 
 
@@ -736,7 +736,7 @@ def _room_line(name: str, email: str, width: int) -> str:
 
 def _print_plan(plan: ImportPlan, directory: RoomDirectory, out: TextIO) -> None:
     from clearooms_wizard.core.fixes import NO_ROOMS, rooms_left_out
-    from clearooms_wizard.core.importer import PlanStatus
+    from clearooms_wizard.core.model import RoomStatus
 
     counts = plan.counts()
     total = len(directory.rooms)
@@ -752,15 +752,15 @@ def _print_plan(plan: ImportPlan, directory: RoomDirectory, out: TextIO) -> None
     parts = [
         f"{counts[status.value]} {words}"
         for status, words in (
-            (PlanStatus.NEW, "new"),
-            (PlanStatus.UPDATED, "to update"),
-            (PlanStatus.MOVING, "to move here from another office"),
-            (PlanStatus.UNCHANGED, "unchanged"),
+            (RoomStatus.NEW, "new"),
+            (RoomStatus.UPDATED, "to update"),
+            (RoomStatus.MOVING, "to move here from another office"),
+            (RoomStatus.UNCHANGED, "unchanged"),
         )
         if counts[status.value]
     ]
     out.write(f"Plan: {', '.join(parts) or 'nothing to import'}.\n")
-    shown = [p for p in plan.rooms if p.status is not PlanStatus.UNCHANGED]
+    shown = [p for p in plan.rooms if p.status is not RoomStatus.UNCHANGED]
     width = min(40, max([len(p.room.name) for p in shown] + [4]))
     for planned in shown:
         line = _room_line(planned.room.name, planned.room.email, width)

@@ -222,7 +222,7 @@ def test_rooms_list_with_a_malformed_tenant_is_a_usage_error() -> None:
 
 def test_csv_cells_cannot_run_as_formulas() -> None:
     from clearooms_wizard.cli import rooms_csv
-    from clearooms_wizard.core.graph import Room
+    from clearooms_wizard.core.model import Room
 
     text = rooms_csv([Room(email="a@b.c", name='=HYPERLINK("http://x")')])
     assert "'=HYPERLINK" in text

@@ -28,7 +28,8 @@ from clearooms_wizard.core.fixes import (
     explain_graph,
     permission_fix,
 )
-from clearooms_wizard.core.graph import CalendarAccess, GraphClient
+from clearooms_wizard.core.graph import GraphClient
+from clearooms_wizard.core.model import CalendarAccess
 from clearooms_wizard.core.tokens import AccessToken, TokenProvider, discover_tenant
 
 # ConnectionInput lives with the values (light to import at start-up); it is offered here too.

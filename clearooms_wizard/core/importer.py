@@ -19,29 +19,35 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Protocol
 
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.errors import ClearoomsError, GraphError
 from clearooms_wizard.core.fixes import Explanation, explain_error, explain_graph
-from clearooms_wizard.core.graph import CalendarAccess, CalendarProbe, Room, RoomDirectory
-from clearooms_wizard.core.store import (
+from clearooms_wizard.core.graph import CalendarProbe
+from clearooms_wizard.core.model import (
     BLOCKED_ACCESS,
+    OUTCOME_STATUSES,
+    PLANNED_STATUSES,
+    CalendarAccess,
     FieldChange,
     ImportedRoom,
-    InvalidInput,
     Office,
+    Room,
+    RoomDirectory,
+    RoomStatus,
+    office_key,
+    room_changes,
+)
+from clearooms_wizard.core.store import (
+    InvalidInput,
     RoomWrite,
     Store,
     UnknownOffice,
     UnknownRoomList,
     UnknownRooms,
-    WriteStatus,
     check_office_name,
     check_room_email,
-    office_key,
-    room_changes,
 )
 
 # Exchange Online allows 4 concurrent requests per mailbox; each room is its own mailbox, so
@@ -98,17 +104,10 @@ def find_rooms(directory: RoomDirectory, emails: Iterable[str]) -> list[Room]:
 # -- the plan ------------------------------------------------------------------------------------
 
 
-class PlanStatus(StrEnum):
-    NEW = "new"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    MOVING = "moving"
-
-
 @dataclass(frozen=True)
 class PlannedRoom:
     room: Room
-    status: PlanStatus
+    status: RoomStatus
     changes: tuple[FieldChange, ...] = ()
     # The office the room is in now, when it is moving to the chosen one.
     moving_from: str | None = None
@@ -132,11 +131,11 @@ class ImportPlan:
     # The casefolded emails of every room Microsoft 365 lists, for marking missing rooms.
     listed: frozenset[str] = field(repr=False)
 
-    def with_status(self, status: PlanStatus) -> list[PlannedRoom]:
+    def with_status(self, status: RoomStatus) -> list[PlannedRoom]:
         return [p for p in self.rooms if p.status is status]
 
     def counts(self) -> dict[str, int]:
-        counts = {status.value: 0 for status in PlanStatus}
+        counts = {status.value: 0 for status in PLANNED_STATUSES}
         for planned in self.rooms:
             counts[planned.status.value] += 1
         counts["missing"] = len(self.missing)
@@ -198,13 +197,13 @@ def plan_import(
         existing = stored.get(room.key)
         changes = room_changes(existing, room, target)
         if existing is None:
-            planned.append(PlannedRoom(room, PlanStatus.NEW))
+            planned.append(PlannedRoom(room, RoomStatus.NEW))
         elif existing.office_id != target.id:
-            planned.append(PlannedRoom(room, PlanStatus.MOVING, changes, existing.office_name))
+            planned.append(PlannedRoom(room, RoomStatus.MOVING, changes, existing.office_name))
         elif changes:
-            planned.append(PlannedRoom(room, PlanStatus.UPDATED, changes))
+            planned.append(PlannedRoom(room, RoomStatus.UPDATED, changes))
         else:
-            planned.append(PlannedRoom(room, PlanStatus.UNCHANGED))
+            planned.append(PlannedRoom(room, RoomStatus.UNCHANGED))
     missing = tuple(r for r in stored.values() if r.key not in listed) if listed else ()
     return ImportPlan(target, tuple(planned), missing, frozenset(listed))
 
@@ -363,16 +362,6 @@ def check_calendars(
 # -- applying ------------------------------------------------------------------------------------
 
 
-class RoomStatus(StrEnum):
-    NEW = "new"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    # Not imported: the calendar cannot be read (imported anyway with include_blocked).
-    BLOCKED = "blocked"
-    # Not written: the calendar check did not work; try again later.
-    FAILED = "failed"
-
-
 @dataclass(frozen=True)
 class RoomOutcome:
     email: str
@@ -461,7 +450,7 @@ class ImportResult:
         return bool(self.new or self.updated)
 
     def counts(self) -> dict[str, int]:
-        counts = {status.value: 0 for status in RoomStatus}
+        counts = {status.value: 0 for status in OUTCOME_STATUSES}
         for outcome in self.rooms:
             counts[outcome.status.value] += 1
         counts["missing"] = len(self.missing)
@@ -475,13 +464,6 @@ class ImportResult:
             "rooms": [r.to_json() for r in self.rooms],
             "missing": [m.to_json() for m in self.missing],
         }
-
-
-_STATUS_OF_WRITE = {
-    WriteStatus.NEW: RoomStatus.NEW,
-    WriteStatus.UPDATED: RoomStatus.UPDATED,
-    WriteStatus.UNCHANGED: RoomStatus.UNCHANGED,
-}
 
 
 def apply_import(
@@ -548,7 +530,7 @@ def apply_import(
                 RoomOutcome(
                     room.email,
                     room.name,
-                    _STATUS_OF_WRITE[result.status],
+                    result.status,
                     check,
                     result.changes,
                     result.moved_from,

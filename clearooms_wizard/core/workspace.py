@@ -34,28 +34,29 @@ from clearooms_wizard.core.appinfo import (
     workspace_path,
 )
 from clearooms_wizard.core.errors import ClearoomsError
-from clearooms_wizard.core.store import (
-    AppliedImport,
+from clearooms_wizard.core.model import (
     ImportedRoom,
     Office,
-    OfficeNameError,
-    RoomWrite,
+    RoomStatus,
     SavedConnection,
-    UnknownOffice,
-    WriteStatus,
-    WrittenRoom,
-    check_office_name,
-    check_timezone,
     normal_room_lists,
     office_key,
     room_changes,
+)
+from clearooms_wizard.core.store import (
+    AppliedImport,
+    OfficeNameError,
+    RoomWrite,
+    UnknownOffice,
+    WrittenRoom,
+    check_office_name,
+    check_timezone,
 )
 
 __all__ = [
     "APP_AUTHOR",
     "APP_NAME",
     "SCHEMA_VERSION",
-    "SavedConnection",
     "Workspace",
     "WorkspaceDamaged",
     "WorkspaceError",
@@ -655,7 +656,7 @@ class Workspace:
                 changes = room_changes(existing, write.room, office, write.calendar_access)
                 if existing is None:
                     self._write_room(db, write, office, now, now, now)
-                    written.append(WrittenRoom(write.room.email, WriteStatus.NEW))
+                    written.append(WrittenRoom(write.room.email, RoomStatus.NEW))
                 elif changes:
                     since = existing.calendar_access_since
                     if existing.calendar_access != write.calendar_access or since is None:
@@ -664,10 +665,10 @@ class Workspace:
                     self._write_room(db, write, office, first, now, since)
                     moved = existing.office_name if existing.office_id != office.id else None
                     written.append(
-                        WrittenRoom(write.room.email, WriteStatus.UPDATED, changes, moved)
+                        WrittenRoom(write.room.email, RoomStatus.UPDATED, changes, moved)
                     )
                 else:
-                    written.append(WrittenRoom(write.room.email, WriteStatus.UNCHANGED))
+                    written.append(WrittenRoom(write.room.email, RoomStatus.UNCHANGED))
             missing = self._mark_missing(db, listed, now)
         return AppliedImport(tuple(written), missing)
 

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from clearooms_wizard.core.cancel import CancelToken
     from clearooms_wizard.core.checks import ConnectionInput, SettingsTest
     from clearooms_wizard.core.clouds import Cloud
-    from clearooms_wizard.core.graph import Room, RoomDirectory
     from clearooms_wizard.core.importer import CalendarCheck, ImportPlan, ImportResult
+    from clearooms_wizard.core.model import Room, RoomDirectory
     from clearooms_wizard.core.preferences import Preferences, PreferencesFile
     from clearooms_wizard.core.values import Credentials
 

@@ -16,18 +16,11 @@ import pytest
 from clearooms_wizard.core.cancel import Cancelled, CancelToken
 from clearooms_wizard.core.errors import NetworkError, NetworkProblem
 from clearooms_wizard.core.fixes import POLICY_FIX
-from clearooms_wizard.core.graph import (
-    CalendarAccess,
-    CalendarProbe,
-    GraphClient,
-    Room,
-    RoomDirectory,
-)
+from clearooms_wizard.core.graph import CalendarProbe, GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.importer import (
     CHECK_WORKERS,
     ImportProgress,
-    PlanStatus,
     apply_import,
     check_calendars,
     plan_import,
@@ -36,10 +29,10 @@ from clearooms_wizard.core.importer import (
     select_rooms,
     suggest_offices,
 )
+from clearooms_wizard.core.model import CalendarAccess, Office, Room, RoomDirectory, RoomStatus
 from clearooms_wizard.core.store import (
     BadEmail,
     InvalidInput,
-    Office,
     UnknownOffice,
     UnknownRoomList,
     UnknownRooms,
@@ -164,7 +157,7 @@ def test_a_renamed_room_and_a_new_capacity_are_updated_in_place(
     edited = {THAMES: {"displayName": "Thames Suite", "capacity": 14, "id": "NEW-PLACE-ID"}}
     served.tenant.inject(places_without(served, set(), edited))
     plan, result = import_all(workspace, graph, "London HQ")
-    (planned,) = plan.with_status(PlanStatus.UPDATED)
+    (planned,) = plan.with_status(RoomStatus.UPDATED)
     assert planned.room.email == THAMES
     assert {c.field: (c.before, c.after) for c in planned.changes} == {
         "name": ("Thames", "Thames Suite"),
@@ -247,7 +240,7 @@ def test_moving_rooms_between_offices(
     manchester = rooms_in_list(directory, "ROOMS.MANCHESTER@northwind-demo.com")
     assert len(manchester) == 8
     plan = plan_import(workspace, directory, "Manchester Hub", manchester)
-    assert {p.status for p in plan.rooms} == {PlanStatus.MOVING}
+    assert {p.status for p in plan.rooms} == {RoomStatus.MOVING}
     assert {p.moving_from for p in plan.rooms} == {"London HQ"}
     result = run_import(workspace, graph, plan, CancelToken())
     assert len(result.updated) == 8

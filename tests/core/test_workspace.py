@@ -11,19 +11,11 @@ from typing import Any
 import pytest
 
 from clearooms_wizard.core import workspace as workspace_module
-from clearooms_wizard.core.graph import CalendarAccess, Room
-from clearooms_wizard.core.store import (
-    Office,
-    OfficeNameError,
-    RoomWrite,
-    TimeZoneError,
-    UnknownOffice,
-    WriteStatus,
-)
+from clearooms_wizard.core.model import CalendarAccess, Office, Room, RoomStatus, SavedConnection
+from clearooms_wizard.core.store import OfficeNameError, RoomWrite, TimeZoneError, UnknownOffice
 from clearooms_wizard.core.workspace import (
     APPLICATION_ID,
     SCHEMA_VERSION,
-    SavedConnection,
     Workspace,
     WorkspaceDamaged,
     WorkspaceError,
@@ -195,15 +187,15 @@ def test_apply_compares_inside_the_transaction_and_never_deletes(tmp_path: Path)
         hq = workspace.add_office("HQ")
         annex = workspace.add_office("Annex")
         first = workspace.apply_import(hq, readable(ROOMS[:5]), None)
-        assert [w.status for w in first.written] == [WriteStatus.NEW] * 5
+        assert [w.status for w in first.written] == [RoomStatus.NEW] * 5
         again = workspace.apply_import(hq, readable(ROOMS[:5]), None)
-        assert [w.status for w in again.written] == [WriteStatus.UNCHANGED] * 5
+        assert [w.status for w in again.written] == [RoomStatus.UNCHANGED] * 5
         renamed = Room(ROOMS[0].email.upper(), "Room One", graph_id="id-1", capacity=12,
                        building="HQ", floor_number=1, floor_label="1",
                        room_lists=("rooms.hq@contoso.com",))  # fmt: skip
         moved = workspace.apply_import(annex, readable([renamed]), None)
         (written,) = moved.written
-        assert written.status is WriteStatus.UPDATED and written.moved_from == "HQ"
+        assert written.status is RoomStatus.UPDATED and written.moved_from == "HQ"
         assert {c.field for c in written.changes} == {"email", "name", "capacity", "office"}
         listed = frozenset(r.key for r in ROOMS[1:5])
         result = workspace.apply_import(hq, [], listed)

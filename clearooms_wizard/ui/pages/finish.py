@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.fixes import explain_error
-from clearooms_wizard.core.importer import ImportProgress, ImportResult, PlanStatus
+from clearooms_wizard.core.importer import ImportProgress, ImportResult
+from clearooms_wizard.core.model import RoomStatus
 from clearooms_wizard.ui.context import ImportRequest, PreparedImport, WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
 from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
@@ -192,14 +193,14 @@ class ImportPage(TaskPage):
         ready = Counter(p.status for p in prepared.plan.rooms if p.room.key not in held_back)
         summary = _counted(
             [
-                (ready[PlanStatus.NEW], "new room", "new rooms"),
-                (ready[PlanStatus.UPDATED], "room to update", "rooms to update"),
-                (ready[PlanStatus.MOVING], "room moving here", "rooms moving here"),
-                (ready[PlanStatus.UNCHANGED], "room unchanged", "rooms unchanged"),
+                (ready[RoomStatus.NEW], "new room", "new rooms"),
+                (ready[RoomStatus.UPDATED], "room to update", "rooms to update"),
+                (ready[RoomStatus.MOVING], "room moving here", "rooms moving here"),
+                (ready[RoomStatus.UNCHANGED], "room unchanged", "rooms unchanged"),
             ]
         )
         text = self.tr("Into “%1”: ").replace("%1", prepared.plan.office.name) + summary + "."
-        movers = prepared.plan.with_status(PlanStatus.MOVING)
+        movers = prepared.plan.with_status(RoomStatus.MOVING)
         if movers:
             origins = sorted({p.moving_from for p in movers if p.moving_from})
             text += " " + self.tr("%1 will move here from %2.").replace(

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.fixes import explain_rooms_error, rooms_left_out
-from clearooms_wizard.core.graph import Room, RoomDirectory
+from clearooms_wizard.core.model import Room, RoomDirectory
 from clearooms_wizard.core.values import Credentials
 from clearooms_wizard.ui.context import WizardContext, WorkspaceSnapshot
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
