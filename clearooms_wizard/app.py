@@ -26,12 +26,13 @@ from clearooms_wizard.ui.context import (
 )
 
 if TYPE_CHECKING:
-    from clearooms_wizard.core.checks import ConnectionInput, SessionOpener, SettingsTest
+    from clearooms_wizard.core.checks import SettingsTest
+    from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.http import MicrosoftSession
     from clearooms_wizard.core.importer import ImportResult
     from clearooms_wizard.core.model import Office, RoomDirectory, SavedConnection
     from clearooms_wizard.core.secrets import SecretStore
-    from clearooms_wizard.core.values import Credentials
+    from clearooms_wizard.core.values import ConnectionInput, Credentials
     from clearooms_wizard.demo.scenarios import Scenario
     from clearooms_wizard.demo.tenant import DemoTenant
 

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # Types only: the wizard's first page is shown before any of these modules is loaded.
     from clearooms_wizard.core.cancel import CancelToken
-    from clearooms_wizard.core.checks import ConnectionInput, SettingsTest
+    from clearooms_wizard.core.checks import SettingsTest
     from clearooms_wizard.core.clouds import Cloud
     from clearooms_wizard.core.importer import CalendarCheck, ImportPlan, ImportResult
     from clearooms_wizard.core.model import Room, RoomDirectory
     from clearooms_wizard.core.preferences import Preferences, PreferencesFile
-    from clearooms_wizard.core.values import Credentials
+    from clearooms_wizard.core.values import ConnectionInput, Credentials
 
 ProgressCallback = Callable[[object], None]
 

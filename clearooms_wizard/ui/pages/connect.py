@@ -20,17 +20,16 @@ from PySide6.QtWidgets import (
 )
 
 from clearooms_wizard.core.cancel import CancelToken
-from clearooms_wizard.core.checks import (
-    CHECK_IDS,
-    CHECK_TITLES,
-    CheckResult,
-    ConnectionInput,
-    SettingsTest,
-    Status,
-)
+from clearooms_wizard.core.checks import CHECK_IDS, CHECK_TITLES, CheckResult, SettingsTest, Status
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.report import support_report
-from clearooms_wizard.core.values import Checked, check_client_id, check_secret, check_tenant
+from clearooms_wizard.core.values import (
+    Checked,
+    ConnectionInput,
+    check_client_id,
+    check_secret,
+    check_tenant,
+)
 from clearooms_wizard.ui.check_row import CheckRow
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
