@@ -299,7 +299,7 @@ def test_a_keyring_backend_that_cannot_be_loaded_is_explained_not_a_crash(
 
 
 def test_choosing_another_cloud_drops_the_saved_addresses(serve_demo: ServeDemo) -> None:
-    from clearooms_wizard.app import ConnectionOptions, build_runtime
+    from clearooms_wizard.runtime import ConnectionOptions, build_runtime
 
     served = serve_demo("healthy")
     _save_healthy(served)

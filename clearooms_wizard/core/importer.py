@@ -10,7 +10,8 @@ The steps, each usable on its own (the wizard shows the plan before it checks an
    calendar access. Rooms whose calendars cannot be read are imported only with
    ``include_blocked``; rooms whose check failed are not written at all.
 
-Running the same import again changes nothing. :func:`run_import` does steps 2 and 3.
+Running the same import again changes nothing. A new office is created by step 3, in its
+transaction: backing out before then leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from clearooms_wizard.core.model import (
     CalendarAccess,
     FieldChange,
     ImportedRoom,
+    NewOffice,
     Office,
     Room,
     RoomDirectory,
     RoomStatus,
+    is_in,
     office_key,
     room_changes,
 )
@@ -124,7 +127,8 @@ class PlannedRoom:
 
 @dataclass(frozen=True)
 class ImportPlan:
-    office: Office
+    # A NewOffice when the import creates the office.
+    office: Office | NewOffice
     rooms: tuple[PlannedRoom, ...]
     # Imported rooms (in any office) that Microsoft 365 no longer lists: reported, kept.
     missing: tuple[ImportedRoom, ...]
@@ -150,18 +154,14 @@ class ImportPlan:
         }
 
 
-# Workspace ids start at 1, so this id marks an office chosen in the wizard but not yet created:
-# a plan can be shown for it, and the office is created only when the import is applied.
-NEW_OFFICE_ID = 0
+def new_office(store: Store, name: str) -> NewOffice:
+    """An office to plan an import into before it exists; applying the import creates it.
+    Raises OfficeNameError (the name is unusable or taken)."""
+    return NewOffice(check_office_name(name, store.list_offices()))
 
 
-def planned_office(store: Store, name: str) -> Office:
-    """An office to plan an import into before it exists. Raises OfficeNameError."""
-    return Office(NEW_OFFICE_ID, check_office_name(name, store.list_offices()))
-
-
-def _resolve_office(store: Store, office: Office | str) -> Office:
-    if isinstance(office, Office) and office.id == NEW_OFFICE_ID:
+def _resolve_office(store: Store, office: Office | NewOffice | str) -> Office | NewOffice:
+    if isinstance(office, NewOffice):
         return office
     found = store.find_office(office if isinstance(office, str) else office.name)
     if found is None or (isinstance(office, Office) and found.id != office.id):
@@ -173,7 +173,7 @@ def _resolve_office(store: Store, office: Office | str) -> Office:
 def plan_import(
     store: Store,
     directory: RoomDirectory,
-    office: Office | str,
+    office: Office | NewOffice | str,
     rooms: Iterable[Room | str],
 ) -> ImportPlan:
     """What importing ``rooms`` (Room objects or email addresses) into ``office`` would do.
@@ -198,7 +198,7 @@ def plan_import(
         changes = room_changes(existing, room, target)
         if existing is None:
             planned.append(PlannedRoom(room, RoomStatus.NEW))
-        elif existing.office_id != target.id:
+        elif not is_in(existing, target):
             planned.append(PlannedRoom(room, RoomStatus.MOVING, changes, existing.office_name))
         elif changes:
             planned.append(PlannedRoom(room, RoomStatus.UPDATED, changes))
@@ -482,12 +482,11 @@ def apply_import(
       details and calendar access are kept up to date; nothing is ever removed);
     - check failed or missing from ``checks``: never (an earlier import of it stays as it was).
     Fast (one local transaction), but it touches the disk: call it off the GUI thread.
+    A new office (the plan's NewOffice) is created in the same transaction as its rooms.
     Raises WorkspaceError (nothing written) or UnknownOffice.
     """
     if cancel is not None:
         cancel.raise_if_cancelled()
-    if plan.office.id == NEW_OFFICE_ID:
-        raise ValueError("create the office, then plan again, before applying the import")
     by_email = {c.email.casefold(): c for c in checks}
     stored = {r.key for r in store.imported_rooms()}
     writes: list[RoomWrite] = []
@@ -537,22 +536,7 @@ def apply_import(
                     in_workspace=True,
                 )
             )
-    return ImportResult(plan.office, tuple(outcomes), applied.missing, include_blocked)
-
-
-def run_import(
-    store: Store,
-    prober: CalendarProber,
-    plan: ImportPlan,
-    cancel: CancelToken,
-    progress: ProgressCallback | None = None,
-    *,
-    include_blocked: bool = False,
-) -> ImportResult:
-    """Check the calendars of the plan's rooms, then apply it. Slow: use a worker thread.
-    Raises Cancelled (nothing written) when cancelled before the apply starts."""
-    checks = check_calendars(prober, [p.room.email for p in plan.rooms], cancel, progress)
-    return apply_import(store, plan, checks, include_blocked=include_blocked, cancel=cancel)
+    return ImportResult(applied.office, tuple(outcomes), applied.missing, include_blocked)
 
 
 # -- office suggestions --------------------------------------------------------------------------

@@ -163,6 +163,18 @@ class Office:
 
 
 @dataclass(frozen=True)
+class NewOffice:
+    """An office chosen in the wizard that does not exist yet. An import is planned into it as
+    it is; applying the import creates it, in the same transaction as its rooms."""
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        return office_key(self.name)
+
+
+@dataclass(frozen=True)
 class ImportedRoom:
     """A room as the workspace holds it."""
 
@@ -292,10 +304,15 @@ def _shown(value: object) -> str | None:
     return str(value)
 
 
+def is_in(room: ImportedRoom, office: Office | NewOffice) -> bool:
+    """Whether the stored ``room`` is in ``office`` already (never in one not yet created)."""
+    return isinstance(office, Office) and room.office_id == office.id
+
+
 def room_changes(
     existing: ImportedRoom | None,
     room: Room,
-    office: Office,
+    office: Office | NewOffice,
     calendar_access: str | None = None,
 ) -> tuple[FieldChange, ...]:
     """What importing ``room`` into ``office`` would change about the stored room.
@@ -319,7 +336,7 @@ def room_changes(
     after_lists = normal_room_lists(room.room_lists)
     if [e.casefold() for e in before_lists] != [e.casefold() for e in after_lists]:
         changes.append(FieldChange("room_lists", _shown(before_lists), _shown(after_lists)))
-    if existing.office_id != office.id:
+    if not is_in(existing, office):
         changes.append(FieldChange("office", existing.office_name, office.name))
     if calendar_access is not None and existing.calendar_access != calendar_access:
         changes.append(

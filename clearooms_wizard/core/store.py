@@ -23,6 +23,7 @@ from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.model import (
     FieldChange,
     ImportedRoom,
+    NewOffice,
     Office,
     Room,
     RoomStatus,
@@ -223,6 +224,8 @@ class WrittenRoom:
 
 @dataclass(frozen=True)
 class AppliedImport:
+    # The office the rooms went into (created by this import when it was a NewOffice).
+    office: Office
     written: tuple[WrittenRoom, ...]
     # Rooms in the store that Microsoft 365 no longer lists (kept, never deleted).
     missing: tuple[ImportedRoom, ...]
@@ -254,11 +257,14 @@ class Store(Protocol):
 
     def apply_import(
         self,
-        office: Office,
+        office: Office | NewOffice,
         writes: Sequence[RoomWrite],
         listed: frozenset[str] | None,
     ) -> AppliedImport:
         """Write every room in ``writes`` into ``office``, all or nothing.
+
+        A NewOffice is created in the same transaction (or found, when another copy of the
+        wizard added an office of that name meanwhile: both then use the one office).
 
         Each room is compared with what is stored at the moment of writing (another copy of
         the wizard may have written since the plan was made). ``listed`` holds the casefolded

@@ -36,6 +36,7 @@ from clearooms_wizard.core.appinfo import (
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.model import (
     ImportedRoom,
+    NewOffice,
     Office,
     RoomStatus,
     SavedConnection,
@@ -601,18 +602,20 @@ class Workspace:
         the same new office at once both end up with the one office."""
         tidy = check_office_name(name)
         with self._writing("adding the office") as db:
-            row = db.execute(
-                self._OFFICE_QUERY + " WHERE office.name_key = ?", (office_key(tidy),)
-            ).fetchone()
-            if row is not None:
-                return self._office_from_row(row)
-            created = _now()
-            cursor = db.execute(
-                "INSERT INTO office (name, name_key, timezone, created_at) VALUES (?, ?, ?, ?)",
-                (tidy, office_key(tidy), None, created),
-            )
-            office_id = int(cursor.lastrowid or 0)
-        return Office(office_id, tidy, None, 0, created)
+            return self._find_or_add_office(db, tidy)
+
+    def _find_or_add_office(self, db: sqlite3.Connection, tidy: str) -> Office:
+        row = db.execute(
+            self._OFFICE_QUERY + " WHERE office.name_key = ?", (office_key(tidy),)
+        ).fetchone()
+        if row is not None:
+            return self._office_from_row(row)
+        created = _now()
+        cursor = db.execute(
+            "INSERT INTO office (name, name_key, timezone, created_at) VALUES (?, ?, ?, ?)",
+            (tidy, office_key(tidy), None, created),
+        )
+        return Office(int(cursor.lastrowid or 0), tidy, None, 0, created)
 
     # -- rooms ---------------------------------------------------------------------------------
 
@@ -634,18 +637,25 @@ class Workspace:
 
     def apply_import(
         self,
-        office: Office,
+        target: Office | NewOffice,
         writes: Sequence[RoomWrite],
         listed: frozenset[str] | None,
     ) -> AppliedImport:
         now = _now()
         written: list[WrittenRoom] = []
+        if isinstance(target, NewOffice):
+            tidy = check_office_name(target.name)
         with self._writing("the import") as db:
-            row = db.execute("SELECT id, name FROM office WHERE id = ?", (office.id,)).fetchone()
-            if row is None:
-                names = [str(r[0]) for r in db.execute("SELECT name FROM office ORDER BY name")]
-                raise UnknownOffice(office.name, names)
-            office = Office(row[0], row[1], office.timezone)
+            if isinstance(target, NewOffice):
+                office = self._find_or_add_office(db, tidy)
+            else:
+                row = db.execute(
+                    "SELECT id, name FROM office WHERE id = ?", (target.id,)
+                ).fetchone()
+                if row is None:
+                    names = [str(r[0]) for r in db.execute("SELECT name FROM office ORDER BY name")]
+                    raise UnknownOffice(target.name, names)
+                office = Office(row[0], row[1], target.timezone)
             done: set[str] = set()
             for write in writes:
                 key = write.room.key
@@ -670,7 +680,7 @@ class Workspace:
                 else:
                     written.append(WrittenRoom(write.room.email, RoomStatus.UNCHANGED))
             missing = self._mark_missing(db, listed, now)
-        return AppliedImport(tuple(written), missing)
+        return AppliedImport(office, tuple(written), missing)
 
     def _write_room(
         self,

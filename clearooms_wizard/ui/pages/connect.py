@@ -258,7 +258,7 @@ class ConnectPage(TaskPage):
         for row in self.rows.values():
             row.waiting()
         self.banner.hide()
-        make_test = self._context.settings_test
+        make_test = self._context.use_cases.test_connection
 
         def work(cancel: CancelToken, progress: Progress) -> SettingsTest:
             test = make_test(connection, cancel)
@@ -409,7 +409,7 @@ class ConnectPage(TaskPage):
         return False
 
     def _start_save(self, test: SettingsTest) -> None:
-        save = self._context.save_connection
+        save = self._context.use_cases.save_connection
         self._saving = self.current_values()
 
         def work(cancel: CancelToken, progress: Progress) -> str | None:

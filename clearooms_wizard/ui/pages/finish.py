@@ -23,7 +23,8 @@ from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.fixes import explain_error
 from clearooms_wizard.core.importer import ImportProgress, ImportResult
 from clearooms_wizard.core.model import RoomStatus
-from clearooms_wizard.ui.context import ImportRequest, PreparedImport, WizardContext
+from clearooms_wizard.core.usecases import Exported, ImportRequest, PreparedImport
+from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only
 from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
 from clearooms_wizard.workers.runner import Progress, Work
@@ -109,17 +110,14 @@ class ImportPage(TaskPage):
         choice = wizard.rooms_page.office_choice()
         directory = wizard.rooms_page.directory
         test = wizard.connect_page.test
-        if choice is None or directory is None or test is None or test.tenant_id is None:
+        if choice is None or directory is None or test is None or test.signed_in is None:
             return
-        assert test.credentials is not None
         self._request = ImportRequest(
             office=choice.name,
             create_office=not choice.exists,
             rooms=tuple(wizard.rooms_page.chosen_rooms()),
             directory=directory,
-            tenant_id=test.tenant_id,
-            client_id=test.credentials.client_id,
-            client_secret=test.credentials.client_secret,
+            credentials=test.signed_in,
             cloud=wizard.current_cloud(),
         )
         self.result = None
@@ -127,7 +125,7 @@ class ImportPage(TaskPage):
         self._prepare(self._request, None)
 
     def _prepare(self, request: ImportRequest, only: list[str] | None) -> None:
-        prepare = self._context.prepare_import
+        prepare = self._context.use_cases.prepare_import
         previous = self.prepared
 
         def work(cancel: CancelToken, progress: Progress) -> PreparedImport:
@@ -277,7 +275,7 @@ class ImportPage(TaskPage):
         prepared = self.prepared
         if prepared is None or self.busy:
             return
-        apply = self._context.apply_import
+        apply = self._context.use_cases.apply_import
         include = self.include_blocked.isChecked()
 
         def work(cancel: CancelToken, progress: Progress) -> ImportResult:
@@ -383,9 +381,9 @@ class ImportPage(TaskPage):
             self.export_to(path, "json" if path.lower().endswith(".json") else "csv")
 
     def export_to(self, path: str, fmt: str) -> None:
-        export = self._context.export_workspace
+        export = self._context.use_cases.export
 
-        def work(cancel: CancelToken, progress: Progress) -> str:
+        def work(cancel: CancelToken, progress: Progress) -> Exported:
             return export(path, fmt)
 
         handle = self.owner().runner.submit("export", work)
@@ -398,8 +396,10 @@ class ImportPage(TaskPage):
         self.banner.show()
 
     @Slot(object)
-    def _on_exported(self, path: object) -> None:
-        self.banner.show_message(Tone.PASS, self.tr("Saved to %1.").replace("%1", str(path)))
+    def _on_exported(self, exported: object) -> None:
+        assert isinstance(exported, Exported)
+        path = str(exported.path)
+        self.banner.show_message(Tone.PASS, self.tr("Saved to %1.").replace("%1", path))
         self.banner.show()
 
     def _show_idle(self) -> None:
