@@ -27,12 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clearooms_wizard.core.appinfo import (
-    APP_AUTHOR,
-    APP_NAME,
-    default_workspace_path,
-    workspace_path,
-)
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.model import (
     ImportedRoom,
@@ -55,18 +49,14 @@ from clearooms_wizard.core.store import (
 )
 
 __all__ = [
-    "APP_AUTHOR",
-    "APP_NAME",
     "SCHEMA_VERSION",
     "Workspace",
     "WorkspaceDamaged",
     "WorkspaceError",
     "WorkspaceForeign",
     "WorkspaceTooNew",
-    "default_workspace_path",
     "open_workspace",
     "set_aside",
-    "workspace_path",
 ]
 
 # Another copy of the wizard may hold a write lock briefly; wait for it rather than fail.
@@ -597,14 +587,9 @@ class Workspace:
             office_id = int(cursor.lastrowid or 0)
         return Office(office_id, tidy, zone, 0, created)
 
-    def find_or_add_office(self, name: str) -> Office:
-        """The office called ``name``, added if there is none, in one write: two copies adding
-        the same new office at once both end up with the one office."""
-        tidy = check_office_name(name)
-        with self._writing("adding the office") as db:
-            return self._find_or_add_office(db, tidy)
-
     def _find_or_add_office(self, db: sqlite3.Connection, tidy: str) -> Office:
+        """The office called ``tidy``, added if there is none, inside the caller's write: two
+        copies adding the same new office at once both end up with the one office."""
         row = db.execute(
             self._OFFICE_QUERY + " WHERE office.name_key = ?", (office_key(tidy),)
         ).fetchone()

@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from clearooms_wizard.core import workspace as workspace_module
-from clearooms_wizard.core.model import CalendarAccess, Office, Room, RoomStatus, SavedConnection
+from clearooms_wizard.core.appinfo import workspace_path
+from clearooms_wizard.core.model import (
+    CalendarAccess,
+    NewOffice,
+    Office,
+    Room,
+    RoomStatus,
+    SavedConnection,
+)
 from clearooms_wizard.core.store import OfficeNameError, RoomWrite, TimeZoneError, UnknownOffice
 from clearooms_wizard.core.workspace import (
     APPLICATION_ID,
@@ -21,7 +29,6 @@ from clearooms_wizard.core.workspace import (
     WorkspaceError,
     WorkspaceForeign,
     open_workspace,
-    workspace_path,
 )
 from tests.support.read_only import read_only
 
@@ -468,7 +475,8 @@ def test_two_copies_adding_the_same_new_office_both_get_it(tmp_path: Path) -> No
     def add() -> None:
         with open_workspace(path) as workspace:
             start.wait()
-            found.append(workspace.find_or_add_office(" london  hq ").id)
+            applied = workspace.apply_import(NewOffice(" london  hq "), [], None)
+            found.append(applied.office.id)
 
     threads = [threading.Thread(target=add) for _ in range(8)]
     for thread in threads:
