@@ -16,25 +16,24 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 from clearooms_wizard import __version__
+from clearooms_wizard.core.cancel import Cancelled, CancelToken
 from clearooms_wizard.core.clouds import CLOUDS, UrlProblem
-from clearooms_wizard.core.errors import CaBundleProblem, Cancelled, CancelToken, ClearoomsError
+from clearooms_wizard.core.errors import CaBundleProblem, ClearoomsError
 from clearooms_wizard.core.logs import LEVELS, configure_logging, known_secrets
 from clearooms_wizard.core.redaction import looks_like_secret, redact
 from clearooms_wizard.core.safetext import json_text, printable
 
 if TYPE_CHECKING:
     # Loaded where each command needs them: opening the wizard needs none of them.
-    from clearooms_wizard.app import ConnectionOptions, Runtime
     from clearooms_wizard.core.checks import CheckResult, SettingsTest
-    from clearooms_wizard.core.graph import GraphClient, Room, RoomDirectory
     from clearooms_wizard.core.importer import ImportPlan, ImportProgress, ImportResult, RoomOutcome
-    from clearooms_wizard.core.store import Office
+    from clearooms_wizard.core.model import Office, Room, RoomDirectory
     from clearooms_wizard.core.values import Credentials
     from clearooms_wizard.core.workspace import Workspace
+    from clearooms_wizard.runtime import ConnectionOptions, Runtime
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # core.export.FORMATS, spelt out: importing core.export loads the workspace code, which opening
@@ -290,7 +289,7 @@ _COMMANDS: dict[str, tuple[str, Callable[[Any, _Parser], None]]] = {
 
 
 def _options(args: argparse.Namespace, stdin: TextIO) -> ConnectionOptions:
-    from clearooms_wizard.app import ConnectionOptions
+    from clearooms_wizard.runtime import ConnectionOptions
 
     secret = None
     if getattr(args, "secret_stdin", False):
@@ -334,10 +333,10 @@ def _print_result(result: CheckResult, out: TextIO) -> None:
 
 
 def run_check(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: TextIO) -> int:
-    from clearooms_wizard.core.checks import SettingsTest, Status
+    from clearooms_wizard.core.checks import Status
     from clearooms_wizard.core.values import check_tenant
 
-    test = SettingsTest(runtime.connection, runtime.open_session, CancelToken())
+    test = runtime.use_cases.test_connection(runtime.connection, CancelToken())
     if not as_json:
         # Only a tenant that passed its check is printed: the box may hold a pasted secret.
         entered = runtime.connection.tenant.strip()
@@ -394,11 +393,8 @@ def run_check(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Tex
 
 
 def _save(runtime: Runtime, test: SettingsTest) -> str:
-    from clearooms_wizard.app import save_tested_connection
-    from clearooms_wizard.core.secrets import KeyringSecretStore
-
     path = runtime.workspace_path
-    problem = save_tested_connection(test, runtime.connection.cloud, path, KeyringSecretStore())
+    problem = runtime.use_cases.save_connection(test)
     if problem is None:
         return f"Saved. The client secret is in this computer's keyring; the rest is in {path}."
     return f"Saved the tenant and client ID in {path}. {problem}"
@@ -417,29 +413,18 @@ _SECRET_NOT_READ = (
 
 
 def _credentials(runtime: Runtime) -> Credentials:
-    from clearooms_wizard.core.values import (
-        Credentials,
-        check_client_id,
-        check_secret,
-        check_tenant,
-    )
+    from clearooms_wizard.core.values import SECRET_LABEL, check_values
 
-    problems: list[str] = []
-    tenant = check_tenant(runtime.connection.tenant)
-    client_id = check_client_id(runtime.connection.client_id)
-    secret = check_secret(runtime.connection.client_secret)
-    for label, checked in (
-        ("Tenant ID", tenant),
-        ("Client ID", client_id),
-        ("Client secret", secret),
-    ):
-        if checked is secret and not runtime.connection.client_secret and runtime.notice:
-            problems.append(_SECRET_NOT_READ)
-        elif checked.problem:
-            problems.append(f"{label}: {checked.problem}")
-    if problems or tenant.value is None or client_id.value is None or secret.value is None:
-        raise UsageError("\n".join(problems))
-    return Credentials(tenant.value, client_id.value, secret.value)
+    checked = check_values(runtime.connection)
+    if checked.credentials is not None:
+        return checked.credentials
+    keyring_refused = not runtime.connection.client_secret and runtime.notice
+    raise UsageError(
+        "\n".join(
+            _SECRET_NOT_READ if keyring_refused and label == SECRET_LABEL else f"{label}: {problem}"
+            for label, problem in checked.problems()
+        )
+    )
 
 
 def run_rooms_list(runtime: Runtime, fmt: str, out: TextIO, err: TextIO) -> int:
@@ -506,24 +491,14 @@ def _print_rooms(rooms: Sequence[Room], skipped: int, out: TextIO) -> None:
 # -- the workspace: offices, rooms import, export -----------------------------------------------
 
 
-def workspace_file(options: ConnectionOptions, env: dict[str, str] | None = None) -> Path:
-    """The workspace a command uses. The demo keeps its own (as the wizard does), so that
-    rehearsing with --demo never puts demo rooms into the real workspace."""
-    from clearooms_wizard.app import demo_workspace_path
-    from clearooms_wizard.core.workspace import workspace_path
-
-    if options.demo and options.workspace is None:
-        return demo_workspace_path()
-    return workspace_path(options.workspace, os.environ if env is None else env)
-
-
 @contextmanager
 def _workspace(
     options: ConnectionOptions, err: TextIO, *, read_only: bool = False
 ) -> Iterator[Workspace]:
     from clearooms_wizard.core.workspace import open_workspace
+    from clearooms_wizard.runtime import chosen_workspace
 
-    workspace = open_workspace(workspace_file(options), read_only=read_only)
+    workspace = open_workspace(chosen_workspace(options, os.environ), read_only=read_only)
     if workspace.notice:
         err.write(f"Note: {printable(workspace.notice)}\n\n")
         err.flush()
@@ -550,7 +525,7 @@ def _explain(exc: ClearoomsError, err: TextIO, loading_rooms: bool = False) -> N
 def _runtime(options: ConnectionOptions, err: TextIO) -> Runtime:
     """The connection to use, after saying anything the user should read first (for example,
     that the keyring is locked, so the saved client secret could not be read)."""
-    from clearooms_wizard.app import build_runtime
+    from clearooms_wizard.runtime import build_runtime
 
     runtime = build_runtime(options)
     if runtime.notice:
@@ -638,33 +613,23 @@ def run_offices_add(
 
 
 @contextmanager
-def _graph(runtime: Runtime, cancel: CancelToken) -> Iterator[GraphClient]:
-    from clearooms_wizard.core.graph import GraphClient
-    from clearooms_wizard.core.tokens import TokenProvider
-
-    credentials = _credentials(runtime)
-    session = runtime.open_session(cancel)
+def _progress_line(err: TextIO, show: bool) -> Iterator[None]:
+    """Progress written over one line of standard error (a terminal's), erased at the end."""
     try:
-        tokens = TokenProvider(credentials, runtime.connection.cloud, session)
-        yield GraphClient(session, tokens, runtime.connection.cloud.graph_root, cancel)
+        yield
     finally:
-        session.close()
+        if show:
+            err.write(_ERASE_LINE)
+            err.flush()
 
 
-def _load_directory(graph: GraphClient, err: TextIO) -> RoomDirectory:
-    show_progress = err.isatty()
-
+def _rooms_progress(err: TextIO, show: bool) -> Callable[[int], None]:
     def progress(count: int) -> None:
-        if show_progress:
+        if show:
             err.write(f"\rLoading rooms… {count}")
             err.flush()
 
-    try:
-        return graph.load_rooms(progress)
-    finally:
-        if show_progress:
-            err.write("\r\033[K")
-            err.flush()
+    return progress
 
 
 class _Explained(Exception):
@@ -677,10 +642,14 @@ def _room_directory(runtime: Runtime, err: TextIO) -> RoomDirectory:
     from clearooms_wizard.core.store import InvalidInput
     from clearooms_wizard.core.workspace import WorkspaceError
 
+    credentials = _credentials(runtime)
     cancel = CancelToken()
+    show_progress = err.isatty()
     try:
-        with _graph(runtime, cancel) as graph:
-            return _load_directory(graph, err)
+        with _progress_line(err, show_progress):
+            return runtime.use_cases.load_rooms(
+                credentials, runtime.connection.cloud, cancel, _rooms_progress(err, show_progress)
+            )
     except KeyboardInterrupt:
         cancel.cancel()
         raise Cancelled from None
@@ -692,12 +661,11 @@ def _room_directory(runtime: Runtime, err: TextIO) -> RoomDirectory:
 
 
 def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, err: TextIO) -> int:
-    from clearooms_wizard.core.importer import suggest_offices
-
     with _workspace(options, err, read_only=True) as workspace:
         existing = workspace.list_offices()
-    directory = _room_directory(_runtime(options, err), err)
-    suggestions = suggest_offices(directory, existing)
+    runtime = _runtime(options, err)
+    directory = _room_directory(runtime, err)
+    suggestions = runtime.use_cases.suggest_offices(directory, existing)
     if as_json:
         payload = [s.to_json() for s in suggestions]
         out.write(json_text(payload))
@@ -725,7 +693,7 @@ def run_offices_suggest(options: ConnectionOptions, as_json: bool, out: TextIO, 
     return EXIT_OK
 
 
-# Keyed by the PlanStatus values (a StrEnum).
+# Keyed by the RoomStatus values (a StrEnum).
 _PLAN_WORDS = {"new": "new", "updated": "update", "moving": "move", "unchanged": "unchanged"}
 
 
@@ -735,7 +703,7 @@ def _room_line(name: str, email: str, width: int) -> str:
 
 def _print_plan(plan: ImportPlan, directory: RoomDirectory, out: TextIO) -> None:
     from clearooms_wizard.core.fixes import NO_ROOMS, rooms_left_out
-    from clearooms_wizard.core.importer import PlanStatus
+    from clearooms_wizard.core.model import RoomStatus
 
     counts = plan.counts()
     total = len(directory.rooms)
@@ -751,15 +719,15 @@ def _print_plan(plan: ImportPlan, directory: RoomDirectory, out: TextIO) -> None
     parts = [
         f"{counts[status.value]} {words}"
         for status, words in (
-            (PlanStatus.NEW, "new"),
-            (PlanStatus.UPDATED, "to update"),
-            (PlanStatus.MOVING, "to move here from another office"),
-            (PlanStatus.UNCHANGED, "unchanged"),
+            (RoomStatus.NEW, "new"),
+            (RoomStatus.UPDATED, "to update"),
+            (RoomStatus.MOVING, "to move here from another office"),
+            (RoomStatus.UNCHANGED, "unchanged"),
         )
         if counts[status.value]
     ]
     out.write(f"Plan: {', '.join(parts) or 'nothing to import'}.\n")
-    shown = [p for p in plan.rooms if p.status is not PlanStatus.UNCHANGED]
+    shown = [p for p in plan.rooms if p.status is not RoomStatus.UNCHANGED]
     width = min(40, max([len(p.room.name) for p in shown] + [4]))
     for planned in shown:
         line = _room_line(planned.room.name, planned.room.email, width)
@@ -854,13 +822,9 @@ def _rooms_import(
     args: argparse.Namespace, options: ConnectionOptions, out: TextIO, err: TextIO
 ) -> int:
     # Everything that can be checked without Microsoft is checked first: a typo costs nothing.
-    from clearooms_wizard.core.importer import (
-        apply_import,
-        check_calendars,
-        plan_import,
-        select_rooms,
-    )
+    from clearooms_wizard.core.importer import select_rooms
     from clearooms_wizard.core.store import InvalidInput, check_room_email
+    from clearooms_wizard.core.usecases import ImportRequest
     from clearooms_wizard.core.workspace import WorkspaceError
 
     emails = [check_room_email(e) for e in (args.room or [])]
@@ -868,63 +832,54 @@ def _rooms_import(
     as_json = bool(args.json)
     with _workspace(options, err) as workspace:
         office = _office_or_usage(workspace, args.office)
-        runtime = _runtime(options, err)
-        if not as_json:
-            where = f" (demo tenant “{runtime.scenario.name}”)" if runtime.scenario else ""
-            out.write(
-                f"Importing rooms into “{printable(office.name)}” in {workspace.path}{where}\n"
+    runtime = _runtime(options, err)
+    use_cases, cloud = runtime.use_cases, runtime.connection.cloud
+    where = use_cases.workspace_path
+    if not as_json:
+        demo = f" (demo tenant “{runtime.scenario.name}”)" if runtime.scenario else ""
+        out.write(f"Importing rooms into “{printable(office.name)}” in {where}{demo}\n")
+        out.flush()
+    cancel = CancelToken()
+    show_progress = err.isatty() and not as_json
+
+    def progress(step: ImportProgress) -> None:
+        if show_progress:
+            err.write(f"\rChecking room calendars… {step.done} of {step.total}")
+            err.flush()
+
+    try:
+        credentials = _credentials(runtime)
+        with use_cases.graph(credentials, cloud, cancel) as graph:
+            with _progress_line(err, err.isatty()):
+                directory = graph.load_rooms(_rooms_progress(err, err.isatty()))
+            chosen = select_rooms(directory, all_rooms=args.all, emails=emails, room_list=room_list)
+            request = ImportRequest(
+                office.name, False, tuple(chosen), directory, credentials, cloud
             )
-            out.flush()
-        cancel = CancelToken()
-        show_progress = err.isatty() and not as_json
-
-        def progress(step: ImportProgress) -> None:
-            if show_progress:
-                err.write(f"\rChecking room calendars… {step.done} of {step.total}")
-                err.flush()
-
-        try:
-            with _graph(runtime, cancel) as graph:
-                directory = _load_directory(graph, err)
-                chosen = select_rooms(
-                    directory, all_rooms=args.all, emails=emails, room_list=room_list
-                )
-                plan = plan_import(workspace, directory, office, chosen)
-                if not as_json:
-                    _print_plan(plan, directory, out)
-                if args.dry_run:
-                    if as_json:
-                        payload = {"workspace": str(workspace.path), "plan": plan.to_json()}
-                        out.write(json_text(payload))
-                    else:
-                        out.write("\nDry run: no calendar was checked and nothing was written.\n")
-                    return EXIT_OK
-                try:
-                    emails_chosen = [p.room.email for p in plan.rooms]
-                    checks = check_calendars(graph, emails_chosen, cancel, progress)
-                finally:
-                    if show_progress:
-                        err.write("\r\033[K")
-                        err.flush()
-                result = apply_import(
-                    workspace, plan, checks, include_blocked=args.include_blocked, cancel=cancel
-                )
-        except KeyboardInterrupt:
-            cancel.cancel()
-            err.write("\nStopped. Nothing was written.\n")
-            return EXIT_INTERRUPTED
-        except ClearoomsError as exc:
-            if isinstance(exc, InvalidInput | WorkspaceError):
-                raise
-            _explain(exc, err, loading_rooms=True)
-            err.write("Nothing was written.\n")
-            return EXIT_FAILED
+            plan = use_cases.plan_import(request)
+            if not as_json:
+                _print_plan(plan, directory, out)
+            if args.dry_run:
+                if as_json:
+                    out.write(json_text({"workspace": str(where), "plan": plan.to_json()}))
+                else:
+                    out.write("\nDry run: no calendar was checked and nothing was written.\n")
+                return EXIT_OK
+            with _progress_line(err, show_progress):
+                prepared = use_cases.check_calendars(graph, request, plan, cancel, progress)
+        result = use_cases.apply_import(prepared, args.include_blocked, cancel)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        err.write("\nStopped. Nothing was written.\n")
+        return EXIT_INTERRUPTED
+    except ClearoomsError as exc:
+        if isinstance(exc, InvalidInput | WorkspaceError):
+            raise
+        _explain(exc, err, loading_rooms=True)
+        err.write("Nothing was written.\n")
+        return EXIT_FAILED
     if as_json:
-        payload = {
-            "workspace": str(workspace.path),
-            "plan": plan.to_json(),
-            "result": result.to_json(),
-        }
+        payload = {"workspace": str(where), "plan": plan.to_json(), "result": result.to_json()}
         out.write(json_text(payload))
     else:
         _print_import_result(result, options, out)
@@ -933,20 +888,16 @@ def _rooms_import(
 
 def run_export(options: ConnectionOptions, fmt: str, output: str | None, out: TextIO,
                err: TextIO) -> int:  # fmt: skip
-    from clearooms_wizard.core.export import render_export, write_export_file
+    from clearooms_wizard.runtime import workspace_use_cases
 
-    with _workspace(options, err, read_only=True) as workspace:
-        text = render_export(workspace, fmt, for_terminal=output is None)
-        offices = workspace.list_offices()
-    if output is None:
-        out.write(text)
+    exported = workspace_use_cases(options).export(output, fmt)
+    if exported.path is None:
+        out.write(exported.text)
         return EXIT_OK
-    path = Path(output).expanduser()
-    write_export_file(text, path)
-    rooms = sum(o.room_count for o in offices)
+    offices, rooms = exported.offices, exported.rooms
     err.write(
-        f"Wrote {len(offices)} office{'s' if len(offices) != 1 else ''} and {rooms} "
-        f"room{'s' if rooms != 1 else ''} to {path}.\n"
+        f"Wrote {offices} office{'s' if offices != 1 else ''} and {rooms} "
+        f"room{'s' if rooms != 1 else ''} to {exported.path}.\n"
     )
     return EXIT_OK
 

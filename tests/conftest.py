@@ -20,8 +20,8 @@ import keyring
 import pytest
 import trustme
 
-from clearooms_wizard.core.checks import ConnectionInput
 from clearooms_wizard.core.clouds import Cloud
+from clearooms_wizard.core.values import ConnectionInput
 from clearooms_wizard.demo import DemoServer, DemoTenant, get_scenario
 from tests.support.memory_keyring import MemoryKeyring
 

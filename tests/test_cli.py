@@ -222,7 +222,7 @@ def test_rooms_list_with_a_malformed_tenant_is_a_usage_error() -> None:
 
 def test_csv_cells_cannot_run_as_formulas() -> None:
     from clearooms_wizard.cli import rooms_csv
-    from clearooms_wizard.core.graph import Room
+    from clearooms_wizard.core.model import Room
 
     text = rooms_csv([Room(email="a@b.c", name='=HYPERLINK("http://x")')])
     assert "'=HYPERLINK" in text
@@ -299,7 +299,7 @@ def test_a_keyring_backend_that_cannot_be_loaded_is_explained_not_a_crash(
 
 
 def test_choosing_another_cloud_drops_the_saved_addresses(serve_demo: ServeDemo) -> None:
-    from clearooms_wizard.app import ConnectionOptions, build_runtime
+    from clearooms_wizard.runtime import ConnectionOptions, build_runtime
 
     served = serve_demo("healthy")
     _save_healthy(served)

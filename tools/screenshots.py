@@ -20,9 +20,10 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
-from clearooms_wizard.app import ConnectionOptions, build_wizard_context
+from clearooms_wizard.app import build_wizard_context
 from clearooms_wizard.core.preferences import PreferencesFile
 from clearooms_wizard.core.secrets import MemorySecretStore
+from clearooms_wizard.runtime import ConnectionOptions
 from clearooms_wizard.ui.wizard import SetupWizard
 
 

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.clouds import Cloud
+from clearooms_wizard.core.connection import SessionOpener
 from clearooms_wizard.core.errors import (
-    CancelToken,
     ClearoomsError,
     GraphError,
     NetworkError,
@@ -28,17 +29,10 @@ from clearooms_wizard.core.fixes import (
     explain_graph,
     permission_fix,
 )
-from clearooms_wizard.core.graph import CalendarAccess, GraphClient
+from clearooms_wizard.core.graph import GraphClient
+from clearooms_wizard.core.model import CalendarAccess
 from clearooms_wizard.core.tokens import AccessToken, TokenProvider, discover_tenant
-
-# ConnectionInput lives with the values (light to import at start-up); it is offered here too.
-from clearooms_wizard.core.values import ConnectionInput as ConnectionInput
-from clearooms_wizard.core.values import (
-    Credentials,
-    check_client_id,
-    check_secret,
-    check_tenant,
-)
+from clearooms_wizard.core.values import ConnectionInput, Credentials, check_secret, check_values
 
 if TYPE_CHECKING:
     from clearooms_wizard.core.http import MicrosoftSession
@@ -96,9 +90,6 @@ class CheckResult:
         }
 
 
-SessionOpener = Callable[[CancelToken], "MicrosoftSession"]
-
-
 def _failure(
     check_id: str, exc: ClearoomsError, explanation: Explanation | None = None
 ) -> CheckResult:
@@ -148,6 +139,9 @@ class SettingsTest:
         self._clock = clock
         self.credentials: Credentials | None = None
         self.tenant_id: str | None = None
+        # The credentials with the tenant's GUID, once the tenant is found: what later work
+        # (loading rooms, checking calendars) signs in with.
+        self.signed_in: Credentials | None = None
         self.secret_expires_at: datetime | None = None
         self.results: list[CheckResult] = []
         self._no_consent = False
@@ -191,6 +185,7 @@ class SettingsTest:
             signed_in = Credentials(
                 self.tenant_id, credentials.client_id, credentials.client_secret
             )
+            self.signed_in = signed_in
             tokens = TokenProvider(signed_in, cloud, session)
             token_result, token = self._check_token(tokens)
             yield token_result
@@ -206,39 +201,28 @@ class SettingsTest:
     # -- the checks ------------------------------------------------------------------------
 
     def _check_format(self) -> tuple[CheckResult, Credentials | None]:
-        tenant = check_tenant(self.connection.tenant)
-        client_id = check_client_id(self.connection.client_id)
-        secret = check_secret(self.connection.client_secret)
-        problems = [
-            f"{label}: {checked.problem}"
-            for label, checked in (
-                ("Tenant ID", tenant),
-                ("Client ID", client_id),
-                ("Client secret", secret),
-            )
-            if checked.problem
-        ]
-        if problems or tenant.value is None or client_id.value is None or secret.value is None:
+        checked = check_values(self.connection)
+        credentials = checked.credentials
+        if credentials is None:
             return (
                 CheckResult(
                     "format",
                     Status.FAIL,
-                    " ".join(problems),
+                    " ".join(f"{label}: {problem}" for label, problem in checked.problems()),
                     "Correct the values, then test again.",
                     "format",
                 ),
                 None,
             )
-        credentials = Credentials(tenant.value, client_id.value, secret.value)
-        tidied = sorted({*tenant.tidied, *client_id.tidied, *secret.tidied})
+        tidied = checked.tidied
         note = f" We tidied the pasted text ({'; '.join(tidied)})." if tidied else ""
-        if secret.warnings:
+        if checked.client_secret.warnings:
             return (
                 CheckResult(
                     "format",
                     Status.WARN,
                     "The client secret looks like a Secret ID." + note,
-                    secret.warnings[0],
+                    checked.client_secret.warnings[0],
                     "secret_looks_like_id",
                 ),
                 credentials,

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from clearooms_wizard.core.errors import ClearoomsError
+from clearooms_wizard.core.model import ImportedRoom
 from clearooms_wizard.core.safetext import json_text, printable, without_controls
-from clearooms_wizard.core.store import ImportedRoom, Store
+from clearooms_wizard.core.store import Store
 
 EXPORT_FORMAT = "clearooms-wizard-export"
 EXPORT_VERSION = 1

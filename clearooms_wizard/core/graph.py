@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
-import unicodedata
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlsplit
 
-from clearooms_wizard.core.errors import (
-    CancelToken,
-    GraphError,
-    ListFault,
-    ListProblem,
-    TechnicalDetails,
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import GraphError, ListFault, ListProblem, TechnicalDetails
+from clearooms_wizard.core.model import (
+    MAX_EMAIL,
+    CalendarAccess,
+    Room,
+    RoomDirectory,
+    RoomList,
+    is_room_email,
 )
 
 if TYPE_CHECKING:
-    # Types only: the GUI imports this module (for Room) before its first page is shown, and
-    # must not load requests or MSAL for that.
+    # Types only: requests and MSAL load with the session, on a worker thread.
     import requests
 
     from clearooms_wizard.core.tokens import AccessToken
@@ -53,63 +52,6 @@ class TokenSource(Protocol):
     def acquire(self) -> AccessToken: ...
 
     def forget(self, token: AccessToken) -> None: ...
-
-
-# Slots: a tenant may have 10,000 rooms, and each is then one small object (no __dict__) for
-# the garbage collector to walk instead of two.
-@dataclass(frozen=True, slots=True)
-class Room:
-    email: str
-    name: str
-    graph_id: str | None = None
-    capacity: int | None = None
-    building: str | None = None
-    floor_number: int | None = None
-    floor_label: str | None = None
-    booking_type: str | None = None
-    wheelchair_accessible: bool | None = None
-    audio_device: str | None = None
-    video_device: str | None = None
-    display_device: str | None = None
-    tags: tuple[str, ...] = ()
-    room_lists: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> str:
-        return self.email.casefold()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "email": self.email,
-            "name": self.name,
-            "id": self.graph_id,
-            "capacity": self.capacity,
-            "building": self.building,
-            "floor_number": self.floor_number,
-            "floor_label": self.floor_label,
-            "booking_type": self.booking_type,
-            "wheelchair_accessible": self.wheelchair_accessible,
-            "audio_device": self.audio_device,
-            "video_device": self.video_device,
-            "display_device": self.display_device,
-            "tags": list(self.tags),
-            "room_lists": list(self.room_lists),
-        }
-
-
-@dataclass(frozen=True)
-class RoomList:
-    email: str
-    name: str
-    graph_id: str | None = None
-
-
-@dataclass(frozen=True)
-class RoomDirectory:
-    rooms: tuple[Room, ...]
-    room_lists: tuple[RoomList, ...]
-    # Entries Graph sent that could not be used (no email address), so they can be reported.
-    skipped: int = 0
 
 
 # Exchange caps a display name at 256 characters, and building, floor, device names and tags
@@ -174,24 +116,6 @@ def _bool(value: object) -> bool | None:
     if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
         return value.strip().lower() == "true"
     return None
-
-
-MAX_EMAIL = 254
-_ROOM_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-
-
-def is_room_email(text: str) -> bool:
-    """The one test of a room's address, for what Graph lists and for what people type (after
-    tidying): a room Graph lists that fails it could not be chosen by its address later."""
-    return (
-        len(text) <= MAX_EMAIL
-        and _ROOM_EMAIL.match(text) is not None
-        # An apostrophe is allowed (o'brien.suite@…); these never are in an address.
-        and not any(ch in text for ch in '<>"(),;')
-        # Bytes that were not UTF-8 arrive as U+FFFD, broken UTF-16 as lone surrogates: the
-        # address Microsoft holds is then unknown, and a guess would reach the wrong mailbox.
-        and not any(ch == "\ufffd" or unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
-    )
 
 
 def _email(value: object) -> str | None:
@@ -272,15 +196,6 @@ class RoomSample:
     rooms: tuple[Room, ...]
     total: int | None
     more: bool
-
-
-class CalendarAccess(StrEnum):
-    READABLE = "readable"
-    BLOCKED_BY_POLICY = "blocked_by_policy"
-    NO_PERMISSION = "no_permission"
-    NOT_IN_EXCHANGE_ONLINE = "not_in_exchange_online"
-    NOT_FOUND = "not_found"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,9 +43,9 @@ from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from clearooms_wizard import __version__
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.errors import (
     CaBundleProblem,
-    CancelToken,
     ListFault,
     ListProblem,
     NetworkError,
@@ -529,10 +529,6 @@ def _system_store_once() -> ssl.SSLContext:
     with _configure_context(context):
         pass
     return context
-
-
-def ca_bundle_from_environment(explicit: str | None, env: Mapping[str, str]) -> str | None:
-    return explicit or env.get("CLEAROOMS_CA_BUNDLE") or None
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -10,7 +10,8 @@ The steps, each usable on its own (the wizard shows the plan before it checks an
    calendar access. Rooms whose calendars cannot be read are imported only with
    ``include_blocked``; rooms whose check failed are not written at all.
 
-Running the same import again changes nothing. :func:`run_import` does steps 2 and 3.
+Running the same import again changes nothing. A new office is created by step 3, in its
+transaction: backing out before then leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -19,28 +20,37 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Protocol
 
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError, GraphError
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import ClearoomsError, GraphError
 from clearooms_wizard.core.fixes import Explanation, explain_error, explain_graph
-from clearooms_wizard.core.graph import CalendarAccess, CalendarProbe, Room, RoomDirectory
-from clearooms_wizard.core.store import (
+from clearooms_wizard.core.graph import CalendarProbe
+from clearooms_wizard.core.model import (
     BLOCKED_ACCESS,
+    OUTCOME_STATUSES,
+    PLANNED_STATUSES,
+    CalendarAccess,
     FieldChange,
     ImportedRoom,
-    InvalidInput,
+    NewOffice,
     Office,
+    Room,
+    RoomDirectory,
+    RoomStatus,
+    is_in,
+    office_key,
+    room_changes,
+)
+from clearooms_wizard.core.store import (
+    InvalidInput,
     RoomWrite,
     Store,
     UnknownOffice,
     UnknownRoomList,
     UnknownRooms,
-    WriteStatus,
     check_office_name,
     check_room_email,
-    office_key,
-    room_changes,
 )
 
 # Exchange Online allows 4 concurrent requests per mailbox; each room is its own mailbox, so
@@ -97,17 +107,10 @@ def find_rooms(directory: RoomDirectory, emails: Iterable[str]) -> list[Room]:
 # -- the plan ------------------------------------------------------------------------------------
 
 
-class PlanStatus(StrEnum):
-    NEW = "new"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    MOVING = "moving"
-
-
 @dataclass(frozen=True)
 class PlannedRoom:
     room: Room
-    status: PlanStatus
+    status: RoomStatus
     changes: tuple[FieldChange, ...] = ()
     # The office the room is in now, when it is moving to the chosen one.
     moving_from: str | None = None
@@ -124,18 +127,19 @@ class PlannedRoom:
 
 @dataclass(frozen=True)
 class ImportPlan:
-    office: Office
+    # A NewOffice when the import creates the office.
+    office: Office | NewOffice
     rooms: tuple[PlannedRoom, ...]
     # Imported rooms (in any office) that Microsoft 365 no longer lists: reported, kept.
     missing: tuple[ImportedRoom, ...]
     # The casefolded emails of every room Microsoft 365 lists, for marking missing rooms.
     listed: frozenset[str] = field(repr=False)
 
-    def with_status(self, status: PlanStatus) -> list[PlannedRoom]:
+    def with_status(self, status: RoomStatus) -> list[PlannedRoom]:
         return [p for p in self.rooms if p.status is status]
 
     def counts(self) -> dict[str, int]:
-        counts = {status.value: 0 for status in PlanStatus}
+        counts = {status.value: 0 for status in PLANNED_STATUSES}
         for planned in self.rooms:
             counts[planned.status.value] += 1
         counts["missing"] = len(self.missing)
@@ -150,18 +154,14 @@ class ImportPlan:
         }
 
 
-# Workspace ids start at 1, so this id marks an office chosen in the wizard but not yet created:
-# a plan can be shown for it, and the office is created only when the import is applied.
-NEW_OFFICE_ID = 0
+def new_office(store: Store, name: str) -> NewOffice:
+    """An office to plan an import into before it exists; applying the import creates it.
+    Raises OfficeNameError (the name is unusable or taken)."""
+    return NewOffice(check_office_name(name, store.list_offices()))
 
 
-def planned_office(store: Store, name: str) -> Office:
-    """An office to plan an import into before it exists. Raises OfficeNameError."""
-    return Office(NEW_OFFICE_ID, check_office_name(name, store.list_offices()))
-
-
-def _resolve_office(store: Store, office: Office | str) -> Office:
-    if isinstance(office, Office) and office.id == NEW_OFFICE_ID:
+def _resolve_office(store: Store, office: Office | NewOffice | str) -> Office | NewOffice:
+    if isinstance(office, NewOffice):
         return office
     found = store.find_office(office if isinstance(office, str) else office.name)
     if found is None or (isinstance(office, Office) and found.id != office.id):
@@ -173,7 +173,7 @@ def _resolve_office(store: Store, office: Office | str) -> Office:
 def plan_import(
     store: Store,
     directory: RoomDirectory,
-    office: Office | str,
+    office: Office | NewOffice | str,
     rooms: Iterable[Room | str],
 ) -> ImportPlan:
     """What importing ``rooms`` (Room objects or email addresses) into ``office`` would do.
@@ -197,13 +197,13 @@ def plan_import(
         existing = stored.get(room.key)
         changes = room_changes(existing, room, target)
         if existing is None:
-            planned.append(PlannedRoom(room, PlanStatus.NEW))
-        elif existing.office_id != target.id:
-            planned.append(PlannedRoom(room, PlanStatus.MOVING, changes, existing.office_name))
+            planned.append(PlannedRoom(room, RoomStatus.NEW))
+        elif not is_in(existing, target):
+            planned.append(PlannedRoom(room, RoomStatus.MOVING, changes, existing.office_name))
         elif changes:
-            planned.append(PlannedRoom(room, PlanStatus.UPDATED, changes))
+            planned.append(PlannedRoom(room, RoomStatus.UPDATED, changes))
         else:
-            planned.append(PlannedRoom(room, PlanStatus.UNCHANGED))
+            planned.append(PlannedRoom(room, RoomStatus.UNCHANGED))
     missing = tuple(r for r in stored.values() if r.key not in listed) if listed else ()
     return ImportPlan(target, tuple(planned), missing, frozenset(listed))
 
@@ -362,16 +362,6 @@ def check_calendars(
 # -- applying ------------------------------------------------------------------------------------
 
 
-class RoomStatus(StrEnum):
-    NEW = "new"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    # Not imported: the calendar cannot be read (imported anyway with include_blocked).
-    BLOCKED = "blocked"
-    # Not written: the calendar check did not work; try again later.
-    FAILED = "failed"
-
-
 @dataclass(frozen=True)
 class RoomOutcome:
     email: str
@@ -460,7 +450,7 @@ class ImportResult:
         return bool(self.new or self.updated)
 
     def counts(self) -> dict[str, int]:
-        counts = {status.value: 0 for status in RoomStatus}
+        counts = {status.value: 0 for status in OUTCOME_STATUSES}
         for outcome in self.rooms:
             counts[outcome.status.value] += 1
         counts["missing"] = len(self.missing)
@@ -474,13 +464,6 @@ class ImportResult:
             "rooms": [r.to_json() for r in self.rooms],
             "missing": [m.to_json() for m in self.missing],
         }
-
-
-_STATUS_OF_WRITE = {
-    WriteStatus.NEW: RoomStatus.NEW,
-    WriteStatus.UPDATED: RoomStatus.UPDATED,
-    WriteStatus.UNCHANGED: RoomStatus.UNCHANGED,
-}
 
 
 def apply_import(
@@ -499,12 +482,11 @@ def apply_import(
       details and calendar access are kept up to date; nothing is ever removed);
     - check failed or missing from ``checks``: never (an earlier import of it stays as it was).
     Fast (one local transaction), but it touches the disk: call it off the GUI thread.
+    A new office (the plan's NewOffice) is created in the same transaction as its rooms.
     Raises WorkspaceError (nothing written) or UnknownOffice.
     """
     if cancel is not None:
         cancel.raise_if_cancelled()
-    if plan.office.id == NEW_OFFICE_ID:
-        raise ValueError("create the office, then plan again, before applying the import")
     by_email = {c.email.casefold(): c for c in checks}
     stored = {r.key for r in store.imported_rooms()}
     writes: list[RoomWrite] = []
@@ -547,29 +529,14 @@ def apply_import(
                 RoomOutcome(
                     room.email,
                     room.name,
-                    _STATUS_OF_WRITE[result.status],
+                    result.status,
                     check,
                     result.changes,
                     result.moved_from,
                     in_workspace=True,
                 )
             )
-    return ImportResult(plan.office, tuple(outcomes), applied.missing, include_blocked)
-
-
-def run_import(
-    store: Store,
-    prober: CalendarProber,
-    plan: ImportPlan,
-    cancel: CancelToken,
-    progress: ProgressCallback | None = None,
-    *,
-    include_blocked: bool = False,
-) -> ImportResult:
-    """Check the calendars of the plan's rooms, then apply it. Slow: use a worker thread.
-    Raises Cancelled (nothing written) when cancelled before the apply starts."""
-    checks = check_calendars(prober, [p.room.email for p in plan.rooms], cancel, progress)
-    return apply_import(store, plan, checks, include_blocked=include_blocked, cancel=cancel)
+    return ImportResult(applied.office, tuple(outcomes), applied.missing, include_blocked)
 
 
 # -- office suggestions --------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from clearooms_wizard import __version__
-from clearooms_wizard.core.checks import CheckResult, ConnectionInput
+from clearooms_wizard.core.checks import CheckResult
 from clearooms_wizard.core.redaction import redact
-from clearooms_wizard.core.values import Checked, check_client_id, check_tenant
+from clearooms_wizard.core.values import Checked, ConnectionInput, check_client_id, check_tenant
 
 
 def _shown(raw: str, check: Callable[[str], Checked]) -> str:

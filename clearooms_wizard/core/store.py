@@ -1,8 +1,12 @@
-"""What the wizard sets up, behind one small interface: offices, imported rooms, the connection.
+"""The store: the one small interface behind which offices, imported rooms and the connection
+live, and the rules for what it accepts (office names, time zones, room addresses).
 
 The SQLite workspace (``workspace.py``) implements :class:`Store` today. A client of the Clearooms
 API could implement the same interface later; the wizard, the import and the export would not
-notice. Everything here is plain data and pure functions: no SQL, no network, no Qt.
+notice. The validation lives here, with the interface, because it is the store's contract: every
+store refuses the same names with the same sentences, and the wizard checks a name as it is typed
+with the very function the store will apply. The things stored are in ``model.py``. No SQL, no
+network, no Qt.
 """
 
 from __future__ import annotations
@@ -12,36 +16,25 @@ import unicodedata
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
-from typing import Any, Protocol
+from typing import Protocol
 
 from clearooms_wizard.core.errors import ClearoomsError
-from clearooms_wizard.core.graph import CalendarAccess, Room, is_room_email
+from clearooms_wizard.core.model import (
+    FieldChange,
+    ImportedRoom,
+    NewOffice,
+    Office,
+    Room,
+    RoomStatus,
+    SavedConnection,
+    is_room_email,
+    office_key,
+)
 
 MAX_OFFICE_NAME = 100
 # Longer than this is never looked at in full, so a pasted novel costs nothing to refuse.
 _MAX_LOOK = 4096
-
-# Calendar answers that mean "this room cannot be connected until someone changes something".
-BLOCKED_ACCESS = frozenset(
-    {
-        CalendarAccess.BLOCKED_BY_POLICY,
-        CalendarAccess.NO_PERMISSION,
-        CalendarAccess.NOT_IN_EXCHANGE_ONLINE,
-        CalendarAccess.NOT_FOUND,
-    }
-)
-
-ACCESS_WORDS: dict[str, str] = {
-    CalendarAccess.READABLE: "readable",
-    CalendarAccess.BLOCKED_BY_POLICY: "blocked by an access policy",
-    CalendarAccess.NO_PERMISSION: "app not allowed to read calendars",
-    CalendarAccess.NOT_IN_EXCHANGE_ONLINE: "mailbox not in Exchange Online",
-    CalendarAccess.NOT_FOUND: "mailbox not found",
-    CalendarAccess.FAILED: "could not be checked",
-}
-
 
 # -- bad input -----------------------------------------------------------------------------------
 
@@ -162,11 +155,6 @@ def check_office_name(raw: str, existing: Iterable[Office | str] = ()) -> str:
     return name
 
 
-def office_key(name: str) -> str:
-    """Office names are unique ignoring case, accents' encodings and spacing."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
 _TZ_SHAPE = re.compile(r"^(UTC|[A-Za-z][A-Za-z_]*(/[A-Za-z0-9_+-]+){1,2})$")
 
 
@@ -213,182 +201,7 @@ def check_room_email(raw: str) -> str:
     return text
 
 
-# -- what is stored ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SavedConnection:
-    tenant: str
-    client_id: str
-    cloud: str = "global"
-    tenant_id: str | None = None
-    authority_host: str | None = None
-    graph_url: str | None = None
-    last_tested_at: str | None = None
-    last_test_ok: bool | None = None
-    secret_expires_at: str | None = None
-
-
-@dataclass(frozen=True)
-class Office:
-    id: int
-    name: str
-    timezone: str | None = None
-    room_count: int = 0
-    created_at: str | None = None
-
-    @property
-    def key(self) -> str:
-        return office_key(self.name)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "timezone": self.timezone,
-            "room_count": self.room_count,
-            "created_at": self.created_at,
-        }
-
-
-@dataclass(frozen=True)
-class ImportedRoom:
-    """A room as the workspace holds it."""
-
-    email: str
-    name: str
-    office_id: int
-    office_name: str
-    graph_id: str | None = None
-    capacity: int | None = None
-    building: str | None = None
-    floor_number: int | None = None
-    floor_label: str | None = None
-    room_lists: tuple[str, ...] = ()
-    first_imported_at: str | None = None
-    updated_at: str | None = None
-    # A CalendarAccess value, and Microsoft's error code when it was not readable.
-    calendar_access: str | None = None
-    calendar_code: str | None = None
-    # When the calendar access first had this value (unchanged by checks that agree).
-    calendar_access_since: str | None = None
-    # When an import first noticed Microsoft 365 no longer lists this room; None while listed.
-    missing_since: str | None = None
-
-    @property
-    def key(self) -> str:
-        return self.email.casefold()
-
-    @property
-    def calendar_readable(self) -> bool:
-        return self.calendar_access == CalendarAccess.READABLE
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "email": self.email,
-            "name": self.name,
-            "office": self.office_name,
-            "graph_id": self.graph_id,
-            "capacity": self.capacity,
-            "building": self.building,
-            "floor_number": self.floor_number,
-            "floor_label": self.floor_label,
-            "room_lists": list(self.room_lists),
-            "first_imported_at": self.first_imported_at,
-            "updated_at": self.updated_at,
-            "calendar_access": self.calendar_access,
-            "calendar_readable": self.calendar_readable,
-            "calendar_code": self.calendar_code,
-            "calendar_access_since": self.calendar_access_since,
-            "missing_from_microsoft_365": self.missing_since is not None,
-            "missing_since": self.missing_since,
-        }
-
-
-FIELD_LABELS: dict[str, str] = {
-    "email": "email address",
-    "name": "name",
-    "graph_id": "Microsoft 365 ID",
-    "capacity": "capacity",
-    "building": "building",
-    "floor_number": "floor number",
-    "floor_label": "floor",
-    "room_lists": "room lists",
-    "office": "office",
-    "calendar_access": "calendar access",
-}
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    field: str  # a key of FIELD_LABELS; stable, for programs
-    before: str | None
-    after: str | None
-
-    @property
-    def label(self) -> str:
-        return FIELD_LABELS.get(self.field, self.field)
-
-    def describe(self) -> str:
-        return f"{self.label} {self.before or '(none)'} → {self.after or '(none)'}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"field": self.field, "before": self.before, "after": self.after}
-
-
-def normal_room_lists(emails: Iterable[str]) -> tuple[str, ...]:
-    """Room lists compared as a set: the order Graph sends them in means nothing."""
-    unique: dict[str, str] = {}
-    for email in emails:
-        unique.setdefault(email.casefold(), email)
-    return tuple(sorted(unique.values(), key=str.casefold))
-
-
-def _shown(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, tuple):
-        return ", ".join(value) if value else None
-    return str(value)
-
-
-def room_changes(
-    existing: ImportedRoom | None,
-    room: Room,
-    office: Office,
-    calendar_access: str | None = None,
-) -> tuple[FieldChange, ...]:
-    """What importing ``room`` into ``office`` would change about the stored room.
-
-    Empty for a new room (everything is new) and for a room that is already up to date.
-    ``calendar_access`` is compared only when given (after the calendar has been checked).
-    """
-    if existing is None:
-        return ()
-    pairs: list[tuple[str, object, object]] = [
-        ("email", existing.email, room.email),
-        ("name", existing.name, room.name),
-        ("graph_id", existing.graph_id, room.graph_id),
-        ("capacity", existing.capacity, room.capacity),
-        ("building", existing.building, room.building),
-        ("floor_number", existing.floor_number, room.floor_number),
-        ("floor_label", existing.floor_label, room.floor_label),
-    ]
-    changes = [FieldChange(f, _shown(a), _shown(b)) for f, a, b in pairs if a != b]
-    before_lists = normal_room_lists(existing.room_lists)
-    after_lists = normal_room_lists(room.room_lists)
-    if [e.casefold() for e in before_lists] != [e.casefold() for e in after_lists]:
-        changes.append(FieldChange("room_lists", _shown(before_lists), _shown(after_lists)))
-    if existing.office_id != office.id:
-        changes.append(FieldChange("office", existing.office_name, office.name))
-    if calendar_access is not None and existing.calendar_access != calendar_access:
-        changes.append(
-            FieldChange(
-                "calendar_access",
-                ACCESS_WORDS.get(existing.calendar_access or "", existing.calendar_access),
-                ACCESS_WORDS.get(calendar_access, calendar_access),
-            )
-        )
-    return tuple(changes)
+# -- the store ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -400,22 +213,19 @@ class RoomWrite:
     calendar_code: str | None = None
 
 
-class WriteStatus(StrEnum):
-    NEW = "new"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-
-
 @dataclass(frozen=True)
 class WrittenRoom:
     email: str
-    status: WriteStatus
+    # NEW, UPDATED or UNCHANGED.
+    status: RoomStatus
     changes: tuple[FieldChange, ...] = ()
     moved_from: str | None = None
 
 
 @dataclass(frozen=True)
 class AppliedImport:
+    # The office the rooms went into (created by this import when it was a NewOffice).
+    office: Office
     written: tuple[WrittenRoom, ...]
     # Rooms in the store that Microsoft 365 no longer lists (kept, never deleted).
     missing: tuple[ImportedRoom, ...]
@@ -447,11 +257,14 @@ class Store(Protocol):
 
     def apply_import(
         self,
-        office: Office,
+        office: Office | NewOffice,
         writes: Sequence[RoomWrite],
         listed: frozenset[str] | None,
     ) -> AppliedImport:
         """Write every room in ``writes`` into ``office``, all or nothing.
+
+        A NewOffice is created in the same transaction (or found, when another copy of the
+        wizard added an office of that name meanwhile: both then use the one office).
 
         Each room is compared with what is stored at the moment of writing (another copy of
         the wizard may have written since the plan was made). ``listed`` holds the casefolded

@@ -262,3 +262,48 @@ class Credentials:
     def __post_init__(self) -> None:
         # Every secret the product handles is known to the log filter before it can be logged.
         remember_secret(self.client_secret)
+
+
+# The boxes' names, as problems are reported: "Client secret: Enter the client secret…".
+TENANT_LABEL, CLIENT_ID_LABEL, SECRET_LABEL = "Tenant ID", "Client ID", "Client secret"
+
+
+@dataclass(frozen=True)
+class CheckedValues:
+    """The format check of the three values: the one Test Settings and every command run."""
+
+    tenant: Checked
+    client_id: Checked
+    client_secret: Checked = field(repr=False)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Each box's problem with its label, in the order of the boxes."""
+        labelled = (
+            (TENANT_LABEL, self.tenant),
+            (CLIENT_ID_LABEL, self.client_id),
+            (SECRET_LABEL, self.client_secret),
+        )
+        return [(label, checked.problem) for label, checked in labelled if checked.problem]
+
+    @property
+    def credentials(self) -> Credentials | None:
+        """The tidied values, when all three are usable."""
+        tenant, client_id, secret = self.tenant, self.client_id, self.client_secret
+        if self.problems() or tenant.value is None or client_id.value is None:
+            return None
+        if secret.value is None:
+            return None
+        return Credentials(tenant.value, client_id.value, secret.value)
+
+    @property
+    def tidied(self) -> list[str]:
+        """What was tidied in the pasted text, once each, sorted."""
+        return sorted({*self.tenant.tidied, *self.client_id.tidied, *self.client_secret.tidied})
+
+
+def check_values(connection: ConnectionInput) -> CheckedValues:
+    return CheckedValues(
+        check_tenant(connection.tenant),
+        check_client_id(connection.client_id),
+        check_secret(connection.client_secret),
+    )

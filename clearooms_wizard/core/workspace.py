@@ -27,44 +27,36 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clearooms_wizard.core.appinfo import (
-    APP_AUTHOR,
-    APP_NAME,
-    default_workspace_path,
-    workspace_path,
-)
 from clearooms_wizard.core.errors import ClearoomsError
-from clearooms_wizard.core.store import (
-    AppliedImport,
+from clearooms_wizard.core.model import (
     ImportedRoom,
+    NewOffice,
     Office,
-    OfficeNameError,
-    RoomWrite,
+    RoomStatus,
     SavedConnection,
-    UnknownOffice,
-    WriteStatus,
-    WrittenRoom,
-    check_office_name,
-    check_timezone,
     normal_room_lists,
     office_key,
     room_changes,
 )
+from clearooms_wizard.core.store import (
+    AppliedImport,
+    OfficeNameError,
+    RoomWrite,
+    UnknownOffice,
+    WrittenRoom,
+    check_office_name,
+    check_timezone,
+)
 
 __all__ = [
-    "APP_AUTHOR",
-    "APP_NAME",
     "SCHEMA_VERSION",
-    "SavedConnection",
     "Workspace",
     "WorkspaceDamaged",
     "WorkspaceError",
     "WorkspaceForeign",
     "WorkspaceTooNew",
-    "default_workspace_path",
     "open_workspace",
     "set_aside",
-    "workspace_path",
 ]
 
 # Another copy of the wizard may hold a write lock briefly; wait for it rather than fail.
@@ -595,23 +587,20 @@ class Workspace:
             office_id = int(cursor.lastrowid or 0)
         return Office(office_id, tidy, zone, 0, created)
 
-    def find_or_add_office(self, name: str) -> Office:
-        """The office called ``name``, added if there is none, in one write: two copies adding
-        the same new office at once both end up with the one office."""
-        tidy = check_office_name(name)
-        with self._writing("adding the office") as db:
-            row = db.execute(
-                self._OFFICE_QUERY + " WHERE office.name_key = ?", (office_key(tidy),)
-            ).fetchone()
-            if row is not None:
-                return self._office_from_row(row)
-            created = _now()
-            cursor = db.execute(
-                "INSERT INTO office (name, name_key, timezone, created_at) VALUES (?, ?, ?, ?)",
-                (tidy, office_key(tidy), None, created),
-            )
-            office_id = int(cursor.lastrowid or 0)
-        return Office(office_id, tidy, None, 0, created)
+    def _find_or_add_office(self, db: sqlite3.Connection, tidy: str) -> Office:
+        """The office called ``tidy``, added if there is none, inside the caller's write: two
+        copies adding the same new office at once both end up with the one office."""
+        row = db.execute(
+            self._OFFICE_QUERY + " WHERE office.name_key = ?", (office_key(tidy),)
+        ).fetchone()
+        if row is not None:
+            return self._office_from_row(row)
+        created = _now()
+        cursor = db.execute(
+            "INSERT INTO office (name, name_key, timezone, created_at) VALUES (?, ?, ?, ?)",
+            (tidy, office_key(tidy), None, created),
+        )
+        return Office(int(cursor.lastrowid or 0), tidy, None, 0, created)
 
     # -- rooms ---------------------------------------------------------------------------------
 
@@ -633,18 +622,25 @@ class Workspace:
 
     def apply_import(
         self,
-        office: Office,
+        target: Office | NewOffice,
         writes: Sequence[RoomWrite],
         listed: frozenset[str] | None,
     ) -> AppliedImport:
         now = _now()
         written: list[WrittenRoom] = []
+        if isinstance(target, NewOffice):
+            tidy = check_office_name(target.name)
         with self._writing("the import") as db:
-            row = db.execute("SELECT id, name FROM office WHERE id = ?", (office.id,)).fetchone()
-            if row is None:
-                names = [str(r[0]) for r in db.execute("SELECT name FROM office ORDER BY name")]
-                raise UnknownOffice(office.name, names)
-            office = Office(row[0], row[1], office.timezone)
+            if isinstance(target, NewOffice):
+                office = self._find_or_add_office(db, tidy)
+            else:
+                row = db.execute(
+                    "SELECT id, name FROM office WHERE id = ?", (target.id,)
+                ).fetchone()
+                if row is None:
+                    names = [str(r[0]) for r in db.execute("SELECT name FROM office ORDER BY name")]
+                    raise UnknownOffice(target.name, names)
+                office = Office(row[0], row[1], target.timezone)
             done: set[str] = set()
             for write in writes:
                 key = write.room.key
@@ -655,7 +651,7 @@ class Workspace:
                 changes = room_changes(existing, write.room, office, write.calendar_access)
                 if existing is None:
                     self._write_room(db, write, office, now, now, now)
-                    written.append(WrittenRoom(write.room.email, WriteStatus.NEW))
+                    written.append(WrittenRoom(write.room.email, RoomStatus.NEW))
                 elif changes:
                     since = existing.calendar_access_since
                     if existing.calendar_access != write.calendar_access or since is None:
@@ -664,12 +660,12 @@ class Workspace:
                     self._write_room(db, write, office, first, now, since)
                     moved = existing.office_name if existing.office_id != office.id else None
                     written.append(
-                        WrittenRoom(write.room.email, WriteStatus.UPDATED, changes, moved)
+                        WrittenRoom(write.room.email, RoomStatus.UPDATED, changes, moved)
                     )
                 else:
-                    written.append(WrittenRoom(write.room.email, WriteStatus.UNCHANGED))
+                    written.append(WrittenRoom(write.room.email, RoomStatus.UNCHANGED))
             missing = self._mark_missing(db, listed, now)
-        return AppliedImport(tuple(written), missing)
+        return AppliedImport(office, tuple(written), missing)
 
     def _write_room(
         self,

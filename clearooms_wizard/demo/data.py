@@ -555,6 +555,3 @@ def build_directory(layout: RoomLayout) -> Directory:
     return Directory(
         _standard_rooms(), (_LONDON_LIST, _LONDON_EXEC_LIST, _MANCHESTER_LIST), _people()
     )
-
-
-STANDARD_ROOM_EMAILS: tuple[str, ...] = tuple(room_email(row[0]) for row in _STANDARD_ROOMS)

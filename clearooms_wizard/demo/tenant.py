@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import unquote
 
@@ -136,7 +136,6 @@ class RequestRecord:
 class _FaultSlot:
     fault: Fault
     remaining: int | None
-    hits: int = field(default=0)
 
 
 def _fault_body(body: FaultBody) -> bytes:
@@ -313,7 +312,6 @@ class DemoTenant:
             for slot in self._faults:
                 if slot.remaining == 0 or not slot.fault.matches(request):
                     continue
-                slot.hits += 1
                 if slot.remaining is not None:
                     slot.remaining -= 1
                 return slot.fault

@@ -26,7 +26,7 @@ from PySide6.QtCore import (
     Slot,
 )
 
-from clearooms_wizard.core.graph import Room
+from clearooms_wizard.core.model import Room
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 SortKey = str | int | tuple[int, str]

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from clearooms_wizard.ui.context import PreparedImport, WorkspaceSnapshot
+from clearooms_wizard.core.usecases import PreparedImport, WorkspaceSnapshot
 
 if TYPE_CHECKING:
     # Types only: the state is made with the first page, before these modules are loaded.
     from clearooms_wizard.core.clouds import Cloud
-    from clearooms_wizard.core.graph import Room, RoomDirectory
     from clearooms_wizard.core.importer import ImportResult
+    from clearooms_wizard.core.model import Room, RoomDirectory
     from clearooms_wizard.core.values import Credentials
 
 

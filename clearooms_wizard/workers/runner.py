@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
-from clearooms_wizard.core.errors import Cancelled, CancelToken, ClearoomsError
+from clearooms_wizard.core.cancel import Cancelled, CancelToken
+from clearooms_wizard.core.errors import ClearoomsError
 
 Progress = Callable[[object], None]
 Work = Callable[[CancelToken, Progress], object]

@@ -40,16 +40,9 @@ if __package__ in (None, ""):  # run as a script: python tests/benchmarks/bench.
 import PySide6
 import requests
 
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import SettingsTest
-from clearooms_wizard.core.errors import CancelToken
-from clearooms_wizard.core.graph import (
-    CalendarAccess,
-    GraphClient,
-    Room,
-    RoomDirectory,
-    RoomList,
-    parse_room,
-)
+from clearooms_wizard.core.graph import GraphClient, parse_room
 from clearooms_wizard.core.http import MicrosoftSession
 from clearooms_wizard.core.importer import (
     CalendarCheck,
@@ -57,6 +50,7 @@ from clearooms_wizard.core.importer import (
     check_calendars,
     plan_import,
 )
+from clearooms_wizard.core.model import CalendarAccess, Room, RoomDirectory, RoomList
 from clearooms_wizard.core.tokens import TokenProvider
 from clearooms_wizard.core.values import Credentials
 from clearooms_wizard.core.workspace import open_workspace

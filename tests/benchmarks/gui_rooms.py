@@ -37,10 +37,11 @@ def main() -> None:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QWizard
 
-    from clearooms_wizard.app import ConnectionOptions, build_wizard_context
+    from clearooms_wizard.app import build_wizard_context
     from clearooms_wizard.core.preferences import PreferencesFile
     from clearooms_wizard.core.secrets import MemorySecretStore
     from clearooms_wizard.demo import get_scenario
+    from clearooms_wizard.runtime import ConnectionOptions
     from clearooms_wizard.ui.pages.ids import PageId
     from clearooms_wizard.ui.wizard import SetupWizard
 

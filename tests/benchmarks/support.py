@@ -18,11 +18,11 @@ from pathlib import Path
 
 import trustme
 
-from clearooms_wizard.core.checks import ConnectionInput
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.clouds import Cloud
-from clearooms_wizard.core.errors import CancelToken
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.tokens import AccessToken, decode_claims
+from clearooms_wizard.core.values import ConnectionInput
 from clearooms_wizard.demo import DemoServer, DemoTenant, Scenario, get_scenario
 from clearooms_wizard.demo.data import HUGE_ROOM_COUNT
 

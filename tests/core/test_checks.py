@@ -12,16 +12,11 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from clearooms_wizard.core.checks import (
-    CHECK_IDS,
-    CheckResult,
-    ConnectionInput,
-    SettingsTest,
-    Status,
-)
+from clearooms_wizard.core.cancel import Cancelled, CancelToken
+from clearooms_wizard.core.checks import CHECK_IDS, CheckResult, SettingsTest, Status
 from clearooms_wizard.core.clouds import CLOUDS, Cloud
-from clearooms_wizard.core.errors import Cancelled, CancelToken
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
+from clearooms_wizard.core.values import ConnectionInput
 from clearooms_wizard.demo import DEMO_GRAPH_ROOT, DemoTenant, Fault, InProcessAdapter
 from tests.conftest import Served, ServeDemo
 

@@ -16,7 +16,8 @@ import pytest
 
 from clearooms_wizard.cli import main
 from clearooms_wizard.core import http as http_module
-from clearooms_wizard.core.errors import Cancelled, CancelToken, NetworkError, NetworkProblem
+from clearooms_wizard.core.cancel import Cancelled, CancelToken
+from clearooms_wizard.core.errors import NetworkError, NetworkProblem
 from clearooms_wizard.core.fixes import NETWORK_FIXES
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.demo import Fault

@@ -7,21 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from clearooms_wizard.core.errors import (
-    AnswerTooLarge,
-    CancelToken,
-    GraphError,
-    UnexpectedResponse,
-)
-from clearooms_wizard.core.graph import (
-    MAX_TAGS,
-    MAX_TEXT,
-    CalendarAccess,
-    GraphClient,
-    parse_room,
-    parse_room_list,
-)
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import AnswerTooLarge, GraphError, UnexpectedResponse
+from clearooms_wizard.core.graph import MAX_TAGS, MAX_TEXT, GraphClient, parse_room, parse_room_list
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
+from clearooms_wizard.core.model import CalendarAccess
 from clearooms_wizard.core.tokens import TokenProvider
 from clearooms_wizard.core.values import Credentials
 from clearooms_wizard.demo import Fault, data

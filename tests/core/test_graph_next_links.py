@@ -12,13 +12,8 @@ from typing import Any
 
 import pytest
 
-from clearooms_wizard.core.errors import (
-    CancelToken,
-    ClearoomsError,
-    ListFault,
-    ListProblem,
-    UnexpectedResponse,
-)
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import ClearoomsError, ListFault, ListProblem, UnexpectedResponse
 from clearooms_wizard.core.fixes import LIST_FIXES, UNEXPECTED_RESPONSE, explain_error
 from clearooms_wizard.core.graph import GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession

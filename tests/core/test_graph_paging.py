@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from clearooms_wizard.core import graph as graph_module
-from clearooms_wizard.core.errors import Cancelled, CancelToken, GraphError
+from clearooms_wizard.core.cancel import Cancelled, CancelToken
+from clearooms_wizard.core.errors import GraphError
 from clearooms_wizard.core.graph import GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.tokens import TokenProvider

@@ -13,32 +13,28 @@ from typing import Any
 
 import pytest
 
-from clearooms_wizard.core.errors import Cancelled, CancelToken, NetworkError, NetworkProblem
+from clearooms_wizard.core.cancel import Cancelled, CancelToken
+from clearooms_wizard.core.errors import NetworkError, NetworkProblem
 from clearooms_wizard.core.fixes import POLICY_FIX
-from clearooms_wizard.core.graph import (
-    CalendarAccess,
-    CalendarProbe,
-    GraphClient,
-    Room,
-    RoomDirectory,
-)
+from clearooms_wizard.core.graph import CalendarProbe, GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.importer import (
     CHECK_WORKERS,
+    CalendarProber,
+    ImportPlan,
     ImportProgress,
-    PlanStatus,
+    ImportResult,
     apply_import,
     check_calendars,
     plan_import,
     rooms_in_list,
-    run_import,
     select_rooms,
     suggest_offices,
 )
+from clearooms_wizard.core.model import CalendarAccess, Office, Room, RoomDirectory, RoomStatus
 from clearooms_wizard.core.store import (
     BadEmail,
     InvalidInput,
-    Office,
     UnknownOffice,
     UnknownRoomList,
     UnknownRooms,
@@ -98,6 +94,20 @@ def places_without(served: Served, drop: set[str], rename: dict[str, dict[str, A
     return Fault(ROOM_PLACES, status=200, body={"value": rooms})
 
 
+def check_and_apply(
+    workspace: Workspace,
+    prober: CalendarProber,
+    plan: ImportPlan,
+    cancel: CancelToken,
+    progress: Callable[[ImportProgress], None] | None = None,
+    *,
+    include_blocked: bool = False,
+) -> ImportResult:
+    """The import's steps 2 and 3, as the use cases run them: check, then apply."""
+    checks = check_calendars(prober, [p.room.email for p in plan.rooms], cancel, progress)
+    return apply_import(workspace, plan, checks, include_blocked=include_blocked, cancel=cancel)
+
+
 def import_all(
     workspace: Workspace,
     graph: GraphClient,
@@ -107,7 +117,7 @@ def import_all(
 ) -> Any:
     directory = directory or graph.load_rooms()
     plan = plan_import(workspace, directory, office, directory.rooms)
-    return plan, run_import(workspace, graph, plan, CancelToken(), **options)
+    return plan, check_and_apply(workspace, graph, plan, CancelToken(), **options)
 
 
 THAMES = data.room_email("Thames")
@@ -126,7 +136,7 @@ def test_import_then_reimport_changes_nothing(
     directory = graph.load_rooms()
     plan = plan_import(workspace, directory, "london hq", directory.rooms)
     assert plan.counts() == {"new": 24, "updated": 0, "unchanged": 0, "moving": 0, "missing": 0}
-    result = run_import(workspace, graph, plan, CancelToken(), seen.append)
+    result = check_and_apply(workspace, graph, plan, CancelToken(), seen.append)
     assert len(result.new) == 24 and result.ok and result.changed
     assert [p.done for p in seen] == list(range(1, 25)) and seen[-1].total == 24
     assert all(r.calendar is not None and r.calendar.readable for r in result.rooms)
@@ -163,7 +173,7 @@ def test_a_renamed_room_and_a_new_capacity_are_updated_in_place(
     edited = {THAMES: {"displayName": "Thames Suite", "capacity": 14, "id": "NEW-PLACE-ID"}}
     served.tenant.inject(places_without(served, set(), edited))
     plan, result = import_all(workspace, graph, "London HQ")
-    (planned,) = plan.with_status(PlanStatus.UPDATED)
+    (planned,) = plan.with_status(RoomStatus.UPDATED)
     assert planned.room.email == THAMES
     assert {c.field: (c.before, c.after) for c in planned.changes} == {
         "name": ("Thames", "Thames Suite"),
@@ -246,9 +256,9 @@ def test_moving_rooms_between_offices(
     manchester = rooms_in_list(directory, "ROOMS.MANCHESTER@northwind-demo.com")
     assert len(manchester) == 8
     plan = plan_import(workspace, directory, "Manchester Hub", manchester)
-    assert {p.status for p in plan.rooms} == {PlanStatus.MOVING}
+    assert {p.status for p in plan.rooms} == {RoomStatus.MOVING}
     assert {p.moving_from for p in plan.rooms} == {"London HQ"}
-    result = run_import(workspace, graph, plan, CancelToken())
+    result = check_and_apply(workspace, graph, plan, CancelToken())
     assert len(result.updated) == 8
     assert {r.moved_from for r in result.updated} == {"London HQ"}
     counts = {o.name: o.room_count for o in workspace.list_offices()}
@@ -263,15 +273,15 @@ def test_a_network_failure_half_way_loses_nothing(
     workspace.add_office("London HQ")
     directory = graph.load_rooms()
     first_five = sorted(directory.rooms, key=lambda r: r.name)[:5]
-    run_import(workspace, graph, plan_import(workspace, directory, "London HQ", first_five),
-               CancelToken())  # fmt: skip
+    plan = plan_import(workspace, directory, "London HQ", first_five)
+    check_and_apply(workspace, graph, plan, CancelToken())
     before = {r.email: r for r in workspace.imported_rooms()}
 
     # The network drops every calendar request after the first few.
     served.tenant.clear_request_log()
     served.tenant.inject(Fault(r"/users/[^/]+/calendar", kind="reset", times=None))
     plan = plan_import(workspace, directory, "London HQ", directory.rooms)
-    result = run_import(workspace, graph, plan, CancelToken())
+    result = check_and_apply(workspace, graph, plan, CancelToken())
     assert not result.ok and len(result.failed) == 24
     assert result.new == [] and result.updated == []
     failure = result.failed[0]
@@ -286,7 +296,7 @@ def test_a_network_failure_half_way_loses_nothing(
 
     # Later, with the network back, the same import finishes the job.
     served.tenant.clear_faults()
-    result = run_import(workspace, graph, plan, CancelToken())
+    result = check_and_apply(workspace, graph, plan, CancelToken())
     assert result.ok and len(result.new) == 19 and len(result.unchanged) == 5
 
 
@@ -308,8 +318,8 @@ def test_retry_after_is_honoured_during_the_checks(
     )
     thames = [r for r in directory.rooms if r.email == THAMES]
     started = time.monotonic()
-    result = run_import(workspace, graph, plan_import(workspace, directory, "London HQ", thames),
-                        CancelToken())  # fmt: skip
+    plan = plan_import(workspace, directory, "London HQ", thames)
+    result = check_and_apply(workspace, graph, plan, CancelToken())
     assert time.monotonic() - started >= 0.9
     assert [r.email for r in result.new] == [THAMES]
     statuses = [r.status for r in served.tenant.request_log() if THAMES in r.path]
@@ -375,7 +385,7 @@ def test_cancel_stops_the_checks_and_writes_nothing(workspace: Workspace) -> Non
 
     def work() -> None:
         try:
-            run_import(workspace, prober, plan, cancel)
+            check_and_apply(workspace, prober, plan, cancel)
         except BaseException as exc:
             outcome.append(exc)
 
@@ -450,7 +460,7 @@ def test_many_rooms_import_in_one_go(
     directory = graph.load_rooms()
     plan = plan_import(workspace, directory, "Everywhere", directory.rooms)
     started = time.monotonic()
-    result = run_import(workspace, graph, plan, CancelToken())
+    result = check_and_apply(workspace, graph, plan, CancelToken())
     assert len(result.new) == 1200 and result.ok
     assert time.monotonic() - started < 20
     assert served.tenant.mailbox_concurrency_rejections == 0

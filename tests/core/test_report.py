@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from clearooms_wizard.core.checks import CheckResult, ConnectionInput, Status
+from clearooms_wizard.core.checks import CheckResult, Status
 from clearooms_wizard.core.clouds import CLOUDS
 from clearooms_wizard.core.redaction import SECRET_REMOVED, TOKEN_REMOVED, redact
 from clearooms_wizard.core.report import support_report
+from clearooms_wizard.core.values import ConnectionInput
 
 SECRET = "Nw8~Qe5Rt.Yk2vLp9_Hs3Dj6Fg1Zx4Cb7Nm0Wa3U"
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJhdWQiOiJodHRwczovL2dyYXBoIn0.c2lnbmF0dXJl"

@@ -13,21 +13,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clearooms_wizard.core.export import export_csv, export_json
-from clearooms_wizard.core.graph import CalendarAccess, Room, parse_room
+from clearooms_wizard.core.graph import parse_room
+from clearooms_wizard.core.model import (
+    CalendarAccess,
+    ImportedRoom,
+    Office,
+    Room,
+    office_key,
+    room_changes,
+)
 from clearooms_wizard.core.store import (
     MAX_OFFICE_NAME,
     BadEmail,
-    ImportedRoom,
     InvalidInput,
-    Office,
     OfficeNameError,
     RoomWrite,
     check_office_name,
     check_room_email,
     check_timezone,
-    office_key,
     office_name_problem,
-    room_changes,
 )
 from clearooms_wizard.core.workspace import Workspace
 

@@ -11,25 +11,24 @@ from typing import Any
 import pytest
 
 from clearooms_wizard.core import workspace as workspace_module
-from clearooms_wizard.core.graph import CalendarAccess, Room
-from clearooms_wizard.core.store import (
+from clearooms_wizard.core.appinfo import workspace_path
+from clearooms_wizard.core.model import (
+    CalendarAccess,
+    NewOffice,
     Office,
-    OfficeNameError,
-    RoomWrite,
-    TimeZoneError,
-    UnknownOffice,
-    WriteStatus,
+    Room,
+    RoomStatus,
+    SavedConnection,
 )
+from clearooms_wizard.core.store import OfficeNameError, RoomWrite, TimeZoneError, UnknownOffice
 from clearooms_wizard.core.workspace import (
     APPLICATION_ID,
     SCHEMA_VERSION,
-    SavedConnection,
     Workspace,
     WorkspaceDamaged,
     WorkspaceError,
     WorkspaceForeign,
     open_workspace,
-    workspace_path,
 )
 from tests.support.read_only import read_only
 
@@ -195,15 +194,15 @@ def test_apply_compares_inside_the_transaction_and_never_deletes(tmp_path: Path)
         hq = workspace.add_office("HQ")
         annex = workspace.add_office("Annex")
         first = workspace.apply_import(hq, readable(ROOMS[:5]), None)
-        assert [w.status for w in first.written] == [WriteStatus.NEW] * 5
+        assert [w.status for w in first.written] == [RoomStatus.NEW] * 5
         again = workspace.apply_import(hq, readable(ROOMS[:5]), None)
-        assert [w.status for w in again.written] == [WriteStatus.UNCHANGED] * 5
+        assert [w.status for w in again.written] == [RoomStatus.UNCHANGED] * 5
         renamed = Room(ROOMS[0].email.upper(), "Room One", graph_id="id-1", capacity=12,
                        building="HQ", floor_number=1, floor_label="1",
                        room_lists=("rooms.hq@contoso.com",))  # fmt: skip
         moved = workspace.apply_import(annex, readable([renamed]), None)
         (written,) = moved.written
-        assert written.status is WriteStatus.UPDATED and written.moved_from == "HQ"
+        assert written.status is RoomStatus.UPDATED and written.moved_from == "HQ"
         assert {c.field for c in written.changes} == {"email", "name", "capacity", "office"}
         listed = frozenset(r.key for r in ROOMS[1:5])
         result = workspace.apply_import(hq, [], listed)
@@ -476,7 +475,8 @@ def test_two_copies_adding_the_same_new_office_both_get_it(tmp_path: Path) -> No
     def add() -> None:
         with open_workspace(path) as workspace:
             start.wait()
-            found.append(workspace.find_or_add_office(" london  hq ").id)
+            applied = workspace.apply_import(NewOffice(" london  hq "), [], None)
+            found.append(applied.office.id)
 
     threads = [threading.Thread(target=add) for _ in range(8)]
     for thread in threads:

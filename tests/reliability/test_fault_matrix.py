@@ -32,15 +32,17 @@ import pytest
 from clearooms_wizard import cli as cli_module
 from clearooms_wizard.cli import main
 from clearooms_wizard.core import http as http_module
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import CHECK_IDS, CheckResult, SettingsTest, Status
 from clearooms_wizard.core.clouds import Cloud
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError, NetworkError
+from clearooms_wizard.core.errors import ClearoomsError, NetworkError
 from clearooms_wizard.core.fixes import explain_error
 from clearooms_wizard.core.graph import GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
-from clearooms_wizard.core.importer import plan_import, run_import
 from clearooms_wizard.core.logs import configure_logging
+from clearooms_wizard.core.secrets import MemorySecretStore
 from clearooms_wizard.core.tokens import TokenProvider
+from clearooms_wizard.core.usecases import ImportRequest, UseCases
 from clearooms_wizard.core.values import Credentials
 from clearooms_wizard.core.workspace import open_workspace
 from clearooms_wizard.demo import DemoServer, DemoTenant, Fault, data
@@ -257,18 +259,20 @@ def template(tls: TLS, tmp_path_factory: pytest.TempPathFactory) -> Template:
     tenant = DemoTenant("healthy")
     with DemoServer(tenant, tls.server_context) as server:
         cloud = Cloud("custom", "Loopback", server.base_url, server.base_url, "https://p.test")
-        session = MicrosoftSession(HttpOptions(ca_bundle=tls.ca_bundle))
+
+        def open_session(cancel: CancelToken) -> MicrosoftSession:
+            return MicrosoftSession(HttpOptions(ca_bundle=tls.ca_bundle), cancel)
+
+        use_cases = UseCases(open_session, path, MemorySecretStore())
         scenario = tenant.scenario
         credentials = Credentials(scenario.tenant, scenario.client_id, scenario.client_secret)
-        graph = GraphClient(session, TokenProvider(credentials, cloud, session), server.base_url)
         with open_workspace(path) as workspace:
-            office = workspace.add_office(OFFICE)
-            directory = graph.load_rooms()
-            first = sorted(directory.rooms, key=lambda r: r.name)[:5]
-            run_import(
-                workspace, graph, plan_import(workspace, directory, office, first), CancelToken()
-            )
-        session.close()
+            workspace.add_office(OFFICE)
+        directory = use_cases.load_rooms(credentials, cloud, CancelToken())
+        first = sorted(directory.rooms, key=lambda r: r.name)[:5]
+        request = ImportRequest(OFFICE, False, tuple(first), directory, credentials, cloud)
+        prepared = use_cases.prepare_import(request, None, None, CancelToken())
+        use_cases.apply_import(prepared, False, CancelToken())
     listed = {r.email for r in directory.rooms if IMPORTED_LIST in r.room_lists}
     return Template(path, dump(path), frozenset({r.email for r in first} | listed))
 

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from clearooms_wizard.cli import main
-from clearooms_wizard.core.errors import CancelToken, UnexpectedResponse
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import UnexpectedResponse
 from clearooms_wizard.core.graph import MAX_PAGES_WITHOUT_NEW_ROOMS, GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.logs import remember_secret

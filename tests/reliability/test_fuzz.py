@@ -25,18 +25,14 @@ from hypothesis import strategies as st
 
 from clearooms_wizard import cli
 from clearooms_wizard.core import graph as graph_module
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import CHECK_IDS, SettingsTest, Status
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.export import render_export
-from clearooms_wizard.core.graph import (
-    CalendarAccess,
-    GraphClient,
-    Room,
-    RoomDirectory,
-    parse_room,
-)
+from clearooms_wizard.core.graph import GraphClient, parse_room
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.importer import CalendarCheck, apply_import, plan_import
+from clearooms_wizard.core.model import CalendarAccess, Room, RoomDirectory
 from clearooms_wizard.core.values import check_tenant
 from clearooms_wizard.core.workspace import WorkspaceError, open_workspace
 from clearooms_wizard.demo import Fault, data
@@ -357,7 +353,7 @@ def test_any_rooms_from_graph_import_and_export(scratch: Path, items: list[dict[
 @pytest.fixture(scope="module")
 def good_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real workspace with a saved connection, two offices and a room."""
-    from clearooms_wizard.core.store import SavedConnection
+    from clearooms_wizard.core.model import SavedConnection
 
     path = tmp_path_factory.mktemp("good") / "workspace.sqlite3"
     with open_workspace(path) as workspace:

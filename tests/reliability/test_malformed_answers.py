@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import CHECK_IDS, CheckResult, SettingsTest, Status
-from clearooms_wizard.core.errors import CancelToken
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from tests.conftest import Served
 from tests.reliability.conftest import ServeHooked

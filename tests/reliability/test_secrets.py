@@ -20,12 +20,13 @@ import pytest
 import trustme
 
 import clearooms_wizard
-from clearooms_wizard.app import open_session_factory
 from clearooms_wizard.cli import main
-from clearooms_wizard.core.checks import CheckResult, ConnectionInput, SettingsTest, Status
+from clearooms_wizard.core.checks import CheckResult, SettingsTest, Status
 from clearooms_wizard.core.report import support_report
 from clearooms_wizard.core.secrets import SERVICE
+from clearooms_wizard.core.values import ConnectionInput
 from clearooms_wizard.demo import Fault, data
+from clearooms_wizard.runtime import open_session_factory
 from tests.conftest import TLS, Served
 from tests.reliability.conftest import CanaryDemo, ServeHooked
 from tests.support.canary import CANARY_SECRET, ExceptionCollector, Leaks, record

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from clearooms_wizard.app import ConnectionOptions, build_wizard_context
+from clearooms_wizard.app import build_wizard_context
 from clearooms_wizard.core.preferences import PreferencesFile
+from clearooms_wizard.runtime import ConnectionOptions
 from clearooms_wizard.ui.wizard import SetupWizard
 from tests.conftest import Served, ServeDemo
 

@@ -115,8 +115,9 @@ def test_reopening_shows_saved_values_and_imported_rooms(
     first.close()
 
     # Nothing given this time: the values come from the workspace and the keyring.
-    from clearooms_wizard.app import ConnectionOptions, build_wizard_context
+    from clearooms_wizard.app import build_wizard_context
     from clearooms_wizard.core.preferences import PreferencesFile
+    from clearooms_wizard.runtime import ConnectionOptions
 
     context = build_wizard_context(
         ConnectionOptions(ca_bundle=healthy.ca_bundle), lambda url: True,

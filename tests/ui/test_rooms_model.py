@@ -8,7 +8,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
-from clearooms_wizard.core.graph import Room
+from clearooms_wizard.core.model import Room
 from clearooms_wizard.ui.rooms_model import (
     EMAIL,
     FLOOR,

@@ -18,19 +18,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import (
     CHECK_IDS,
     CHECK_TITLES,
     CheckResult,
-    ConnectionInput,
     SettingsTest,
     Status,
 )
-from clearooms_wizard.core.errors import CancelToken
 from clearooms_wizard.core.report import support_report
 from clearooms_wizard.core.values import (
     Checked,
-    Credentials,
+    ConnectionInput,
     check_client_id,
     check_secret,
     check_tenant,
@@ -255,7 +254,7 @@ class ConnectPage(TaskPage):
         for row in self.rows.values():
             row.waiting()
         self.hide_message()
-        make_test = self._context.settings_test
+        make_test = self._context.use_cases.test_connection
 
         def work(cancel: CancelToken, progress: Progress) -> SettingsTest:
             test = make_test(connection, cancel)
@@ -384,16 +383,12 @@ class ConnectPage(TaskPage):
         if self._saved_for != self.current_values():
             self._start_save(self.test)
             return False
-        assert self.test.credentials is not None and self.test.tenant_id is not None
-        entered = self.test.credentials
-        self._state.connection = TestedConnection(
-            Credentials(self.test.tenant_id, entered.client_id, entered.client_secret),
-            self.test.connection.cloud,
-        )
+        assert self.test.signed_in is not None
+        self._state.connection = TestedConnection(self.test.signed_in, self.test.connection.cloud)
         return True
 
     def _start_save(self, test: SettingsTest) -> None:
-        save = self._context.save_connection
+        save = self._context.use_cases.save_connection
         self._saving = self.current_values()
 
         def work(cancel: CancelToken, progress: Progress) -> str | None:

@@ -17,10 +17,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from clearooms_wizard.core.errors import CancelToken
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.fixes import explain_error
-from clearooms_wizard.core.importer import ImportProgress, ImportResult, PlanStatus
-from clearooms_wizard.ui.context import ImportRequest, PreparedImport, WizardContext
+from clearooms_wizard.core.importer import ImportProgress, ImportResult
+from clearooms_wizard.core.model import RoomStatus
+from clearooms_wizard.core.usecases import Exported, ImportRequest, PreparedImport
+from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
 from clearooms_wizard.ui.state import WizardState
 from clearooms_wizard.ui.widgets import Tone, plain_label
@@ -88,15 +90,12 @@ class ImportPage(TaskPage):
         choice, directory, connection = state.office, state.directory, state.connection
         if choice is None or directory is None or connection is None:
             return
-        credentials = connection.credentials
         self._request = ImportRequest(
             office=choice.name,
             create_office=not choice.exists,
             rooms=state.rooms,
             directory=directory,
-            tenant_id=credentials.tenant,
-            client_id=credentials.client_id,
-            client_secret=credentials.client_secret,
+            credentials=connection.credentials,
             cloud=connection.cloud,
         )
         state.result = None
@@ -104,7 +103,7 @@ class ImportPage(TaskPage):
         self._prepare(self._request, None)
 
     def _prepare(self, request: ImportRequest, only: list[str] | None) -> None:
-        prepare = self._context.prepare_import
+        prepare = self._context.use_cases.prepare_import
         previous = self._state.prepared
 
         def work(cancel: CancelToken, progress: Progress) -> PreparedImport:
@@ -160,8 +159,8 @@ class ImportPage(TaskPage):
         # The counts are of the rooms the Import button will write; the others are told apart.
         held_back = {c.email.casefold() for c in (*blocked, *failed)}
         ready = Counter(p.status for p in prepared.plan.rooms if p.room.key not in held_back)
-        new, updated = ready[PlanStatus.NEW], ready[PlanStatus.UPDATED]
-        moving, unchanged = ready[PlanStatus.MOVING], ready[PlanStatus.UNCHANGED]
+        new, updated = ready[RoomStatus.NEW], ready[RoomStatus.UPDATED]
+        moving, unchanged = ready[RoomStatus.MOVING], ready[RoomStatus.UNCHANGED]
         summary = self._counted(
             [
                 (new, self.tr("%n new room(s)", "", new)),
@@ -171,7 +170,7 @@ class ImportPage(TaskPage):
             ]
         )
         text = self.tr("Into “%1”: ").replace("%1", prepared.plan.office.name) + summary + "."
-        movers = prepared.plan.with_status(PlanStatus.MOVING)
+        movers = prepared.plan.with_status(RoomStatus.MOVING)
         if movers:
             origins = sorted({p.moving_from for p in movers if p.moving_from})
             text += " " + self.tr("%n room(s) will move here from %1.", "", len(movers)).replace(
@@ -252,7 +251,7 @@ class ImportPage(TaskPage):
         prepared = self._state.prepared
         if prepared is None or self.busy:
             return
-        apply = self._context.apply_import
+        apply = self._context.use_cases.apply_import
         include = self.include_blocked.isChecked()
 
         def work(cancel: CancelToken, progress: Progress) -> ImportResult:
@@ -347,9 +346,9 @@ class ImportPage(TaskPage):
             self.export_to(path, "json" if path.lower().endswith(".json") else "csv")
 
     def export_to(self, path: str, fmt: str) -> None:
-        export = self._context.export_workspace
+        export = self._context.use_cases.export
 
-        def work(cancel: CancelToken, progress: Progress) -> str:
+        def work(cancel: CancelToken, progress: Progress) -> Exported:
             return export(path, fmt)
 
         self.run_side_job(
@@ -360,8 +359,9 @@ class ImportPage(TaskPage):
         )
 
     @Slot(object)
-    def _on_exported(self, path: object) -> None:
-        self.show_message(Tone.PASS, self.tr("Saved to %1.").replace("%1", str(path)))
+    def _on_exported(self, exported: object) -> None:
+        assert isinstance(exported, Exported)
+        self.show_message(Tone.PASS, self.tr("Saved to %1.").replace("%1", str(exported.path)))
 
     def _show_idle(self) -> None:
         self.retry_button.setVisible(False)

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clearooms_wizard.core.errors import CancelToken, ClearoomsError
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.registration import CHECKLIST, it_admin_instructions, mailto_url
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, error_text

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clearooms_wizard.core.errors import CancelToken
+from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.fixes import explain_rooms_error, rooms_left_out
-from clearooms_wizard.core.graph import Room, RoomDirectory
-from clearooms_wizard.ui.context import WizardContext, WorkspaceSnapshot
+from clearooms_wizard.core.model import Room, RoomDirectory
+from clearooms_wizard.core.usecases import WorkspaceSnapshot
+from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
 from clearooms_wizard.ui.rooms_model import NAME, RoomsFilter, RoomsModel, RoomTable
 from clearooms_wizard.ui.state import OfficeChoice, WizardState
@@ -175,8 +176,11 @@ class RoomsPage(TaskPage):
         # garbage collection, which walks all of that with the GIL held: tens of milliseconds
         # in which the GUI thread cannot run. Frozen objects are left out of collections.
         gc.freeze()
-        snapshot, load_rooms = self._context.workspace_snapshot, self._context.load_rooms
-        suggest = self._context.suggest_offices
+        snapshot, load_rooms = (
+            self._context.use_cases.workspace_snapshot,
+            self._context.use_cases.load_rooms,
+        )
+        suggest = self._context.use_cases.suggest_offices
 
         def work(cancel: CancelToken, progress: Progress) -> LoadedRooms:
             current = snapshot()
@@ -184,7 +188,7 @@ class RoomsPage(TaskPage):
             list_names = {rl.email: rl.name for rl in directory.room_lists}
             table = RoomTable.build(directory.rooms, list_names, current.imported)
             cancel.raise_if_cancelled()
-            suggestions = tuple(suggest(directory, current.offices))
+            suggestions = tuple(s.name for s in suggest(directory, current.offices))
             return LoadedRooms(current, directory, table, suggestions)
 
         self.run_task(
@@ -304,7 +308,7 @@ class RoomsPage(TaskPage):
     @Slot()
     def _add_office(self) -> None:
         names = [self.office.itemData(i)[1] for i in range(self.office.count())]
-        problem = self._context.office_name_problem(self.new_office.text(), names)
+        problem = self._context.use_cases.office_name_problem(self.new_office.text(), names)
         if problem:
             self.office_note.setText(problem)
             self.office_note.show()

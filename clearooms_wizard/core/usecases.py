@@ -1,0 +1,269 @@
+"""The use cases: what the wizard and the command line do, each written once.
+
+The composition root builds one :class:`UseCases` (``runtime.py``); the wizard's pages and the
+commands call it, and differ only in how they show progress and results. Each method that talks
+to Microsoft, the workspace or the keyring is slow: the wizard calls those on a worker thread.
+
+Start-up is paid for here, and only here: this module is loaded before the wizard's first page
+is painted, so it imports nothing slow at the top. The SQLite workspace, the HTTP session
+(requests, truststore), MSAL and the import code are imported by the methods that use them, the
+first time one runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.clouds import CLOUDS, Cloud
+
+if TYPE_CHECKING:
+    from clearooms_wizard.core.checks import SettingsTest
+    from clearooms_wizard.core.connection import SessionOpener
+    from clearooms_wizard.core.graph import GraphClient
+    from clearooms_wizard.core.importer import (
+        CalendarCheck,
+        ImportPlan,
+        ImportProgress,
+        ImportResult,
+        OfficeSuggestion,
+    )
+    from clearooms_wizard.core.model import Office, Room, RoomDirectory
+    from clearooms_wizard.core.secrets import SecretStore
+    from clearooms_wizard.core.values import ConnectionInput, Credentials
+
+
+@dataclass(frozen=True)
+class WorkspaceSnapshot:
+    """What the workspace holds that the Rooms page shows: offices, and rooms already imported
+    (email, case-folded -> office name)."""
+
+    offices: tuple[str, ...]
+    imported: Mapping[str, str]
+    # Set when a damaged workspace was moved aside: says where, for the user to read.
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What to import and where, and the signed-in app to check the calendars with."""
+
+    office: str
+    # Create the office when the import is applied, if there is none of that name by then.
+    create_office: bool
+    rooms: tuple[Room, ...]
+    directory: RoomDirectory
+    # With the tenant's GUID, as Test Settings found it.
+    credentials: Credentials
+    cloud: Cloud
+
+
+@dataclass(frozen=True)
+class PreparedImport:
+    """The plan and each chosen room's calendar check, ready to apply."""
+
+    request: ImportRequest
+    plan: ImportPlan
+    checks: tuple[CalendarCheck, ...]
+
+
+@dataclass(frozen=True)
+class Exported:
+    text: str
+    # Where it was written; None when the caller prints ``text`` itself.
+    path: Path | None
+    offices: int
+    rooms: int
+
+
+def _override(value: str, default: str | None) -> str | None:
+    return None if value == default else value
+
+
+class UseCases:
+    """Every use case, bound to the parts the composition root chose: how sessions to Microsoft
+    are opened (or to the demo tenant), which workspace, which secret store."""
+
+    def __init__(
+        self, open_session: SessionOpener, workspace_path: Path, secrets: SecretStore
+    ) -> None:
+        self.open_session = open_session
+        self.workspace_path = workspace_path
+        self.secrets = secrets
+
+    # -- the connection ----------------------------------------------------------------------
+
+    def test_connection(self, values: ConnectionInput, cancel: CancelToken) -> SettingsTest:
+        """A Test Settings run; iterate its ``run()`` (slow) for each check as it completes."""
+        from clearooms_wizard.core.checks import SettingsTest
+
+        return SettingsTest(values, self.open_session, cancel)
+
+    def save_connection(self, test: SettingsTest) -> str | None:
+        """Store a passed test's values: the secret in the keyring, the rest in the workspace.
+
+        Returns a message for the user when the secret could not go to the keyring (or the
+        workspace had to be started afresh).
+        """
+        from clearooms_wizard.core.errors import ClearoomsError
+        from clearooms_wizard.core.model import SavedConnection
+        from clearooms_wizard.core.workspace import open_workspace
+
+        credentials, cloud = test.credentials, test.connection.cloud
+        if credentials is None or test.tenant_id is None or not test.ok:
+            raise ClearoomsError("Only settings whose checks all passed can be saved.")
+        defaults = CLOUDS.get(cloud.key)
+        expires = test.secret_expires_at
+        connection = SavedConnection(
+            tenant=credentials.tenant,
+            client_id=credentials.client_id,
+            cloud=cloud.key,
+            tenant_id=test.tenant_id,
+            authority_host=_override(
+                cloud.authority_host, defaults.authority_host if defaults else None
+            ),
+            graph_url=_override(cloud.graph_root, defaults.graph_root if defaults else None),
+            last_tested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            last_test_ok=True,
+            secret_expires_at=expires.isoformat() if expires else None,
+        )
+        with open_workspace(self.workspace_path) as workspace:
+            workspace.save_connection(connection)
+            notice = workspace.notice
+        outcome = self.secrets.save(
+            test.tenant_id, credentials.client_id, credentials.client_secret
+        )
+        messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
+        return " ".join(messages) or None
+
+    @contextmanager
+    def graph(
+        self, credentials: Credentials, cloud: Cloud, cancel: CancelToken
+    ) -> Iterator[GraphClient]:
+        """A Graph client signed in as the app, for several calls on one session."""
+        from clearooms_wizard.core.connection import graph_connection
+
+        with graph_connection(self.open_session, credentials, cloud, cancel) as client:
+            yield client
+
+    def load_rooms(
+        self,
+        credentials: Credentials,
+        cloud: Cloud,
+        cancel: CancelToken,
+        progress: Callable[[int], None] | None = None,
+    ) -> RoomDirectory:
+        """Every room and room list Microsoft 365 has; ``progress`` gets the rooms so far."""
+        with self.graph(credentials, cloud, cancel) as client:
+            return client.load_rooms(progress)
+
+    # -- the workspace -----------------------------------------------------------------------
+
+    def workspace_snapshot(self) -> WorkspaceSnapshot:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self.workspace_path) as workspace:
+            offices = tuple(office.name for office in workspace.list_offices())
+            imported = {room.key: room.office_name for room in workspace.imported_rooms()}
+            return WorkspaceSnapshot(offices, imported, workspace.notice)
+
+    def suggest_offices(
+        self, directory: RoomDirectory, existing: Iterable[Office | str]
+    ) -> list[OfficeSuggestion]:
+        """Fast and local."""
+        from clearooms_wizard.core.importer import suggest_offices
+
+        return suggest_offices(directory, existing)
+
+    def office_name_problem(self, raw: str, existing: Sequence[str]) -> str | None:
+        """What is wrong with a new office's name, in a sentence, or None. Fast and local."""
+        from clearooms_wizard.core.store import office_name_problem
+
+        return office_name_problem(raw, existing)
+
+    def export(self, target: str | Path | None, fmt: str) -> Exported:
+        """The offices and their rooms for Clearooms, as ``fmt`` (json or csv): written to
+        ``target``, or (None) as text cleaned for a terminal, for the caller to print."""
+        from clearooms_wizard.core.export import render_export, write_export_file
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self.workspace_path, read_only=True) as workspace:
+            text = render_export(workspace, fmt, for_terminal=target is None)
+            offices = workspace.list_offices()
+        path = None if target is None else Path(target).expanduser()
+        if path is not None:
+            write_export_file(text, path)
+        return Exported(text, path, len(offices), sum(o.room_count for o in offices))
+
+    # -- importing ---------------------------------------------------------------------------
+
+    def plan_import(self, request: ImportRequest) -> ImportPlan:
+        """What importing the request would do. Fast and local; raises InvalidInput."""
+        from clearooms_wizard.core.importer import new_office, plan_import
+        from clearooms_wizard.core.model import NewOffice
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self.workspace_path) as workspace:
+            office: NewOffice | str = request.office
+            if request.create_office and workspace.find_office(request.office) is None:
+                # Created only when the import is applied: backing out leaves nothing behind.
+                office = new_office(workspace, request.office)
+            return plan_import(workspace, request.directory, office, request.rooms)
+
+    def check_calendars(
+        self,
+        graph: GraphClient,
+        request: ImportRequest,
+        plan: ImportPlan,
+        cancel: CancelToken,
+        progress: Callable[[ImportProgress], None] | None = None,
+        *,
+        previous: PreparedImport | None = None,
+        only: Sequence[str] | None = None,
+    ) -> PreparedImport:
+        """Check each planned room's calendar (or just ``only`` of them again, keeping the
+        ``previous`` checks of the others). Slow."""
+        from clearooms_wizard.core.importer import check_calendars
+
+        emails = list(only) if only is not None else [p.room.email for p in plan.rooms]
+        checks = check_calendars(graph, emails, cancel, progress)
+        if only is not None and previous is not None:
+            fresh = {check.email.casefold(): check for check in checks}
+            checks = [fresh.get(check.email.casefold(), check) for check in previous.checks]
+        return PreparedImport(request, plan, tuple(checks))
+
+    def prepare_import(
+        self,
+        request: ImportRequest,
+        previous: PreparedImport | None,
+        only: list[str] | None,
+        cancel: CancelToken,
+        progress: Callable[[ImportProgress], None] | None = None,
+    ) -> PreparedImport:
+        """Plan the import and check the chosen rooms' calendars. Slow."""
+        plan = self.plan_import(request)
+        with self.graph(request.credentials, request.cloud, cancel) as client:
+            return self.check_calendars(
+                client, request, plan, cancel, progress, previous=previous, only=only
+            )
+
+    def apply_import(
+        self, prepared: PreparedImport, include_blocked: bool, cancel: CancelToken
+    ) -> ImportResult:
+        """Write the prepared import in one transaction (creating a new office in it)."""
+        from clearooms_wizard.core.importer import apply_import
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self.workspace_path) as workspace:
+            return apply_import(
+                workspace,
+                prepared.plan,
+                prepared.checks,
+                include_blocked=include_blocked,
+                cancel=cancel,
+            )

@@ -1,0 +1,249 @@
+"""The composition root's shared half: what the wizard and the command line connect with.
+
+From the options, the environment, the saved settings and the keyring it decides the connection,
+the workspace and the secret store, and how sessions are opened (to Microsoft, or to the demo
+tenant); :attr:`Runtime.use_cases` binds the use cases to them. Both front ends start here: the
+wizard through ``app.py``, the commands through ``cli.py``. Qt is never imported here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from clearooms_wizard.core.appinfo import workspace_path
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.clouds import Cloud, get_cloud
+from clearooms_wizard.core.usecases import UseCases
+from clearooms_wizard.core.values import ConnectionInput, check_client_id, check_tenant
+from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
+
+if TYPE_CHECKING:
+    from clearooms_wizard.core.connection import SessionOpener
+    from clearooms_wizard.core.http import MicrosoftSession
+    from clearooms_wizard.core.model import SavedConnection
+    from clearooms_wizard.core.secrets import SecretStore
+    from clearooms_wizard.demo.scenarios import Scenario
+    from clearooms_wizard.demo.tenant import DemoTenant
+
+DEMO_CLOUD = Cloud(
+    "demo",
+    "Demo tenant (built in, no real Microsoft 365)",
+    DEMO_AUTHORITY_HOST,
+    DEMO_GRAPH_ROOT,
+    "https://entra.microsoft.com",
+)
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    """What the command line or the wizard was told; anything left None comes from elsewhere."""
+
+    tenant: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    cloud: str | None = None
+    authority_host: str | None = None
+    graph_url: str | None = None
+    ca_bundle: str | None = None
+    workspace: str | None = None
+    demo: bool = False
+    demo_scenario: str = "healthy"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything a command needs to talk to Microsoft (or to the demo tenant)."""
+
+    connection: ConnectionInput
+    open_session: SessionOpener
+    scenario: Scenario | None
+    saved: SavedConnection | None
+    workspace_path: Path
+    secrets: SecretStore
+    # Something the user should read before going on (for example: the keyring is locked).
+    notice: str | None = None
+
+    @property
+    def use_cases(self) -> UseCases:
+        return UseCases(self.open_session, self.workspace_path, self.secrets)
+
+
+def open_session_factory(
+    ca_bundle: str | None,
+    demo_tenant: DemoTenant | None = None,
+    *,
+    demo_scenario: Scenario | None = None,
+) -> SessionOpener:
+    """Sessions to Microsoft, or to ``demo_tenant`` (or a tenant for ``demo_scenario``, made
+    when the first session is opened: the wizard starts before any demo data is built)."""
+    tenants: list[DemoTenant] = [demo_tenant] if demo_tenant is not None else []
+    lock = threading.Lock()
+
+    def demo() -> DemoTenant | None:
+        if demo_scenario is None:
+            return tenants[0] if tenants else None
+        with lock:
+            if not tenants:
+                from clearooms_wizard.demo.tenant import DemoTenant
+
+                tenants.append(DemoTenant(demo_scenario))
+            return tenants[0]
+
+    # requests, urllib3 and truststore load only once a session is opened (on a worker
+    # thread, after the first page is on screen): they are slow to import.
+    if ca_bundle:
+        from clearooms_wizard.core.http import build_ssl_context
+
+        build_ssl_context(ca_bundle)  # refuse a bad file now, before any work starts
+
+    def open_session(cancel: CancelToken) -> MicrosoftSession:
+        from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
+
+        session = MicrosoftSession(HttpOptions(ca_bundle=ca_bundle), cancel)
+        tenant = demo()
+        if tenant is not None:
+            from clearooms_wizard.demo.transport import mount_demo
+
+            mount_demo(session, tenant)
+        return session
+
+    return open_session
+
+
+def demo_workspace_path() -> Path:
+    from clearooms_wizard.core.appinfo import default_workspace_path
+
+    return default_workspace_path().with_name("demo-workspace.sqlite3")
+
+
+def chosen_workspace(options: ConnectionOptions, env: Mapping[str, str]) -> Path:
+    """The workspace to use: the one asked for, else CLEAROOMS_WORKSPACE's, else the usual
+    one. The demo keeps its own unless one is asked for, so that rehearsing with the demo
+    tenant never puts demo rooms into the real workspace."""
+    if options.demo and options.workspace is None:
+        return demo_workspace_path()
+    return workspace_path(options.workspace, env)
+
+
+def workspace_use_cases(
+    options: ConnectionOptions, env: Mapping[str, str] | None = None
+) -> UseCases:
+    """The use cases for commands that only read or write the workspace (offices, export):
+    no connection is looked up for them, so the keyring is never asked for a secret."""
+    from clearooms_wizard.core.secrets import KeyringSecretStore, MemorySecretStore
+
+    env = os.environ if env is None else env
+    secrets = MemorySecretStore() if options.demo else KeyringSecretStore()
+    return UseCases(open_session_factory(None), chosen_workspace(options, env), secrets)
+
+
+def _first(*values: str | None) -> str | None:
+    for value in values:
+        if value:
+            return value
+    return None
+
+
+def build_runtime(
+    options: ConnectionOptions,
+    env: Mapping[str, str] | None = None,
+    secrets: SecretStore | None = None,
+) -> Runtime:
+    """What to connect with and where to keep things: from the options, then the environment,
+    then the saved settings and the keyring. The demo tenant never touches the real keyring."""
+    from clearooms_wizard.core.secrets import (
+        KeyringSecretStore,
+        MemorySecretStore,
+        SecretStoreError,
+    )
+    from clearooms_wizard.demo.scenarios import get_scenario
+
+    env = os.environ if env is None else env
+    secrets = secrets or (MemorySecretStore() if options.demo else KeyringSecretStore())
+    path = chosen_workspace(options, env)
+    if options.demo:
+        scenario = get_scenario(options.demo_scenario)
+        connection = ConnectionInput(
+            _first(options.tenant, scenario.tenant) or "",
+            _first(options.client_id, scenario.client_id) or "",
+            _first(options.client_secret, scenario.client_secret) or "",
+            cloud=DEMO_CLOUD,
+        )
+        return Runtime(
+            connection,
+            open_session_factory(None, demo_scenario=scenario),
+            scenario,
+            None,
+            path,
+            secrets,
+        )
+
+    saved = _load_saved(path)
+    tenant = _first(options.tenant, env.get("CLEAROOMS_TENANT_ID"), saved.tenant if saved else None)
+    client_id = _first(
+        options.client_id, env.get("CLEAROOMS_CLIENT_ID"), saved.client_id if saved else None
+    )
+    cloud_key = _first(options.cloud, env.get("CLEAROOMS_CLOUD"), saved.cloud if saved else None)
+    cloud = get_cloud(cloud_key or "global")
+    # Saved address overrides belong to the saved cloud; choosing another cloud drops them.
+    overrides = saved if saved is not None and saved.cloud == cloud.key else None
+    cloud = cloud.with_overrides(
+        _first(
+            options.authority_host,
+            env.get("CLEAROOMS_AUTHORITY_HOST"),
+            overrides.authority_host if overrides else None,
+        ),
+        _first(
+            options.graph_url,
+            env.get("CLEAROOMS_GRAPH_URL"),
+            overrides.graph_url if overrides else None,
+        ),
+    )
+    secret = options.client_secret or env.get("CLEAROOMS_CLIENT_SECRET")
+    notice: str | None = None
+    if not secret and tenant and client_id:
+        try:
+            secret = _saved_secret(secrets, saved, tenant, client_id)
+        except SecretStoreError as exc:
+            secret, notice = None, str(exc)
+    ca_bundle = _first(options.ca_bundle, env.get("CLEAROOMS_CA_BUNDLE"))
+    return Runtime(
+        ConnectionInput(tenant or "", client_id or "", secret or "", cloud=cloud),
+        open_session_factory(ca_bundle),
+        None,
+        saved,
+        path,
+        secrets,
+        notice,
+    )
+
+
+def _load_saved(path: Path) -> SavedConnection | None:
+    from clearooms_wizard.core.workspace import Workspace, WorkspaceDamaged
+
+    if not path.exists():
+        return None
+    try:
+        with Workspace(path) as workspace:
+            return workspace.load_connection()
+    except WorkspaceDamaged:
+        # Left where it is for now: the first write sets it aside and says where it went.
+        return None
+
+
+def _saved_secret(
+    secrets: SecretStore, saved: SavedConnection | None, tenant: str, client_id: str
+) -> str | None:
+    tenant_value = check_tenant(tenant).value
+    client_value = check_client_id(client_id).value
+    if tenant_value is None or client_value is None:
+        return None
+    # The keyring entry is keyed by the tenant GUID, which is known once a test has resolved it.
+    if saved is not None and saved.tenant == tenant_value and saved.tenant_id:
+        tenant_value = saved.tenant_id
+    return secrets.load(tenant_value, client_value)
