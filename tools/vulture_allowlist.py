@@ -17,7 +17,7 @@ import types
 from http.server import BaseHTTPRequestHandler
 
 import requests
-from PySide6.QtCore import QAbstractItemModel, QSortFilterProxyModel
+from PySide6.QtCore import QAbstractItemModel, QSortFilterProxyModel, QTranslator
 from PySide6.QtWidgets import QWizardPage
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
@@ -41,6 +41,8 @@ _allow(
     QWizardPage.cleanupPage,
     QAbstractItemModel.columnCount,
     QSortFilterProxyModel.mapFromSource,
+    QTranslator.translate,  # with its disambiguation parameter
+    QTranslator.isEmpty,
 )
 
 # The standard library and the HTTP libraries read (or let the product set) these.

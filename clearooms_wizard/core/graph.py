@@ -39,7 +39,8 @@ MAX_PAGES = 2_000
 # Next links that lead on and on through rooms already sent are a service fault: after this many
 # pages in a row the listing stops and says so, rather than read up to MAX_PAGES.
 MAX_PAGES_WITHOUT_NEW_ROOMS = 20
-# Exchange Online allows 4 concurrent requests per mailbox before answering 429 (facts §4).
+# Exchange Online allows 4 concurrent requests per mailbox before answering 429
+# ("MailboxConcurrency", https://learn.microsoft.com/graph/throttling-limits).
 MAILBOX_CONCURRENCY = 4
 # Pages of one list fetched at once (by $skip) when Graph says how long the list is; shared by
 # every listing of a client, and well within the session's pool of 16 connections.
@@ -92,7 +93,7 @@ def _token(value: object) -> str | None:
 
 
 def _int(value: object) -> int | None:
-    # Graph has sent capacity both as 50 and as "50" (facts §1).
+    # Graph has sent capacity both as 50 and as "50".
     number: int | None = None
     if isinstance(value, bool):
         return None
@@ -292,12 +293,6 @@ class GraphClient:
             raise graph_error(response)
         return read_json(response)
 
-    def iter_pages(
-        self, path: str, params: Mapping[str, str | int] | None = None
-    ) -> Iterator[list[dict[str, Any]]]:
-        for items, _ in self._walk_pages(path, params):
-            yield items
-
     def _walk_pages(
         self, path: str, params: Mapping[str, str | int] | None = None
     ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
@@ -305,7 +300,8 @@ class GraphClient:
         forgets them; each with whether it was asked for by a ``$skip`` of our own guessing (no
         next link, no count to bound it).
 
-        Places often answers a full page with no ``@odata.nextLink`` (facts §1), so a full page
+        Places often answers a full page with no ``@odata.nextLink`` (microsoft-graph-docs-contrib
+        issue 6252), so a full page
         without one means "ask for the next page yourself" until a short page arrives. When the
         first page is full and says how long the list is (``@odata.count``, sent when the
         caller asks with ``$count=true``), the other pages are fetched by ``$skip``,
@@ -504,7 +500,7 @@ class GraphClient:
         return lists
 
     def list_room_list_members(self, room_list_email: str) -> list[Room]:
-        # Room lists must be addressed by email address, not id (facts §1).
+        # Room lists must be addressed by email address, not id (Graph reference, place-list).
         path = f"/places/{quote(room_list_email, safe='@')}/microsoft.graph.roomlist/rooms"
         rooms, _ = self._collect(path, parse_room)
         return rooms

@@ -293,10 +293,6 @@ class ImportProgress:
     total: int
     check: CalendarCheck
 
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
-
 
 ProgressCallback = Callable[[ImportProgress], None]
 

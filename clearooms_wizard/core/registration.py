@@ -111,8 +111,6 @@ CHECKLIST = (
     ),
 )
 
-STEP_KEYS = tuple(step.key for group in CHECKLIST for step in group.steps)
-
 
 def it_admin_instructions(cloud: Cloud, requester: str = "") -> str:
     """A ready-to-send message asking an IT admin to register the app.

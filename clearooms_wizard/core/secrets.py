@@ -39,8 +39,6 @@ class SecretStore(Protocol):
 
     def save(self, tenant_id: str, client_id: str, secret: str) -> SaveOutcome: ...
 
-    def delete(self, tenant_id: str, client_id: str) -> None: ...
-
 
 class KeyringSecretStore:
     """The OS keyring through jaraco's keyring; remembers in memory when there is none."""
@@ -88,21 +86,6 @@ class KeyringSecretStore:
         self._memory.pop(account, None)
         return SaveOutcome(True)
 
-    def delete(self, tenant_id: str, client_id: str) -> None:
-        account = account_name(tenant_id, client_id)
-        self._memory.pop(account, None)
-        import keyring
-        import keyring.errors
-
-        try:
-            keyring.delete_password(SERVICE, account)
-        except keyring.errors.PasswordDeleteError:
-            pass
-        except Exception as exc:  # any backend's failure: see _refused
-            raise SecretStoreError(
-                _refused(exc, "forget the saved client secret", "Nothing else was changed.")
-            ) from None
-
 
 _GIVE_AGAIN = (
     "Or give the secret again: in the wizard's Client secret box, or to the command line with "
@@ -134,6 +117,3 @@ class MemorySecretStore:
     def save(self, tenant_id: str, client_id: str, secret: str) -> SaveOutcome:
         self._values[account_name(tenant_id, client_id)] = secret
         return SaveOutcome(True)
-
-    def delete(self, tenant_id: str, client_id: str) -> None:
-        self._values.pop(account_name(tenant_id, client_id), None)

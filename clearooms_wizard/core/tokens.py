@@ -94,9 +94,7 @@ class _RecordingClient:
 @dataclass(frozen=True)
 class TenantInfo:
     tenant_id: str
-    token_endpoint: str
     cloud_instance_name: str | None
-    region_scope: str | None
 
 
 @dataclass(frozen=True)
@@ -178,9 +176,7 @@ def discover_tenant(session: MicrosoftSession, cloud: Cloud, tenant: str) -> Ten
         )
     return TenantInfo(
         tenant_id=segments[0].lower(),
-        token_endpoint=endpoint,
         cloud_instance_name=_str_or_none(payload.get("cloud_instance_name")),
-        region_scope=_str_or_none(payload.get("tenant_region_scope")),
     )
 
 

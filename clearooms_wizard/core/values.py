@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 # A clipboard can hold megabytes; we look at no more than this before refusing, so a huge paste
 # costs microseconds rather than a regex run over all of it.
 MAX_PASTE_LENGTH = 2048
-# Entra client secrets are 16 to 64 characters (facts §6); leave room for future formats.
+# Entra client secrets are 16 to 64 characters (passwordCredential.secretText in the Graph
+# reference); leave room for future formats.
 MAX_SECRET_LENGTH = 256
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -71,7 +71,8 @@ def aadsts_error(
     text: str,
     extra_headers: Mapping[str, str] | None = None,
 ) -> DemoResponse:
-    """An error exactly in the shape the identity platform sends (see the facts sheet, §3)."""
+    """An error exactly in the shape the identity platform sends (see
+    https://learn.microsoft.com/entra/identity-platform/reference-error-codes)."""
     trace_id = new_guid()
     # Entra reuses the caller's client-request-id (MSAL always sends one) as correlation id.
     correlation_id = (request.header("client-request-id") if request else None) or new_guid()

@@ -16,7 +16,7 @@ MARK = "(s)"
 
 class EnglishPlurals(QTranslator):
     def translate(
-        self, context: str, source: str, disambiguation: str | None = None, n: int = -1
+        self, context: str, source: str, _disambiguation: str | None = None, n: int = -1
     ) -> str | None:
         if n < 0 or MARK not in source:
             return None  # not a counted text: Qt falls back to the source text

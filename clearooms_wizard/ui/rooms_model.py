@@ -159,9 +159,6 @@ class RoomsModel(QAbstractTableModel):
     def room(self, row: int) -> Room:
         return self._rooms[row]
 
-    def search_text(self, row: int) -> str:
-        return self._search_text[row]
-
     def search_texts(self) -> list[str]:
         """Every row's search text, case-folded (do not change the list)."""
         return self._search_text

@@ -59,6 +59,14 @@ def room_requests(served: Served) -> list[str]:
     return [r.path for r in served.tenant.request_log() if r.path.split("?")[0].endswith(ROOMS)]
 
 
+def pages_of(
+    graph: GraphClient, path: str, params: dict[str, str | int]
+) -> Iterator[list[dict[str, Any]]]:
+    # The paging walk itself, page by page, as list_rooms and list_room_lists read it.
+    for items, _ in graph._walk_pages(path, params):
+        yield items
+
+
 def all_room_emails(served: Served) -> list[str]:
     return [room.email for room in served.tenant.directory.rooms]
 
@@ -67,7 +75,7 @@ def test_with_a_count_the_other_pages_are_fetched_by_skip_and_kept_in_order(
     serve_demo: ServeDemo, client: Client
 ) -> None:
     served = serve_demo("healthy")
-    pages = list(client(served).iter_pages(ROOMS, {"$top": 5, "$count": "true"}))
+    pages = list(pages_of(client(served), ROOMS, {"$top": 5, "$count": "true"}))
     assert [len(page) for page in pages] == [5, 5, 5, 5, 4]
     assert emails(pages) == all_room_emails(served)
     requested = room_requests(served)
@@ -134,7 +142,7 @@ def test_a_failing_page_raises_after_the_pages_before_it(
     )
     read: list[list[dict[str, Any]]] = []
     with pytest.raises(GraphError) as caught:
-        for page in client(served).iter_pages(ROOMS, {"$top": 5, "$count": "true"}):
+        for page in pages_of(client(served), ROOMS, {"$top": 5, "$count": "true"}):
             read.append(page)
     assert caught.value.status == 500
     assert emails(read) == all_room_emails(served)[:15]
@@ -162,7 +170,7 @@ def test_without_a_count_next_links_are_followed(
 
 def test_a_short_first_page_is_read_in_turn(serve_demo: ServeDemo, client: Client) -> None:
     served = serve_demo("healthy")
-    pages = list(client(served).iter_pages(ROOMS, {"$count": "true"}))
+    pages = list(pages_of(client(served), ROOMS, {"$count": "true"}))
     assert [len(page) for page in pages] == [24]
     assert len(room_requests(served)) == 1
 
@@ -179,7 +187,7 @@ def test_an_unbelievable_count_is_not_used(serve_demo: ServeDemo, client: Client
             times=1,
         )
     )
-    pages = list(client(served).iter_pages(ROOMS, {"$top": 5, "$count": "true"}))
+    pages = list(pages_of(client(served), ROOMS, {"$top": 5, "$count": "true"}))
     assert emails(pages) == all_room_emails(served)
     assert len(room_requests(served)) == 5  # read in turn until the short page
 

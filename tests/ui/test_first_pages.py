@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from clearooms_wizard.core.registration import STEP_KEYS
+from clearooms_wizard.core.registration import CHECKLIST
 from clearooms_wizard.ui.pages.ids import PageId
 from tests.ui.conftest import MakeWizard, OpenedUrls
 
@@ -26,7 +26,7 @@ def test_checklist_ticks_are_remembered(
     wizard = make_wizard(demo="healthy")
     wizard.next()
     boxes = wizard.register_page.checkboxes
-    assert list(boxes) == list(STEP_KEYS)
+    assert list(boxes) == [step.key for group in CHECKLIST for step in group.steps]
     boxes["new-registration"].click()
     boxes["grant-consent"].click()
     wizard.close()
