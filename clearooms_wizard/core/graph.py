@@ -14,8 +14,11 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlsplit
 
+from urllib3.util import parse_url
+
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.errors import GraphError, ListFault, ListProblem, TechnicalDetails
+from clearooms_wizard.core.http import BearerFor, same_origin
 from clearooms_wizard.core.model import (
     MAX_EMAIL,
     CalendarAccess,
@@ -24,6 +27,7 @@ from clearooms_wizard.core.model import (
     RoomList,
     is_room_email,
 )
+from clearooms_wizard.core.responses import graph_error, read_json
 
 if TYPE_CHECKING:
     # Types only: requests and MSAL load with the session, on a worker thread.
@@ -249,10 +253,6 @@ class GraphClient:
         """The next page's address, rebuilt on the Graph root from the link's path and query;
         None when the link goes anywhere else (the bearer token must only ever go to the Graph
         host we chose, whatever a page says)."""
-        from urllib3.util import parse_url
-
-        from clearooms_wizard.core.http import same_origin
-
         # Graph's links are plain ASCII. Backslashes, spaces and control characters are where
         # URL parsers disagree about the host, so a link holding any is not followed at all.
         if not link.isascii() or any(ch <= " " or ch in "\\\x7f" for ch in link):
@@ -266,8 +266,6 @@ class GraphClient:
     def _send(
         self, url: str, params: Mapping[str, str | int] | None
     ) -> tuple[requests.Response, AccessToken]:
-        from clearooms_wizard.core.http import BearerFor
-
         token = self._tokens.acquire()
         headers = {"client-request-id": str(uuid.uuid4()), "Accept": "application/json"}
         # The token goes on through an auth, which checks the URL as it will be sent (and the
@@ -278,10 +276,6 @@ class GraphClient:
         return response, token
 
     def get(self, url: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
-        # Here rather than at the top: it loads the email package, which nothing needs before
-        # the first request.
-        from clearooms_wizard.core.responses import graph_error, read_json
-
         self._cancel.raise_if_cancelled()
         response, token = self._send(url, params)
         if response.status_code == 401:

@@ -52,6 +52,7 @@ from clearooms_wizard.core.errors import (
     NetworkProblem,
     TechnicalDetails,
 )
+from clearooms_wizard.core.responses import read_body
 
 USER_AGENT = f"ClearoomsWizard/{__version__} (+https://www.clearooms.com)"
 log = logging.getLogger(__name__)
@@ -345,8 +346,6 @@ class MicrosoftSession(requests.Session):
         # Microsoft's sign-in and Graph answer where they are asked. A redirect would carry the
         # request elsewhere: a 307 or 308 re-sends a token request's client secret with it.
         kwargs["allow_redirects"] = False
-        from clearooms_wizard.core.responses import read_body
-
         deadline = _Deadline(self.http_options.deadline)
         outer, _this_call.deadline = _current_deadline(), deadline
         _WATCHDOG.add(deadline)
