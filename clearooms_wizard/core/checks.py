@@ -113,6 +113,19 @@ def _failure(
     return CheckResult(check_id, Status.FAIL, detail, found.fix, code, details)
 
 
+def _skipped_after_tenant(tenant_result: CheckResult) -> str:
+    """Why the checks after a failed tenant check did not run, in words that fit the failure:
+    a tenant that Microsoft was never asked about (the network failed) was not "not found"."""
+    code = tenant_result.code or ""
+    if code.startswith("network:"):
+        return "Skipped because Microsoft could not be reached."
+    if code == "wrong_cloud":
+        return "Skipped until the Microsoft cloud your organisation uses is chosen."
+    if code in ("AADSTS90002", "AADSTS900023"):
+        return "Skipped because the tenant was not found."
+    return "Skipped because the tenant could not be checked."
+
+
 _CONSENT_FIX = (
     "In the Microsoft Entra admin center open App registrations, your Clearooms app, then API "
     "permissions, and click “Grant admin consent”. You need to be a Global Administrator (or "
@@ -180,7 +193,7 @@ class SettingsTest:
             tenant_result = self._check_tenant(session, cloud, credentials)
             yield tenant_result
             if tenant_result.status is Status.FAIL or self.tenant_id is None:
-                yield from self._skip_rest("tenant", "Skipped because the tenant was not found.")
+                yield from self._skip_rest("tenant", _skipped_after_tenant(tenant_result))
                 return
             signed_in = Credentials(
                 self.tenant_id, credentials.client_id, credentials.client_secret

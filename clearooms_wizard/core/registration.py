@@ -17,22 +17,54 @@ SUGGESTED_APP_NAME = "Clearooms Calendar Integration"
 @dataclass(frozen=True)
 class Permission:
     name: str
+    # What Microsoft lets an app with this application permission do, said plainly.
+    allows: str
+    # What Clearooms uses it for.
     why: str
 
 
 PERMISSIONS = (
     Permission(
         "Directory.Read.All",
+        "lets the app read the organisation's directory: people, groups and apps, with their "
+        "details",
         "to see who booked a room, and to warn you before the client secret expires",
     ),
     Permission(
         "Calendars.ReadWrite",
+        "lets the app read and change the calendar of every mailbox in the organisation, "
+        "people's as well as rooms'",
         "to show room bookings in Clearooms and to book rooms from Clearooms",
     ),
     Permission(
         "Place.Read.All",
+        "lets the app read the rooms and room lists: names, capacity, building and floor",
         "to list your meeting rooms with their capacity, building and floor",
     ),
+)
+
+# Microsoft Entra ID has no permission for room calendars alone; Exchange Online can narrow
+# Calendars.ReadWrite to the room mailboxes.
+CALENDARS_REACH = (
+    "Calendars.ReadWrite reaches every mailbox's calendar, not only the rooms'. Clearooms uses "
+    "it only for the rooms you connect, and an Exchange administrator can limit it to the room "
+    "mailboxes: the instructions under “Ask my IT admin” say how."
+)
+LIMIT_TO_ROOMS = (
+    "About Calendars.ReadWrite: Microsoft Entra ID has no permission for room calendars alone, "
+    "so as granted above it reaches every mailbox's calendar, people's as well as rooms'. "
+    "Clearooms uses it only for the room calendars we connect. An Exchange administrator can "
+    "limit the app to the room mailboxes:\n"
+    "   - with an application access policy: New-ApplicationAccessPolicy -AppId <client ID> "
+    "-PolicyScopeGroupId <a mail-enabled security group that holds the room mailboxes> "
+    "-AccessRight RestrictAccess (add every room we will connect to the group; it can take an "
+    "hour to apply);\n"
+    "   - or with RBAC for Applications in Exchange Online, which Microsoft now recommends: the "
+    "role “Application Calendars.ReadWrite” with a management scope such as "
+    "RecipientTypeDetails -eq 'RoomMailbox'. It adds to what Microsoft Entra ID grants, so it "
+    "limits the app only once Calendars.ReadWrite is removed from the app in Entra ID. This "
+    "version of the Clearooms setup wizard still looks for Calendars.ReadWrite in Entra ID, so "
+    "for now the access policy is the way that works with it."
 )
 
 
@@ -48,6 +80,8 @@ class Step:
 class StepGroup:
     title: str
     steps: tuple[Step, ...]
+    # A plain line under the steps: something to know rather than to do.
+    note: str = ""
 
 
 CHECKLIST = (
@@ -99,7 +133,11 @@ CHECKLIST = (
                 "Application permissions.",
             ),
             *(
-                Step(f"permission-{p.name}", f"Tick {p.name}.", copy_value=p.name)
+                Step(
+                    f"permission-{p.name}",
+                    f"Tick {p.name}: it {p.allows}.",
+                    copy_value=p.name,
+                )
                 for p in PERMISSIONS
             ),
             Step(
@@ -108,6 +146,7 @@ CHECKLIST = (
                 "confirm.",
             ),
         ),
+        note=CALENDARS_REACH,
     ),
 )
 
@@ -118,7 +157,8 @@ def it_admin_instructions(cloud: Cloud, requester: str = "") -> str:
     Paragraphs are single lines so that e-mail programs and chat windows wrap them to fit.
     """
     permission_lines = "\n".join(
-        f"   - {p.name} (Application permission): {p.why}." for p in PERMISSIONS
+        f"   - {p.name} (Application permission): it {p.allows}. Clearooms needs it {p.why}."
+        for p in PERMISSIONS
     )
     signed = f"Thank you,\n{requester}\n" if requester else "Thank you!\n"
     paragraphs = [
@@ -136,9 +176,7 @@ def it_admin_instructions(cloud: Cloud, requester: str = "") -> str:
         "3. Open API permissions > Add a permission > Microsoft Graph > Application permissions, "
         f"and add these three:\n{permission_lines}\n"
         "   Then click “Grant admin consent” for our organisation.",
-        "Clearooms only reads the room data it needs, but Microsoft offers no narrower "
-        "permissions for room calendars. If you want to limit the app to the room mailboxes, an "
-        "Exchange application access policy can do that; include every room we will connect.",
+        LIMIT_TO_ROOMS,
         "Please send back these three values:\n"
         "   - the Application (client) ID, from the app's Overview page\n"
         "   - the Directory (tenant) ID, from the same page\n"

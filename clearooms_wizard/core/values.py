@@ -152,6 +152,16 @@ SECRET_ID_WARNING = (
     "hidden now, create a new client secret and copy its Value."
 )
 
+# Entra creates client secrets from printable ASCII only: letters, digits and keyboard symbols
+# such as ~ . _ - (from "!" to "~"). Anything else was not in the Value Microsoft showed.
+_PRINTABLE_ASCII_FIRST, _PRINTABLE_ASCII_LAST = 0x21, 0x7E
+SECRET_NOT_ASCII = (
+    "The client secret has a character that cannot be in one, such as an emoji, an accented "
+    "letter or a symbol that is not on an ordinary keyboard. Client secrets use only English "
+    "letters, digits and keyboard symbols such as ~ . _ -. Copy just the Value from "
+    "Certificates & secrets again, or type it carefully."
+)
+
 
 def check_tenant(raw: str) -> Checked:
     """Tidy and check a tenant ID (a GUID) or a tenant domain."""
@@ -236,6 +246,8 @@ def check_secret(raw: str) -> Checked:
             "The client secret has a space or line break in the middle, so part of something "
             "else was copied with it. Copy just the Value from Certificates & secrets.",
         )
+    if not all(_PRINTABLE_ASCII_FIRST <= ord(ch) <= _PRINTABLE_ASCII_LAST for ch in text):
+        return Checked(None, SECRET_NOT_ASCII)
     if is_guid(text):
         return Checked(text, warnings=(SECRET_ID_WARNING,), tidied=tuple(notes))
     return Checked(text, tidied=tuple(notes))

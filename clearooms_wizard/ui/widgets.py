@@ -90,7 +90,8 @@ class Banner(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._icon = ToneBadge(tone)
-        self.label = plain_label(text)
+        # Selectable, so that an address or an error code in a message can be copied.
+        self.label = plain_label(text, selectable=True)
         # The icon sits at the top of a column, level with the first line of a long message.
         icon_column = QVBoxLayout()
         icon_column.addWidget(self._icon)

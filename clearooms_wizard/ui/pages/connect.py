@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import QLocale, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -38,17 +38,25 @@ from clearooms_wizard.ui.check_row import CheckRow
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
 from clearooms_wizard.ui.state import TestedConnection, WizardState
-from clearooms_wizard.ui.widgets import Tone
+from clearooms_wizard.ui.widgets import Tone, plain_label
 from clearooms_wizard.workers.runner import Progress, TaskHandle, TaskRunner
+
+# Lines of text kept free under the three boxes for what is wrong with them, so that the boxes
+# and the buttons below them stay where they are while someone types.
+HINT_LINES = 3
+# How long "Report copied" stays beside its button.
+COPIED_NOTE_MS = 8000
 
 
 class FieldNote(QLabel):
-    """The line under a field: what is wrong, a warning, or what we tidied."""
+    """A line about one box: what is wrong, a warning, or what we tidied. Its text starts
+    with the box's name, as the notes sit together under the boxes."""
 
-    def __init__(self) -> None:
+    def __init__(self, field_name: str) -> None:
         super().__init__()
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(True)
+        self._field_name = field_name
         self.hide()
 
     def show_checked(self, checked: Checked, raw: str) -> None:
@@ -67,7 +75,7 @@ class FieldNote(QLabel):
 
     def _show(self, text: str, colour: str) -> None:
         self.setStyleSheet(f"color: {colour};")
-        self.setText(text)
+        self.setText(f"{self._field_name}: {text}")
         self.show()
 
 
@@ -100,8 +108,22 @@ class ConnectPage(TaskPage):
         self.show_secret_button = QToolButton()
         self.show_secret_button.setDefaultAction(self.show_secret)
         self.show_secret_button.setAccessibleName(self.tr("Show client secret"))
-        self.notes = {name: FieldNote() for name in ("tenant", "client_id", "secret")}
+        self.notes = {
+            "tenant": FieldNote(self.tr("Tenant ID")),
+            "client_id": FieldNote(self.tr("Client ID")),
+            "secret": FieldNote(self.tr("Client secret")),
+        }
         self.notes["secret"].setProperty("secret", True)
+        # The notes share one place under the boxes, with room kept for them: a note that
+        # comes or goes as someone types never moves a box (or the button they reach for).
+        self.hints = QWidget()
+        hints_layout = QVBoxLayout(self.hints)
+        hints_layout.setContentsMargins(0, 0, 0, 0)
+        hints_layout.setSpacing(2)
+        for note in self.notes.values():
+            hints_layout.addWidget(note)
+        hints_layout.addStretch(1)
+        self.hints.setMinimumHeight(self.fontMetrics().lineSpacing() * HINT_LINES + 4)
 
         self.cloud = QComboBox()
         self.cloud.setAccessibleName(self.tr("Microsoft cloud"))
@@ -125,29 +147,41 @@ class ConnectPage(TaskPage):
         secret_row.addWidget(self.secret, 1)
         secret_row.addWidget(self.show_secret_button)
         form = QFormLayout()
-        form.addRow(self.tr("&Tenant ID:"), self.tenant)
-        form.addRow("", self.notes["tenant"])
+        form.addRow(self.tr("Tenant &ID:"), self.tenant)
         form.addRow(self.tr("C&lient ID:"), self.client_id)
-        form.addRow("", self.notes["client_id"])
         secret_label = QLabel(self.tr("Client &secret:"))
         secret_label.setBuddy(self.secret)  # the field is a row of widgets, so name the buddy
         form.addRow(secret_label, secret_row)
-        form.addRow("", self.notes["secret"])
+        form.addRow("", self.hints)
         form.addRow(self.advanced_button)
         form.addRow(self.advanced)
 
+        # Alt+T (its underlined letter) and Ctrl+T both test; a button's own shortcut would
+        # replace its mnemonic, so Ctrl+T is a shortcut of the page.
         self.test_button = QPushButton(self.tr("&Test Settings"))
-        self.test_button.setShortcut(QKeySequence("Ctrl+T"))
+        self.test_button.setToolTip(self.tr("Test the three values (Ctrl+T)"))
         self.test_button.clicked.connect(self.start_test)
+        QShortcut(QKeySequence("Ctrl+T"), self, self.start_test)
         self.report_button = QPushButton(self.tr("Copy &report"))
         self.report_button.setToolTip(
             self.tr("Copy a support report (without the secret) to send to Clearooms support")
         )
         self.report_button.clicked.connect(self.copy_report)
+        # Beside the button rather than on the banner: the banner keeps saying how the test went.
+        self.report_note = plain_label(
+            self.tr("Copied, without the secret. Paste it into an e-mail to support."),
+            wrap=False,
+        )
+        self.report_note.hide()
+        self._report_note_timer = QTimer(self)
+        self._report_note_timer.setSingleShot(True)
+        self._report_note_timer.setInterval(COPIED_NOTE_MS)
+        self._report_note_timer.timeout.connect(self.report_note.hide)
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.busy_row)
         buttons.addStretch(1)
+        buttons.addWidget(self.report_note)
         buttons.addWidget(self.report_button)
 
         self.rows = {
@@ -177,6 +211,7 @@ class ConnectPage(TaskPage):
         self.cloud.currentIndexChanged.connect(self._cloud_changed)
 
         self._save_handle: TaskHandle | None = None
+        self._first_failure: CheckRow | None = None
         self._saving: tuple[str, str, str, str] | None = None
         self.test: SettingsTest | None = None
         self._tested: tuple[str, str, str, str] | None = None
@@ -254,6 +289,9 @@ class ConnectPage(TaskPage):
         for row in self.rows.values():
             row.waiting()
         self.hide_message()
+        self.report_note.hide()
+        self._first_failure = None
+        self.results_area.verticalScrollBar().setValue(0)
         make_test = self._context.use_cases.test_connection
 
         def work(cancel: CancelToken, progress: Progress) -> SettingsTest:
@@ -277,8 +315,21 @@ class ConnectPage(TaskPage):
     def _on_result(self, result: object) -> None:
         if isinstance(result, CheckResult):
             self.rows[result.id].show_result(result)
-            if result.status is Status.FAIL:
-                self.results_area.ensureWidgetVisible(self.rows[result.id])
+            if result.status is Status.FAIL and self._first_failure is None:
+                self._first_failure = self.rows[result.id]
+                # Once the row has grown to hold its fix and the view has been measured again.
+                QTimer.singleShot(0, self._show_first_failure)
+
+    @Slot()
+    def _show_first_failure(self) -> None:
+        """Show the results from the first row; when that leaves the first failed check out
+        of sight, start the view at that check instead. Either way the top row is whole."""
+        failed = self._first_failure
+        if failed is None:
+            return
+        visible_from_top = failed.geometry().bottom() <= self.results_area.viewport().height()
+        bar = self.results_area.verticalScrollBar()
+        bar.setValue(0 if visible_from_top else failed.geometry().top())
 
     @Slot(object)
     @current_task_only
@@ -339,13 +390,8 @@ class ConnectPage(TaskPage):
             environment=self._context.report_environment,
         )
         QGuiApplication.clipboard().setText(report)
-        self.show_message(
-            Tone.INFO,
-            self.tr(
-                "Report copied. Paste it into an e-mail to Clearooms support; "
-                "the secret is not in it."
-            ),
-        )
+        self.report_note.show()
+        self._report_note_timer.start()
 
     # -- QWizardPage ----------------------------------------------------------------------
 
@@ -366,14 +412,19 @@ class ConnectPage(TaskPage):
         assert self.test is not None
         warned = [r for r in self.test.results if r.status is Status.WARN]
         if warned and not self._warnings_accepted:
+            # The question is in the text: macOS shows no title on this dialog.
             answer = QMessageBox.question(
                 self,
                 self.tr("Continue with warnings?"),
-                self.tr("Test Settings found a warning. You can continue and fix it later.")
+                self.tr(
+                    "Test Settings found a warning. Continue to the next step anyway? You can "
+                    "fix it later."
+                )
                 if len(warned) == 1
                 else self.tr(
-                    "Test Settings found %1 warnings. You can continue and fix them later."
-                ).replace("%1", str(len(warned))),
+                    "Test Settings found %1 warnings. Continue to the next step anyway? You can "
+                    "fix them later."
+                ).replace("%1", QLocale().toString(len(warned))),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.Yes,
             )

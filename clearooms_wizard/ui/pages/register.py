@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QEvent, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -29,7 +29,7 @@ from clearooms_wizard.core.registration import CHECKLIST, it_admin_instructions,
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, error_text
 from clearooms_wizard.ui.state import WizardState
-from clearooms_wizard.ui.widgets import plain_label
+from clearooms_wizard.ui.widgets import Tone, plain_label
 from clearooms_wizard.workers.runner import Progress, TaskRunner
 
 
@@ -163,6 +163,8 @@ class RegisterPage(TaskPage):
                     portal.clicked.connect(self._open_portal)
                     self.portal_button = portal
                     grid.addWidget(portal, row, 2)
+            if group.note:
+                grid.addWidget(plain_label(self.tr(group.note)), len(group.steps), 1, 1, 2)
             content_layout.addWidget(box)
         content_layout.addStretch(1)
         scroll = QScrollArea()
@@ -170,7 +172,7 @@ class RegisterPage(TaskPage):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
 
-        self.ask_admin_button = QPushButton(self.tr("&Ask my IT admin to do this…"))
+        self.ask_admin_button = QPushButton(self.tr("Ask my &IT admin to do this…"))
         self.ask_admin_button.clicked.connect(self._ask_admin)
         self.have_details_button = QPushButton(self.tr("I already have these &details"))
         self.have_details_button.clicked.connect(self._skip_ahead)
@@ -187,6 +189,25 @@ class RegisterPage(TaskPage):
         for key, checkbox in self.checkboxes.items():
             checkbox.setChecked(ticks.get(key, False))
         self.instructions_dialog: InstructionsDialog | None = None
+        self._fit_checkboxes_to_palette()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._fit_checkboxes_to_palette()
+
+    def _fit_checkboxes_to_palette(self) -> None:
+        """Keep the tick boxes visible in a dark colour scheme. Fusion (Qt's style for dark
+        modes) fills a box with the Base colour and outlines it darker than the window, so
+        on a dark window the outline vanishes and the box with it: a lighter fill brings it
+        back. The boxes are set from the page's palette each time, so a change of scheme
+        while the wizard is open is followed."""
+        palette = QPalette(self.palette())
+        window = palette.color(QPalette.ColorRole.Window)
+        if window.lightness() < 128:
+            palette.setColor(QPalette.ColorRole.Base, window.lighter(180))
+        for checkbox in self.checkboxes.values():
+            checkbox.setPalette(palette)
 
     @Slot()
     def _remember_ticks(self) -> None:
@@ -196,7 +217,16 @@ class RegisterPage(TaskPage):
 
     @Slot()
     def _open_portal(self) -> None:
-        self._context.open_url(self._state.cloud.app_registrations_url)
+        url = self._state.cloud.app_registrations_url
+        if self._context.open_url(url):
+            self.hide_message()
+        else:
+            self.show_message(
+                Tone.INFO,
+                self.tr("No web browser opened. Copy this address into your browser: %1").replace(
+                    "%1", url
+                ),
+            )
 
     @Slot()
     def _ask_admin(self) -> None:

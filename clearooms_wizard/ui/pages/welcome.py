@@ -33,7 +33,9 @@ class WelcomePage(QWizardPage):
                     "You will need:\n"
                     "  • about 10 minutes;\n"
                     "  • an administrator account for Microsoft Entra ID (Azure AD), or someone "
-                    "who has one: the wizard can write the instructions for them."
+                    "who has one: the wizard can write the instructions for them;\n"
+                    "  • meeting rooms with mailboxes in Exchange Online (rooms on an "
+                    "on-premises Exchange server can't be connected)."
                 )
             )
         )
@@ -45,16 +47,6 @@ class WelcomePage(QWizardPage):
                     "  2. Enter the app's details here and test the connection.\n"
                     "  3. Choose your office and the rooms to import."
                 )
-            )
-        )
-        layout.addWidget(
-            Banner(
-                Tone.WARN,
-                self.tr(
-                    "Hybrid Exchange: only rooms whose mailboxes are in Exchange Online can be "
-                    "connected. Rooms on an on-premises Exchange server will be listed as not "
-                    "connectable."
-                ),
             )
         )
         layout.addStretch(1)
