@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QLocale, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -43,7 +43,7 @@ from clearooms_wizard.workers.runner import Progress, TaskHandle, TaskRunner
 
 # Lines of text kept free under the three boxes for what is wrong with them, so that the boxes
 # and the buttons below them stay where they are while someone types.
-HINT_LINES = 3
+HINT_LINES = 4
 # How long "Report copied" stays beside its button.
 COPIED_NOTE_MS = 8000
 
@@ -123,7 +123,8 @@ class ConnectPage(TaskPage):
         for note in self.notes.values():
             hints_layout.addWidget(note)
         hints_layout.addStretch(1)
-        self.hints.setMinimumHeight(self.fontMetrics().lineSpacing() * HINT_LINES + 4)
+        self._hints_spacing = hints_layout.spacing()
+        self._fit_hints()
 
         self.cloud = QComboBox()
         self.cloud.setAccessibleName(self.tr("Microsoft cloud"))
@@ -212,6 +213,11 @@ class ConnectPage(TaskPage):
 
         self._save_handle: TaskHandle | None = None
         self._first_failure: CheckRow | None = None
+        # A child of the page, so that it goes with it.
+        self._scroll_timer = QTimer(self)
+        self._scroll_timer.setSingleShot(True)
+        self._scroll_timer.setInterval(0)
+        self._scroll_timer.timeout.connect(self._show_first_failure)
         self._saving: tuple[str, str, str, str] | None = None
         self.test: SettingsTest | None = None
         self._tested: tuple[str, str, str, str] | None = None
@@ -253,12 +259,26 @@ class ConnectPage(TaskPage):
         self.notes["tenant"].show_checked(check_tenant(tenant), tenant)
         self.notes["client_id"].show_checked(check_client_id(client_id), client_id)
         self.notes["secret"].show_checked(check_secret(secret), secret)
+        self._fit_hints()
         if self._tested is not None and self._tested != self.current_values():
             self.show_message(
                 Tone.INFO,
                 self.tr("You changed the values. Press Test Settings to test them again."),
             )
         self.completeChanged.emit()
+
+    def _fit_hints(self) -> None:
+        """Keep the room for the notes: as tall as HINT_LINES lines, or as the notes shown
+        need (two long ones at once may need more)."""
+        width = self.hints.width()
+        shown = [note for note in self.notes.values() if not note.isHidden()]
+        needed = sum(note.heightForWidth(width) for note in shown)
+        needed += self._hints_spacing * max(0, len(shown) - 1)
+        self.hints.setFixedHeight(max(self.fontMetrics().lineSpacing() * HINT_LINES, needed))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_hints()  # a narrower page wraps the notes onto more lines
 
     @Slot(bool)
     def _toggle_secret(self, shown: bool) -> None:
@@ -318,7 +338,7 @@ class ConnectPage(TaskPage):
             if result.status is Status.FAIL and self._first_failure is None:
                 self._first_failure = self.rows[result.id]
                 # Once the row has grown to hold its fix and the view has been measured again.
-                QTimer.singleShot(0, self._show_first_failure)
+                self._scroll_timer.start()
 
     @Slot()
     def _show_first_failure(self) -> None:
@@ -327,9 +347,15 @@ class ConnectPage(TaskPage):
         failed = self._first_failure
         if failed is None:
             return
-        visible_from_top = failed.geometry().bottom() <= self.results_area.viewport().height()
-        bar = self.results_area.verticalScrollBar()
-        bar.setValue(0 if visible_from_top else failed.geometry().top())
+        height = self.results_area.viewport().height()
+        bottom = failed.geometry().bottom()
+        # The first row from which the failed check fits in the view (or the failed check
+        # itself, when it is taller than the view).
+        starts = [0] + [row.geometry().top() for row in self.rows.values()]
+        fitting = [top for top in starts if bottom - top < height and top <= failed.y()]
+        self.results_area.verticalScrollBar().setValue(
+            min(fitting) if fitting else failed.geometry().top()
+        )
 
     @Slot(object)
     @current_task_only

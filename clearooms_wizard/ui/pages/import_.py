@@ -60,7 +60,7 @@ class ImportPage(TaskPage):
         self.include_blocked.hide()
         self.import_button = QPushButton(self.tr("&Import"))
         self.import_button.clicked.connect(self.start_import)
-        self.retry_button = QPushButton(self.tr("Check &again"))
+        self.retry_button = QPushButton(self.tr("Chec&k again"))
         self.retry_button.setToolTip(self.tr("Check the rooms that could not be imported again"))
         self.retry_button.clicked.connect(self.retry)
         self.export_button = QPushButton(self.tr("&Export…"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -171,6 +171,8 @@ class RegisterPage(TaskPage):
         scroll.setWidget(content)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Tab goes to the boxes and buttons inside (the area follows them), not to the area.
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self.ask_admin_button = QPushButton(self.tr("Ask my &IT admin to do this…"))
         self.ask_admin_button.clicked.connect(self._ask_admin)
