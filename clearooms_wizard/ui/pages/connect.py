@@ -170,7 +170,7 @@ class ConnectPage(TaskPage):
         self.report_button.clicked.connect(self.copy_report)
         # Beside the button rather than on the banner: the banner keeps saying how the test went.
         self.report_note = plain_label(
-            self.tr("Copied, without the secret. Paste it into an e-mail to support."),
+            self.tr("Copied, without the secret: paste it into an e-mail."),
             wrap=False,
         )
         self.report_note.hide()
