@@ -114,6 +114,9 @@ class PlannedRoom:
     changes: tuple[FieldChange, ...] = ()
     # The office the room is in now, when it is moving to the chosen one.
     moving_from: str | None = None
+    # The calendar access the workspace recorded for the room (None for a new room): a check
+    # that finds the same leaves an unchanged room as it is.
+    calendar_access: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -152,6 +155,16 @@ class ImportPlan:
             "rooms": [p.to_json() for p in self.rooms],
             "missing": [m.to_json() for m in self.missing],
         }
+
+
+def buildings_of(rooms: Iterable[Room]) -> list[str]:
+    """The buildings these rooms are in, as Microsoft 365 names them (the first spelling of
+    each, ignoring case and spacing), in alphabetical order; rooms without one are left out."""
+    found: dict[str, str] = {}
+    for room in rooms:
+        if room.building and room.building.strip():
+            found.setdefault(office_key(room.building), room.building.strip())
+    return sorted(found.values(), key=str.casefold)
 
 
 def new_office(store: Store, name: str) -> NewOffice:
@@ -198,12 +211,16 @@ def plan_import(
         changes = room_changes(existing, room, target)
         if existing is None:
             planned.append(PlannedRoom(room, RoomStatus.NEW))
-        elif not is_in(existing, target):
-            planned.append(PlannedRoom(room, RoomStatus.MOVING, changes, existing.office_name))
+            continue
+        access = existing.calendar_access
+        if not is_in(existing, target):
+            planned.append(
+                PlannedRoom(room, RoomStatus.MOVING, changes, existing.office_name, access)
+            )
         elif changes:
-            planned.append(PlannedRoom(room, RoomStatus.UPDATED, changes))
+            planned.append(PlannedRoom(room, RoomStatus.UPDATED, changes, calendar_access=access))
         else:
-            planned.append(PlannedRoom(room, RoomStatus.UNCHANGED))
+            planned.append(PlannedRoom(room, RoomStatus.UNCHANGED, calendar_access=access))
     missing = tuple(r for r in stored.values() if r.key not in listed) if listed else ()
     return ImportPlan(target, tuple(planned), missing, frozenset(listed))
 
@@ -460,6 +477,28 @@ class ImportResult:
             "rooms": [r.to_json() for r in self.rooms],
             "missing": [m.to_json() for m in self.missing],
         }
+
+
+def import_writes_anything(
+    plan: ImportPlan, checks: Sequence[CalendarCheck], *, include_blocked: bool = False
+) -> bool:
+    """Whether applying the plan with these checks would change a room in the workspace (the
+    rules of :func:`apply_import`): False when every room it would write is already there as
+    it is, with the calendar access just found."""
+    by_email = {c.email.casefold(): c for c in checks}
+    for planned in plan.rooms:
+        check = by_email.get(planned.room.key)
+        if check is None or check.failed:
+            continue
+        if planned.status is RoomStatus.NEW:
+            if include_blocked or not check.blocked:
+                return True
+        elif (
+            planned.status is not RoomStatus.UNCHANGED
+            or planned.calendar_access != check.access.value
+        ):
+            return True
+    return False
 
 
 def apply_import(
