@@ -24,7 +24,9 @@ def test_every_page_is_rendered(qapp: QApplication, tmp_path: Path) -> None:
         "4-rooms",
         "4-rooms-none-found",
         "5-import-done",
+        "5-import-done-problems",
         "5-import-plan",
+        "5-import-plan-problems",
     ]
     image = QImage(str(tmp_path / "3-connect-passed.png"))
     assert (image.width(), image.height()) == (800, 600)

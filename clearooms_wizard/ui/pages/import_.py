@@ -1,17 +1,33 @@
-"""Page 5: check the rooms' calendars, import, and say what happened and what to do next."""
+"""Page 5: check the rooms' calendars, import, and say what happened and what to do next.
+
+The page is laid out for the usual case, where every room can be read: the counts, then one line
+per room saying what the import will do to it (added, what is updated, which office it moves
+from), then, after the import, the same list saying what was done. Rooms that cannot be imported
+yet are listed under it with the reason and the fix.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Slot,
+)
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
+    QSizePolicy,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -19,14 +35,80 @@ from PySide6.QtWidgets import (
 
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.fixes import explain_error
-from clearooms_wizard.core.importer import ImportProgress, ImportResult
-from clearooms_wizard.core.model import RoomStatus
+from clearooms_wizard.core.importer import (
+    CalendarCheck,
+    ImportProgress,
+    ImportResult,
+    PlannedRoom,
+    RoomOutcome,
+    buildings_of,
+    import_writes_anything,
+)
+from clearooms_wizard.core.model import CalendarAccess, FieldChange, RoomStatus
 from clearooms_wizard.core.usecases import Exported, ImportRequest, PreparedImport
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
 from clearooms_wizard.ui.state import WizardState
+from clearooms_wizard.ui.text import number, plain_tooltip
 from clearooms_wizard.ui.widgets import Tone, plain_label
 from clearooms_wizard.workers.runner import Progress, TaskRunner, Work
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+# The order the plan is listed in: what changes most first.
+_STATUS_ORDER = {
+    RoomStatus.NEW: 0,
+    RoomStatus.MOVING: 1,
+    RoomStatus.UPDATED: 2,
+    RoomStatus.UNCHANGED: 3,
+}
+# Buildings named in the notice; more are counted.
+_BUILDINGS_NAMED = 5
+
+
+class RoomLines(QAbstractTableModel):
+    """The rooms of the plan or the result, one line each: the room, and what happens to it.
+    A model rather than a table widget, so that 10,000 rooms are shown without building an item
+    per cell."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        # Per line: the room's name, its address, and what happens (or happened) to it.
+        self._lines: list[tuple[str, str, str]] = []
+        self._headers = ("", "")
+
+    def set_lines(self, lines: Sequence[tuple[str, str, str]], what: str = "") -> None:
+        """Show these lines, ``what`` heading the second column."""
+        self.beginResetModel()
+        self._lines = list(lines)
+        self._headers = (self.tr("Room"), what)
+        self.endResetModel()
+
+    def line(self, row: int) -> tuple[str, str, str]:
+        return self._lines[row]
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._lines)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else 2
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self._headers[section]
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._lines):
+            return None
+        name, email, what = self._lines[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return name if index.column() == 0 else what
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return plain_tooltip(f"{name}\n{email}" if index.column() == 0 else what)
+        return None
 
 
 class ImportPage(TaskPage):
@@ -39,7 +121,31 @@ class ImportPage(TaskPage):
         self.setSubTitle(
             self.tr("First we check that Clearooms can read each room's calendar, then import.")
         )
+        # The counts; after the import, the banner tells the result in its place.
         self.summary = plain_label("")
+        # Worth knowing before importing, never a reason to stop: the rooms are in several
+        # buildings, rooms imported before are gone from Microsoft 365.
+        self.notes = plain_label("")
+        self.notes.hide()
+        # Sized to its message: the list below takes the page's spare height.
+        self.banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.lines = RoomLines(self)
+        self.plan = QTableView()
+        self.plan.setModel(self.lines)
+        self.plan.setAccessibleName(self.tr("What the import does to each room"))
+        self.plan.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.plan.setWordWrap(False)
+        self.plan.setShowGrid(False)
+        self.plan.setAlternatingRowColors(True)
+        self.plan.verticalHeader().hide()
+        self.plan.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        plan_header = self.plan.horizontalHeader()
+        plan_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        plan_header.setStretchLastSection(True)
+        self.plan.hide()
+        # Rooms whose calendars cannot be read (or whose check failed), with why and the fix.
+        self.on_premises_note = plain_label("")
+        self.on_premises_note.hide()
         self.problems = QTableWidget(0, 3)
         self.problems.setHorizontalHeaderLabels(
             [self.tr("Room"), self.tr("Why"), self.tr("What to do")]
@@ -72,14 +178,20 @@ class ImportPage(TaskPage):
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
         self.next_steps = plain_label("")
+        self.next_steps.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(self.busy_row)
         layout.addWidget(self.banner)
-        layout.addWidget(self.problems, 1)
+        layout.addWidget(self.notes)
+        layout.addWidget(self.busy_row)
+        layout.addWidget(self.plan, 3)
+        layout.addWidget(self.on_premises_note)
+        layout.addWidget(self.problems, 2)
         layout.addWidget(self.include_blocked)
         layout.addLayout(buttons)
         layout.addWidget(self.next_steps)
+        # Nothing to list (checking, or a failure): the buttons stay under the text.
+        layout.addStretch(0)
         self._request: ImportRequest | None = None
         self._show_idle()
 
@@ -100,6 +212,7 @@ class ImportPage(TaskPage):
         )
         state.result = None
         state.prepared = None
+        self._clear()
         self._prepare(self._request, None)
 
     def _prepare(self, request: ImportRequest, only: list[str] | None) -> None:
@@ -109,7 +222,9 @@ class ImportPage(TaskPage):
         def work(cancel: CancelToken, progress: Progress) -> PreparedImport:
             return prepare(request, previous, only, cancel, progress)
 
-        self.summary.setText(self.tr("Checking each room's calendar…"))
+        # Nothing is known about the rooms until they are checked: no count on the button.
+        self.import_button.setText(self.tr("&Import"))
+        self._set_summary(self.tr("Checking each room's calendar…"))
         self.busy_row.show_progress(0, max(1, len(only) if only else len(request.rooms)))
         self._start("prepare-import", work, self._on_prepared)
 
@@ -131,22 +246,39 @@ class ImportPage(TaskPage):
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
-        self.import_button.setEnabled(
-            not busy and self._state.prepared is not None and self._state.result is None
-        )
+        self.import_button.setEnabled(not busy and self._has_something_to_write())
         self.retry_button.setEnabled(not busy)
         self.export_button.setEnabled(not busy)
         self.completeChanged.emit()
+
+    def _has_something_to_write(self) -> bool:
+        """A checked plan that has not been applied yet and would change something."""
+        prepared = self._state.prepared
+        return (
+            prepared is not None
+            and self._state.result is None
+            and import_writes_anything(
+                prepared.plan, prepared.checks, include_blocked=self.include_blocked.isChecked()
+            )
+        )
+
+    def _set_summary(self, text: str) -> None:
+        self.summary.setText(text)
+        self.summary.setVisible(bool(text))
+
+    def _set_notes(self, notes: list[str]) -> None:
+        self.notes.setText("\n".join(notes))
+        self.notes.setVisible(bool(notes))
 
     @Slot(object)
     @current_task_only
     def _on_progress(self, update: object) -> None:
         if isinstance(update, ImportProgress):
             self.busy_row.show_progress(update.done, update.total)
-            self.summary.setText(
+            self._set_summary(
                 self.tr("Checking room calendars: %1 of %2 done…")
-                .replace("%1", str(update.done))
-                .replace("%2", str(update.total))
+                .replace("%1", number(update.done))
+                .replace("%2", number(update.total))
             )
 
     @Slot(object)
@@ -158,70 +290,157 @@ class ImportPage(TaskPage):
         failed = [c for c in prepared.checks if c.failed]
         # The counts are of the rooms the Import button will write; the others are told apart.
         held_back = {c.email.casefold() for c in (*blocked, *failed)}
-        ready = Counter(p.status for p in prepared.plan.rooms if p.room.key not in held_back)
-        new, updated = ready[RoomStatus.NEW], ready[RoomStatus.UPDATED]
-        moving, unchanged = ready[RoomStatus.MOVING], ready[RoomStatus.UNCHANGED]
+        ready = [p for p in prepared.plan.rooms if p.room.key not in held_back]
+        counts = Counter(p.status for p in ready)
+        new, updated = counts[RoomStatus.NEW], counts[RoomStatus.UPDATED]
+        moving, unchanged = counts[RoomStatus.MOVING], counts[RoomStatus.UNCHANGED]
         summary = self._counted(
             [
-                (new, self.tr("%n new room(s)", "", new)),
-                (updated, self.tr("%n room(s) to update", "", updated)),
-                (moving, self.tr("%n room(s) moving here", "", moving)),
-                (unchanged, self.tr("%n room(s) unchanged", "", unchanged)),
+                (new, self.tr("%1 new room(s)", "", new)),
+                (updated, self.tr("%1 room(s) to update", "", updated)),
+                (moving, self.tr("%1 room(s) moving here", "", moving)),
+                (unchanged, self.tr("%1 room(s) unchanged", "", unchanged)),
             ]
         )
-        text = self.tr("Into “%1”: ").replace("%1", prepared.plan.office.name) + summary + "."
-        movers = prepared.plan.with_status(RoomStatus.MOVING)
-        if movers:
-            origins = sorted({p.moving_from for p in movers if p.moving_from})
-            text += " " + self.tr("%n room(s) will move here from %1.", "", len(movers)).replace(
-                "%1", ", ".join(f"“{name}”" for name in origins) or self.tr("another office")
-            )
+        office = prepared.plan.office.name
+        text = self.tr("Into “%1”: ").replace("%1", office) + summary + "."
         if blocked or failed:
+            held = len(blocked) + len(failed)
             text += " " + self.tr(
-                "%n more room(s) can't be imported yet; see below.", "", len(blocked) + len(failed)
-            )
+                "%1 more room(s) can't be imported yet; see below.", "", held
+            ).replace("%1", number(held))
         else:
             text += " " + self.tr("Every room's calendar can be read.")
-        if prepared.plan.missing:
-            text += " " + self.tr(
-                "%n room(s) imported before no longer in Microsoft 365 (kept, not deleted).",
-                "",
-                len(prepared.plan.missing),
-            )
-        self.summary.setText(text)
-        self._fill_problems(
+        self._set_summary(text)
+        self._set_notes(self._plan_notes(prepared))
+        self._show_lines(
             [
-                (
-                    self._room_name(c.email),
-                    c.problem.summary if c.problem else "",
-                    c.problem.fix if c.problem else "",
-                )
-                for c in (*blocked, *failed)
-            ]
+                (p.room.name, p.room.email, self._planned_text(p))
+                for p in sorted(ready, key=lambda p: _STATUS_ORDER[p.status])
+            ],
+            self.tr("What the import will do"),
         )
+        self.import_button.show()
+        self._show_problems([c for c in prepared.checks if c.blocked or c.failed])
         self.include_blocked.setVisible(bool(blocked))
         self.include_blocked.setText(
             self.tr(
-                "Also import the %n room(s) whose calendars can't be read yet", "", len(blocked)
-            )
+                "Also import the %1 room(s) whose calendars can't be read yet", "", len(blocked)
+            ).replace("%1", number(len(blocked)))
         )
+        self.retry_button.setVisible(bool(blocked or failed))
         self._update_import_label(self.include_blocked.isChecked())
+
+    def _plan_notes(self, prepared: PreparedImport) -> list[str]:
+        notes: list[str] = []
+        buildings = buildings_of(p.room for p in prepared.plan.rooms)
+        if len(buildings) > 1:
+            named = ", ".join(buildings[:_BUILDINGS_NAMED])
+            if len(buildings) > _BUILDINGS_NAMED:
+                more = len(buildings) - _BUILDINGS_NAMED
+                named += self.tr(" and %1 more").replace("%1", number(more))
+            notes.append(
+                self.tr("These rooms are in %1 buildings: %2.")
+                .replace("%1", number(len(buildings)))
+                .replace("%2", named)
+                + " "
+                + self.tr("They will all be in “%1”.").replace("%1", prepared.plan.office.name)
+            )
+        missing = len(prepared.plan.missing)
+        if missing:
+            notes.append(
+                self.tr(
+                    "%1 room(s) imported before no longer in Microsoft 365 (kept, not deleted).",
+                    "",
+                    missing,
+                ).replace("%1", number(missing))
+            )
+        return notes
 
     def _counted(self, parts: list[tuple[int, str]]) -> str:
         """ "3 new rooms, 1 room to update": the counted texts whose count is not zero, or
         "no rooms"."""
-        shown = [text for count, text in parts if count]
+        shown = [text.replace("%1", number(count)) for count, text in parts if count]
         return ", ".join(shown) if shown else self.tr("no rooms")
+
+    def _planned_text(self, planned: PlannedRoom) -> str:
+        if planned.status is RoomStatus.NEW:
+            return self.tr("Will be added")
+        if planned.status is RoomStatus.MOVING:
+            text = self.tr("Will move here from “%1”").replace(
+                "%1", planned.moving_from or self.tr("another office")
+            )
+            return self._with_changes(text, planned.changes)
+        if planned.status is RoomStatus.UPDATED:
+            return self._with_changes(self.tr("Will be updated"), planned.changes)
+        return self.tr("Nothing to change")
+
+    def _with_changes(self, text: str, changes: tuple[FieldChange, ...]) -> str:
+        """ "Updated: capacity 10 → 12; name Thames → Thames Suite" (the office is told
+        already)."""
+        described = [c.describe() for c in changes if c.field != "office"]
+        return f"{text}: {'; '.join(described)}" if described else text
+
+    def _outcome_text(self, outcome: RoomOutcome) -> str:
+        if outcome.status is RoomStatus.NEW:
+            text = self.tr("Added")
+        elif outcome.status is RoomStatus.UPDATED and outcome.moved_from:
+            moved = self.tr("Moved here from “%1”").replace("%1", outcome.moved_from)
+            text = self._with_changes(moved, outcome.changes)
+        elif outcome.status is RoomStatus.UPDATED:
+            text = self._with_changes(self.tr("Updated"), outcome.changes)
+        else:
+            text = self.tr("Already up to date")
+        if outcome.calendar_blocked:
+            text += self.tr(" (its calendar can't be read yet)")
+        return text
+
+    def _show_lines(self, lines: list[tuple[str, str, str]], what: str) -> None:
+        self.lines.set_lines(lines, what)
+        if lines:
+            self._fit_room_column()
+        self.plan.setVisible(bool(lines))
+
+    def _fit_room_column(self) -> None:
+        """The room column as wide as its longest names (up to half the list), the rest for
+        what happens. Measures only the longest few names: there may be 10,000."""
+        names = sorted((self.lines.line(row)[0] for row in range(self.lines.rowCount())), key=len)[
+            -20:
+        ]
+        metrics = self.plan.fontMetrics()
+        header = self.plan.horizontalHeader()
+        widest = max(
+            [metrics.horizontalAdvance(name) for name in names]
+            + [header.sectionSizeHint(0) - 2 * metrics.averageCharWidth()]
+        )
+        padding = 3 * metrics.averageCharWidth()
+        limit = max(header.sectionSizeHint(0), self.plan.viewport().width() // 2, 200)
+        header.resizeSection(0, min(widest + padding, limit))
 
     @Slot(bool)
     def _update_import_label(self, include: bool) -> None:
         prepared = self._state.prepared
-        if prepared is None:
+        if prepared is None or self._state.result is not None:
             return
-        blocked = sum(1 for c in prepared.checks if c.blocked)
-        failed = sum(1 for c in prepared.checks if c.failed)
-        writable = len(prepared.checks) - failed - (0 if include else blocked)
-        self.import_button.setText(self.tr("&Import %n room(s)", "", writable))
+        if not import_writes_anything(prepared.plan, prepared.checks, include_blocked=include):
+            self.import_button.setText(self.tr("Nothing to import"))
+            self.next_steps.setText(
+                self.tr(
+                    "Nothing needs importing: these rooms are already up to date in “%1”. "
+                    "Click Finish to close."
+                ).replace("%1", prepared.plan.office.name)
+            )
+            self.next_steps.show()
+        else:
+            blocked = sum(1 for c in prepared.checks if c.blocked)
+            failed = sum(1 for c in prepared.checks if c.failed)
+            writable = len(prepared.checks) - failed - (0 if include else blocked)
+            self.import_button.setText(
+                self.tr("&Import %1 room(s)", "", writable).replace("%1", number(writable))
+            )
+            self.next_steps.setText("")
+            self.next_steps.hide()
+        self._set_busy(self.busy)
 
     def _room_name(self, email: str) -> str:
         request = self._request
@@ -230,6 +449,33 @@ class ImportPage(TaskPage):
                 if room.key == email.casefold():
                     return f"{room.name}\n{room.email}"
         return email
+
+    def _show_problems(self, checks: list[CalendarCheck]) -> None:
+        self._fill_problems(
+            [
+                (
+                    self._room_name(c.email),
+                    c.problem.summary if c.problem else "",
+                    c.problem.fix if c.problem else "",
+                )
+                for c in checks
+            ]
+        )
+        self._show_on_premises_note(
+            any(c.access is CalendarAccess.NOT_IN_EXCHANGE_ONLINE for c in checks)
+        )
+
+    def _show_on_premises_note(self, shown: bool) -> None:
+        """Said where it matters, instead of warning every office manager on the first page:
+        Hybrid Exchange keeps some room mailboxes on the organisation's own servers."""
+        self.on_premises_note.setText(
+            self.tr(
+                "Clearooms can connect only room mailboxes in Exchange Online (Microsoft 365). "
+                "A room whose mailbox is still on your organisation's own Exchange server "
+                "(Hybrid Exchange) can be connected once it is moved to Exchange Online."
+            )
+        )
+        self.on_premises_note.setVisible(shown)
 
     def _fill_problems(self, rooms: list[tuple[str, str, str]]) -> None:
         """One row per reason, listing its rooms: the fix for many rooms is read once."""
@@ -241,7 +487,7 @@ class ImportPage(TaskPage):
         for row, values in enumerate(rows):
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)  # item views show text as plain text
-                item.setToolTip(value)
+                item.setToolTip(plain_tooltip(value))
                 self.problems.setItem(row, column, item)
         self.problems.resizeRowsToContents()
         self.problems.setVisible(bool(rows))
@@ -257,7 +503,7 @@ class ImportPage(TaskPage):
         def work(cancel: CancelToken, progress: Progress) -> ImportResult:
             return apply(prepared, include, cancel)
 
-        self.summary.setText(self.tr("Importing…"))
+        self._set_summary(self.tr("Importing…"))
         self.busy_row.show_working()
         self._start("apply-import", work, self._on_imported)
 
@@ -269,9 +515,9 @@ class ImportPage(TaskPage):
         added, updated, unchanged = len(result.new), len(result.updated), len(result.unchanged)
         summary = self._counted(
             [
-                (added, self.tr("%n room(s) added", "", added)),
-                (updated, self.tr("%n room(s) updated", "", updated)),
-                (unchanged, self.tr("%n room(s) already up to date", "", unchanged)),
+                (added, self.tr("%1 room(s) added", "", added)),
+                (updated, self.tr("%1 room(s) updated", "", updated)),
+                (unchanged, self.tr("%1 room(s) already up to date", "", unchanged)),
             ]
         )
         left_out = result.blocked + result.failed
@@ -280,19 +526,40 @@ class ImportPage(TaskPage):
         text += summary + "."
         if left_out:
             text += " " + self.tr(
-                "%n room(s) not imported; the reasons and fixes are listed below.",
+                "%1 room(s) not imported; the reasons and fixes are listed below.",
                 "",
                 len(left_out),
-            )
+            ).replace("%1", number(len(left_out)))
+        # The result takes the counts' place, above the list that now says what was done.
+        self._set_summary("")
+        self._set_notes([])
         self.show_message(tone, text)
-        self.summary.setText("")
+        written = [
+            o for o in result.rooms if o.status not in (RoomStatus.BLOCKED, RoomStatus.FAILED)
+        ]
+        self._show_lines(
+            [
+                (o.name, o.email, self._outcome_text(o))
+                for o in sorted(written, key=lambda o: _STATUS_ORDER.get(o.status, 9))
+            ],
+            self.tr("What the import did"),
+        )
         rows = [(f"{o.name}\n{o.email}", o.reason or "", o.fix or "") for o in left_out]
         rows += [
             (f"{o.name}\n{o.email}", (o.reason or "") + self.tr(" (imported anyway)"), o.fix or "")
             for o in result.imported_but_blocked
         ]
         self._fill_problems(rows)
+        self._show_on_premises_note(
+            any(
+                o.calendar is not None
+                and o.calendar.access is CalendarAccess.NOT_IN_EXCHANGE_ONLINE
+                for o in (*left_out, *result.imported_but_blocked)
+            )
+        )
         self.include_blocked.hide()
+        # Done: Check again (for the rooms left out) and Finish are what is left to press.
+        self.import_button.hide()
         self.retry_button.setVisible(bool(left_out))
         self.next_steps.setText(
             self.tr(
@@ -306,12 +573,14 @@ class ImportPage(TaskPage):
                 "“%1”; bookings will start to appear within a few minutes. Click Finish to close."
             ).replace("%1", result.office.name)
         )
+        self.next_steps.show()
 
     @Slot()
     def retry(self) -> None:
         result = self._state.result
         if self._request is None or self.busy:
             return
+        self.next_steps.hide()
         if result is None:
             self._prepare(self._request, None)
             return
@@ -324,7 +593,8 @@ class ImportPage(TaskPage):
     @current_task_only
     def _on_failed(self, error: object) -> None:
         self.show_message(Tone.FAIL, error_text(error, explain_error))
-        self.summary.setText(self.tr("Nothing was imported. Press Check again to retry."))
+        self._set_summary(self.tr("Nothing was imported. Press Check again to retry."))
+        self.retry_button.show()
 
     @Slot()
     @current_task_only
@@ -332,7 +602,8 @@ class ImportPage(TaskPage):
         self.show_message(
             Tone.INFO, self.tr("Stopped. Nothing more was imported. Press Check again to go on.")
         )
-        self.summary.setText("")
+        self._set_summary("")
+        self.retry_button.show()
 
     @Slot()
     def export(self) -> None:
@@ -367,14 +638,32 @@ class ImportPage(TaskPage):
         self.retry_button.setVisible(False)
         self._set_busy(False)
 
+    def _clear(self) -> None:
+        """Nothing from an earlier visit: the list, the problems, the result, the labels."""
+        self.lines.set_lines([])
+        self.plan.hide()
+        self.problems.setRowCount(0)
+        self.problems.hide()
+        self.on_premises_note.hide()
+        self.include_blocked.hide()
+        self._set_notes([])
+        self.hide_message()
+        self.next_steps.setText("")
+        self.next_steps.hide()
+        self.import_button.setText(self.tr("&Import"))
+        self.import_button.show()
+        self._show_idle()
+
     def isComplete(self) -> bool:
-        return self._state.result is not None and not self.busy
+        if self.busy:
+            return False
+        # Done, or checked and nothing to write (every room already up to date).
+        return self._state.result is not None or (
+            self._state.prepared is not None and not self._has_something_to_write()
+        )
 
     def cleanupPage(self) -> None:
         self.cancel_task()
         self._state.result = None
         self._state.prepared = None
-        self.problems.hide()
-        self.hide_message()
-        self.next_steps.setText("")
-        self._show_idle()
+        self._clear()
