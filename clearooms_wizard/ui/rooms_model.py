@@ -13,6 +13,7 @@ Built for 10,000 rooms without stalling the GUI thread:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from PySide6.QtCore import (
 )
 
 from clearooms_wizard.core.model import Room
+from clearooms_wizard.ui.text import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 SortKey = str | int | tuple[int, str]
@@ -37,12 +39,17 @@ _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _SHOWN_ROLES = frozenset(
     {_DISPLAY, int(Qt.ItemDataRole.ToolTipRole), int(Qt.ItemDataRole.AccessibleTextRole)}
 )
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _CHECK = int(Qt.ItemDataRole.CheckStateRole)
 _SORT = int(Qt.ItemDataRole.UserRole)
 _ANSWERED = _SHOWN_ROLES | {_CHECK, _SORT}
 
 COLUMNS = ("Name", "Email", "Seats", "Building", "Floor", "Room list", "Already imported")
 NAME, EMAIL, SEATS, BUILDING, FLOOR, ROOM_LIST, IMPORTED = range(len(COLUMNS))
+# How many of each column's longest texts are kept for sizing the column: measuring every row's
+# text would stall the GUI for 10,000 rooms, and the longest by characters are nearly always the
+# widest on screen.
+LONGEST_KEPT = 8
 
 
 def floor_text(room: Room) -> str:
@@ -90,6 +97,8 @@ class RoomTable:
     imported: Mapping[str, str] = field(default_factory=dict)
     # Per row: every column but "Already imported", case-folded, tab-separated.
     search_texts: tuple[str, ...] = ()
+    # Per column but "Already imported": its longest texts, to size the column by.
+    longest: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def build(
@@ -98,13 +107,16 @@ class RoomTable:
         """Slow for 10,000 rooms (tens of milliseconds): call it off the GUI thread."""
         ordered = tuple(sorted(rooms, key=lambda r: (r.name.casefold(), r.key)))
         names = {k.casefold(): v for k, v in list_names.items()}
-        texts = tuple(
-            "\t".join(
-                display_text(room, column, names, {}) for column in range(IMPORTED)
-            ).casefold()
+        cells = [
+            [display_text(room, column, names, {}) for column in range(IMPORTED)]
             for room in ordered
+        ]
+        texts = tuple("\t".join(row).casefold() for row in cells)
+        longest = tuple(
+            tuple(heapq.nlargest(LONGEST_KEPT, {row[column] for row in cells if row[column]}, len))
+            for column in range(IMPORTED)
         )
-        return cls(ordered, names, dict(imported), texts)
+        return cls(ordered, names, dict(imported), texts, longest)
 
 
 class RoomsModel(QAbstractTableModel):
@@ -158,6 +170,17 @@ class RoomsModel(QAbstractTableModel):
 
     def room(self, row: int) -> Room:
         return self._rooms[row]
+
+    def longest_texts(self, column: int) -> tuple[str, ...]:
+        """The column's longest texts (a few), to size it by; none when it is empty."""
+        if column == IMPORTED:
+            return tuple(heapq.nlargest(LONGEST_KEPT, set(self._imported.values()), len))
+        longest = self._table.longest
+        return longest[column] if column < len(longest) else ()
+
+    @property
+    def anything_imported(self) -> bool:
+        return bool(self._imported) and any(room.key in self._imported for room in self._rooms)
 
     def search_texts(self) -> list[str]:
         """Every row's search text, case-folded (do not change the list)."""
@@ -224,7 +247,9 @@ class RoomsModel(QAbstractTableModel):
     def value(self, row: int, column: int, role: int) -> object:
         """``data()`` by row and column, for the filter view (no index needed)."""
         if role in _SHOWN_ROLES:
-            return self._display(self._rooms[row], column)
+            text = self._display(self._rooms[row], column)
+            # Room names and buildings come from Microsoft 365: never taken for rich text.
+            return plain_tooltip(text) if role == _TOOLTIP else text
         if role == _CHECK:
             if column != NAME:
                 return None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from clearooms_wizard.core.model import office_key
 from clearooms_wizard.core.usecases import PreparedImport, WorkspaceSnapshot
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class OfficeChoice:
 
 class WizardState(QObject):
     """The pages' shared record. Signals: imported_changed(): an import marked more rooms as
-    imported (``snapshot.imported`` changed)."""
+    imported (``snapshot.imported`` changed), and its office is in ``snapshot.offices``."""
 
     imported_changed = Signal()
 
@@ -77,7 +78,8 @@ class WizardState(QObject):
         return notice
 
     def record_import(self, result: ImportResult) -> None:
-        """The import is done: its rooms are now in the workspace, in the result's office."""
+        """The import is done: its rooms are now in the workspace, in the result's office,
+        which exists now (the import may have created it)."""
         self.result = result
         imported = dict(self.snapshot.imported)
         imported.update(
@@ -87,5 +89,8 @@ class WizardState(QObject):
                 if room.in_workspace
             }
         )
-        self.snapshot = replace(self.snapshot, imported=imported)
+        offices = self.snapshot.offices
+        if result.office.key not in {office_key(name) for name in offices}:
+            offices = tuple(sorted((*offices, result.office.name), key=office_key))
+        self.snapshot = replace(self.snapshot, offices=offices, imported=imported)
         self.imported_changed.emit()

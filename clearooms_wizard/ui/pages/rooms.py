@@ -5,17 +5,19 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QStackedWidget,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -23,16 +25,35 @@ from PySide6.QtWidgets import (
 
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.fixes import explain_rooms_error, rooms_left_out
-from clearooms_wizard.core.model import Room, RoomDirectory
+from clearooms_wizard.core.model import Room, RoomDirectory, office_key
 from clearooms_wizard.core.usecases import WorkspaceSnapshot
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
-from clearooms_wizard.ui.rooms_model import NAME, RoomsFilter, RoomsModel, RoomTable
+from clearooms_wizard.ui.rooms_model import (
+    BUILDING,
+    COLUMNS,
+    EMAIL,
+    IMPORTED,
+    NAME,
+    ROOM_LIST,
+    RoomsFilter,
+    RoomsModel,
+    RoomTable,
+)
 from clearooms_wizard.ui.state import OfficeChoice, WizardState
+from clearooms_wizard.ui.text import number
 from clearooms_wizard.ui.widgets import Banner, Tone, plain_label
 from clearooms_wizard.workers.runner import Progress, TaskRunner
 
 EXISTING, SUGGESTED, NEW, ADD_NEW = "existing", "suggested", "new", "add-new"
+# When the table is narrower than its columns' content, these give way in this order (their
+# full text is in the tooltip), each down to about this many characters; the others keep their
+# width.
+SHRINKABLE = {EMAIL: 16, ROOM_LIST: 12, IMPORTED: 12, NAME: 14, BUILDING: 10}
+# Spare width goes to these, the columns people read rooms by.
+ROOMY = (NAME, EMAIL)
+# The table's pages: the rooms, a message (none found, a failure), no room matching the search.
+TABLE, MESSAGE, NO_MATCH = range(3)
 
 
 @dataclass(frozen=True)
@@ -108,9 +129,12 @@ class RoomsPage(TaskPage):
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.resizeSection(NAME, 200)
-        header.resizeSection(1, 240)
+        # Columns are sized to their content, and spare width goes to name and email.
+        header.setStretchLastSection(False)
+        header.sectionResized.connect(self._column_resized)
+        self._fitting_columns = False
+        self._columns_sized_by_user = False
+        self.table.viewport().installEventFilter(self)
         self.table.activated.connect(self._toggle_row)
 
         self.message = Banner()
@@ -121,9 +145,16 @@ class RoomsPage(TaskPage):
         message_layout.addWidget(self.message)
         message_layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignLeft)
         message_layout.addStretch(1)
+        self.no_match = plain_label("")
+        no_match_panel = QFrame()
+        no_match_panel.setFrameShape(QFrame.Shape.StyledPanel)
+        no_match_layout = QVBoxLayout(no_match_panel)
+        no_match_layout.addWidget(self.no_match)
+        no_match_layout.addStretch(1)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(message_panel)
+        self.stack.addWidget(no_match_panel)
 
         self.count = plain_label("", wrap=False)
         status_row = QHBoxLayout()
@@ -211,14 +242,19 @@ class RoomsPage(TaskPage):
             self.load()
 
     def _set_loading(self, loading: bool) -> None:
+        # With no rooms (none found, or the load failed) there is nothing to search or choose.
+        usable = not loading and self.model.rowCount() > 0
         for widget in (self.search, self.select_all, self.select_none, self.office):
-            widget.setEnabled(not loading)
+            widget.setEnabled(usable)
+        if not usable:
+            self.new_office_row.hide()
         self.completeChanged.emit()
 
     @Slot(object)
     @current_task_only
     def _on_progress(self, found: object) -> None:
-        self.count.setText(self.tr("Loading rooms… %1 found so far").replace("%1", str(found)))
+        found_so_far = number(found) if isinstance(found, int) else str(found)
+        self.count.setText(self.tr("Loading rooms… %1 found so far").replace("%1", found_so_far))
 
     @Slot(object)
     @current_task_only
@@ -233,9 +269,11 @@ class RoomsPage(TaskPage):
         if notes:
             self.show_message(Tone.WARN, " ".join(notes))
         self.model.set_table(loaded.table)
-        self._fill_offices(loaded.suggestions)
+        self._fill_offices([(SUGGESTED, name) for name in loaded.suggestions])
         if loaded.directory.rooms:
-            self.stack.setCurrentIndex(0)
+            self._columns_sized_by_user = False
+            self._show_rooms()
+            self._fit_columns()
         else:
             self.message.show_message(
                 Tone.WARN,
@@ -247,7 +285,7 @@ class RoomsPage(TaskPage):
                     "up. Check the rooms in the Exchange admin center, then press Retry."
                 ),
             )
-            self.stack.setCurrentIndex(1)
+            self.stack.setCurrentIndex(MESSAGE)
 
     @Slot(object)
     @current_task_only
@@ -256,7 +294,7 @@ class RoomsPage(TaskPage):
             Tone.FAIL,
             self.tr("The rooms could not be loaded. ") + error_text(error, explain_rooms_error),
         )
-        self.stack.setCurrentIndex(1)
+        self.stack.setCurrentIndex(MESSAGE)
 
     @Slot()
     @current_task_only
@@ -264,18 +302,23 @@ class RoomsPage(TaskPage):
         self.message.show_message(
             Tone.INFO, self.tr("Loading stopped. Press Retry to load the rooms again.")
         )
-        self.stack.setCurrentIndex(1)
+        self.stack.setCurrentIndex(MESSAGE)
         self._loaded_for = None
 
     # -- offices --------------------------------------------------------------------------
 
-    def _fill_offices(self, suggestions: tuple[str, ...]) -> None:
+    def _fill_offices(self, not_yet_created: list[tuple[str, str]]) -> None:
+        """The workspace's offices, then the offices offered or added here (SUGGESTED or NEW,
+        name) that do not exist yet, then "New office…"; the choice is kept."""
         previous = self.office_choice()
         self.office.clear()
-        for name in self._state.snapshot.offices:
+        existing = self._state.snapshot.offices
+        for name in existing:
             self.office.addItem(name, (EXISTING, name))
-        for name in suggestions:
-            self.office.addItem(self.tr("%1 (new office)").replace("%1", name), (SUGGESTED, name))
+        taken = {office_key(name) for name in existing}
+        for kind, name in not_yet_created:
+            if office_key(name) not in taken:
+                self.office.addItem(self.tr("%1 (new office)").replace("%1", name), (kind, name))
         self.office.addItem(self.tr("New office…"), (ADD_NEW, ""))
         if previous is not None:
             self._select_office(previous.name)
@@ -328,7 +371,86 @@ class RoomsPage(TaskPage):
     @Slot(str)
     def _search_changed(self, text: str) -> None:
         self.proxy.set_search(text)
+        if self.stack.currentIndex() in (TABLE, NO_MATCH):
+            self._show_rooms()
         self._selection_changed()
+
+    def _show_rooms(self) -> None:
+        """The table, or a word when the search matches no room (rather than an empty grid)."""
+        search = self.search.text().strip()
+        if search and self.proxy.rowCount() == 0 and self.model.rowCount() > 0:
+            self.no_match.setText(
+                self.tr(
+                    "No rooms match “%1”. Search by part of a room's name, email address, "
+                    "building, floor or room list, or clear the search to see every room."
+                ).replace("%1", search)
+            )
+            self.stack.setCurrentIndex(NO_MATCH)
+        else:
+            self.stack.setCurrentIndex(TABLE)
+
+    # -- column widths --------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def _column_resized(self) -> None:
+        if not self._fitting_columns:
+            # Dragged by hand: from now on the widths are the user's.
+            self._columns_sized_by_user = True
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its content (and header); spare width to name and email; when
+        there is too little, the long text columns give way (their tooltips show the rest)."""
+        if self._columns_sized_by_user or self.model.rowCount() == 0:
+            return
+        header = self.table.horizontalHeader()
+        self.table.setColumnHidden(IMPORTED, not self.model.anything_imported)
+        shown = [c for c in range(len(COLUMNS)) if not self.table.isColumnHidden(c)]
+        metrics = self.table.fontMetrics()
+        style = self.table.style()
+        padding = 2 * style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 12
+        check_box = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth) + 8
+        wanted: dict[int, int] = {}
+        least: dict[int, int] = {}
+        for column in shown:
+            texts = self.model.longest_texts(column)
+            content = max((metrics.horizontalAdvance(t) for t in texts), default=0) + padding
+            if column == NAME:
+                content += check_box
+            # With room for the sort arrow, which may be on any column.
+            title = header.sectionSizeHint(column)
+            wanted[column] = max(content, title)
+            chars = SHRINKABLE.get(column)
+            least[column] = (
+                wanted[column]
+                if chars is None
+                else min(wanted[column], max(title, chars * metrics.averageCharWidth()))
+            )
+        spare = self.table.viewport().width() - sum(wanted.values())
+        widths = dict(wanted)
+        if spare > 0:
+            roomy = [c for c in ROOMY if c in widths]
+            for index, column in enumerate(roomy):
+                widths[column] += spare // len(roomy) + (1 if index < spare % len(roomy) else 0)
+        # Too narrow: the columns give way in SHRINKABLE's order (email first: its domain is
+        # the same in every row), each down to its least, until everything fits.
+        for column in SHRINKABLE:
+            if spare >= 0:
+                break
+            if column in widths:
+                given = min(-spare, widths[column] - least[column])
+                widths[column] -= given
+                spare += given
+        self._fitting_columns = True
+        try:
+            for column, width in widths.items():
+                header.resizeSection(column, width)
+        finally:
+            self._fitting_columns = False
 
     @Slot()
     def _select_all(self) -> None:
@@ -348,17 +470,32 @@ class RoomsPage(TaskPage):
     @Slot()
     def _imported_changed(self) -> None:
         self.model.set_imported(self._state.snapshot.imported)
+        # An office the import created is no longer "(new office)".
+        self._fill_offices(
+            [
+                self.office.itemData(index)
+                for index in range(self.office.count())
+                if self.office.itemData(index)[0] in (SUGGESTED, NEW)
+            ]
+        )
+        self._fit_columns()
 
     @Slot()
     def _selection_changed(self) -> None:
         total = self.model.rowCount()
         if self.busy:
             return
+        if total == 0:
+            self.count.setText(
+                self.tr("No rooms to choose from.") if self._state.directory is not None else ""
+            )
+            self.completeChanged.emit()
+            return
         shown = self.proxy.rowCount()
-        text = self.tr("%1 of %n room(s) selected", "", total)
-        text = text.replace("%1", str(self.model.checked_count))
+        text = self.tr("%1 of %2 room(s) selected", "", total)
+        text = text.replace("%1", number(self.model.checked_count)).replace("%2", number(total))
         if shown != total:
-            text += self.tr(" (%1 shown)").replace("%1", str(shown))
+            text += self.tr(" (%1 shown)").replace("%1", number(shown))
         self.count.setText(text)
         self.completeChanged.emit()
 
