@@ -44,7 +44,7 @@ _CHECK = int(Qt.ItemDataRole.CheckStateRole)
 _SORT = int(Qt.ItemDataRole.UserRole)
 _ANSWERED = _SHOWN_ROLES | {_CHECK, _SORT}
 
-COLUMNS = ("Name", "Email", "Seats", "Building", "Floor", "Room list", "Already imported")
+COLUMNS = ("Name", "Email", "Seats", "Building", "Floor", "Room list", "Imported into")
 NAME, EMAIL, SEATS, BUILDING, FLOOR, ROOM_LIST, IMPORTED = range(len(COLUMNS))
 # How many of each column's longest texts are kept for sizing the column: measuring every row's
 # text would stall the GUI for 10,000 rooms, and the longest by characters are nearly always the
@@ -95,9 +95,9 @@ class RoomTable:
     list_names: Mapping[str, str] = field(default_factory=dict)
     # Case-folded room email -> the office it was imported into.
     imported: Mapping[str, str] = field(default_factory=dict)
-    # Per row: every column but "Already imported", case-folded, tab-separated.
+    # Per row: every column but "Imported into", case-folded, tab-separated.
     search_texts: tuple[str, ...] = ()
-    # Per column but "Already imported": its longest texts, to size the column by.
+    # Per column but "Imported into": its longest texts, to size the column by.
     longest: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
@@ -388,7 +388,7 @@ class RoomsFilter(QAbstractTableModel):
                 roles,
             )
         if top_left.column() <= IMPORTED <= bottom_right.column():
-            # "Already imported" changed: it is sorted on and searched too.
+            # "Imported into" changed: it is sorted on and searched too.
             if self._sort_column == IMPORTED:
                 self.sort(self._sort_column, self._sort_order)
             elif self._needle:

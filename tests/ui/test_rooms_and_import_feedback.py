@@ -128,6 +128,11 @@ def test_after_importing_into_a_new_office_it_is_no_longer_offered_as_new(
     items = [page.office.itemText(i) for i in range(page.office.count())]
     assert page.office.currentText() == "London HQ"
     assert "London HQ (new office)" not in items and items.count("London HQ") == 1
+    # Now something is imported: the column saying where is shown, its header in full.
+    table = page.table
+    assert not table.isColumnHidden(IMPORTED)
+    header = table.horizontalHeader()
+    assert header.sectionSize(IMPORTED) >= header.sectionSizeHint(IMPORTED)
     choice = page.office_choice()
     assert choice is not None and choice.exists
 
@@ -290,7 +295,7 @@ def test_columns_show_their_content_and_give_spare_width_to_name_and_email(
     page = wizard.rooms_page
     table, header = page.table, page.table.horizontalHeader()
     QApplication.processEvents()
-    # Nothing imported yet: no empty "Already imported" column.
+    # Nothing imported yet: no empty "Imported into" column.
     assert table.isColumnHidden(IMPORTED)
     shown = [c for c in range(len(COLUMNS)) if not table.isColumnHidden(c)]
     assert sum(header.sectionSize(c) for c in shown) == table.viewport().width()

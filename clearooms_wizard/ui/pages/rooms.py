@@ -49,7 +49,7 @@ EXISTING, SUGGESTED, NEW, ADD_NEW = "existing", "suggested", "new", "add-new"
 # When the table is narrower than its columns' content, these give way in this order (their
 # full text is in the tooltip), each down to about this many characters; the others keep their
 # width.
-SHRINKABLE = {EMAIL: 16, ROOM_LIST: 12, IMPORTED: 12, NAME: 14, BUILDING: 10}
+SHRINKABLE = {EMAIL: 18, ROOM_LIST: 12, IMPORTED: 10, NAME: 14, BUILDING: 10}
 # Spare width goes to these, the columns people read rooms by.
 ROOMY = (NAME, EMAIL)
 # The table's pages: the rooms, a message (none found, a failure), no room matching the search.
@@ -408,7 +408,11 @@ class RoomsPage(TaskPage):
         if self._columns_sized_by_user or self.model.rowCount() == 0:
             return
         header = self.table.horizontalHeader()
-        self.table.setColumnHidden(IMPORTED, not self.model.anything_imported)
+        self._fitting_columns = True
+        try:
+            self.table.setColumnHidden(IMPORTED, not self.model.anything_imported)
+        finally:
+            self._fitting_columns = False
         shown = [c for c in range(len(COLUMNS)) if not self.table.isColumnHidden(c)]
         metrics = self.table.fontMetrics()
         style = self.table.style()
