@@ -6,7 +6,7 @@ import gc
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -83,7 +83,9 @@ class RoomsPage(TaskPage):
         self.new_office = QLineEdit()
         self.new_office.setPlaceholderText(self.tr("Name of the new office, e.g. London HQ"))
         self.new_office.setAccessibleName(self.tr("New office name"))
-        self.new_office.returnPressed.connect(self._add_office)
+        # Enter adds the office, and only that: a QLineEdit passes Enter on to the wizard,
+        # which would press Next as well.
+        self.new_office.installEventFilter(self)
         self.add_office_button = QPushButton(self.tr("A&dd office"))
         self.add_office_button.clicked.connect(self._add_office)
         self.office_note = plain_label("")
@@ -394,12 +396,26 @@ class RoomsPage(TaskPage):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
             self._fit_columns()
+        elif (
+            watched is self.new_office
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self._add_office()
+            return True
         return super().eventFilter(watched, event)
 
     @Slot()
     def _column_resized(self) -> None:
-        if not self._fitting_columns:
-            # Dragged by hand: from now on the widths are the user's.
+        # Qt resizes sections itself too (a hidden column, a new layout after a search): only a
+        # drag with the mouse on the header makes the widths the user's from then on.
+        header = self.table.horizontalHeader()
+        if (
+            not self._fitting_columns
+            and header.underMouse()
+            and QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton
+        ):
             self._columns_sized_by_user = True
 
     def _fit_columns(self) -> None:
