@@ -138,9 +138,6 @@ class ImportPlan:
     # The casefolded emails of every room Microsoft 365 lists, for marking missing rooms.
     listed: frozenset[str] = field(repr=False)
 
-    def with_status(self, status: RoomStatus) -> list[PlannedRoom]:
-        return [p for p in self.rooms if p.status is status]
-
     def counts(self) -> dict[str, int]:
         counts = {status.value: 0 for status in PLANNED_STATUSES}
         for planned in self.rooms:

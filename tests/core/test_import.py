@@ -173,7 +173,7 @@ def test_a_renamed_room_and_a_new_capacity_are_updated_in_place(
     edited = {THAMES: {"displayName": "Thames Suite", "capacity": 14, "id": "NEW-PLACE-ID"}}
     served.tenant.inject(places_without(served, set(), edited))
     plan, result = import_all(workspace, graph, "London HQ")
-    (planned,) = plan.with_status(RoomStatus.UPDATED)
+    (planned,) = [p for p in plan.rooms if p.status is RoomStatus.UPDATED]
     assert planned.room.email == THAMES
     assert {c.field: (c.before, c.after) for c in planned.changes} == {
         "name": ("Thames", "Thames Suite"),
