@@ -110,6 +110,7 @@ def test_a_failed_save_of_the_instructions_is_told_in_the_dialog(
     assert "Choose another folder" in dialog.status.text()
     saved = tmp_path / "instructions.txt"
     dialog.save_requested.emit(str(saved), dialog.text)
-    qtbot.waitUntil(saved.exists, timeout=10_000)
+    qtbot.waitUntil(lambda: "Saved to" in dialog.status.text(), timeout=10_000)
+    assert "Could not save" not in dialog.status.text()  # the earlier failure is not left
     assert saved.read_text(encoding="utf-8") == dialog.text
     dialog.close()

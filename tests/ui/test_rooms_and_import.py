@@ -343,7 +343,7 @@ def test_after_an_import_the_rooms_page_marks_the_rooms_imported(
     assert marked.count("London HQ") == 2
 
 
-def test_a_failed_export_is_told_on_the_banner(
+def test_exporting_after_an_import_keeps_the_result_in_view(
     qtbot: QtBot, make_wizard: MakeWizard, healthy: Served, tmp_path: Path
 ) -> None:
     wizard = make_wizard(healthy)
@@ -353,9 +353,41 @@ def test_a_failed_export_is_told_on_the_banner(
     click_next(qtbot, wizard)
     importer = wizard.import_page
     qtbot.waitUntil(lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000)
+    qtbot.mouseClick(importer.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.state.result is not None and not importer.busy, timeout=30_000)
+    result = importer.banner.label.text()
+    assert importer.banner.isVisible() and result
+
     importer.export_to(str(tmp_path / "no such folder" / "rooms.csv"), "csv")
-    qtbot.waitUntil(lambda: "not saved" in importer.banner.label.text(), timeout=10_000)
-    assert importer.banner.isVisible()
-    assert "does not exist" in importer.banner.label.text()
+    qtbot.waitUntil(lambda: "not saved" in importer.export_note.text(), timeout=10_000)
+    assert importer.export_note.isVisible()
+    assert "does not exist" in importer.export_note.text()
     importer.export_to(str(tmp_path / "rooms.csv"), "csv")
-    qtbot.waitUntil(lambda: "Saved to" in importer.banner.label.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Exported to" in importer.export_note.text(), timeout=10_000)
+    assert (tmp_path / "rooms.csv").is_file()
+    # The import's own result is still there to read.
+    assert importer.banner.isVisible() and importer.banner.label.text() == result
+
+
+def test_stopping_the_first_calendar_check_leaves_a_way_on(
+    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+) -> None:
+    served = serve_demo("healthy")
+    wizard = make_wizard(served)
+    to_rooms(qtbot, wizard)
+    wizard.rooms_page.office.setCurrentIndex(0)
+    wizard.rooms_page.model.set_checked(range(4), True)
+    served.tenant.latency = 0.5
+    click_next(qtbot, wizard)
+    importer = wizard.import_page
+    stop = importer.busy_row.stop_button
+    qtbot.waitUntil(lambda: importer.busy and stop.isVisible(), timeout=10_000)
+    qtbot.mouseClick(stop, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not importer.busy, timeout=10_000)
+    assert "Check again" in importer.banner.label.text()
+    # The banner names a button: it is there to press.
+    assert importer.retry_button.isVisible() and importer.retry_button.isEnabled()
+    served.tenant.latency = 0.0
+    qtbot.mouseClick(importer.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.state.prepared is not None and not importer.busy, timeout=30_000)
+    assert importer.import_button.isEnabled()

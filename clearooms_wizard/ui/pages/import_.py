@@ -177,6 +177,9 @@ class ImportPage(TaskPage):
         buttons.addWidget(self.retry_button)
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
+        # Its own line under the buttons, so that saving a file never hides the import's result.
+        self.export_note = plain_label("")
+        self.export_note.hide()
         self.next_steps = plain_label("")
         self.next_steps.hide()
         layout = QVBoxLayout(self)
@@ -189,6 +192,7 @@ class ImportPage(TaskPage):
         layout.addWidget(self.problems, 2)
         layout.addWidget(self.include_blocked)
         layout.addLayout(buttons)
+        layout.addWidget(self.export_note)
         layout.addWidget(self.next_steps)
         # Nothing to list (checking, or a failure): the buttons stay under the text.
         layout.addStretch(0)
@@ -622,17 +626,23 @@ class ImportPage(TaskPage):
         def work(cancel: CancelToken, progress: Progress) -> Exported:
             return export(path, fmt)
 
+        self.export_note.hide()
         self.run_side_job(
-            "export",
-            work,
-            failure=self.tr("The export was not saved. "),
-            succeeded=self._on_exported,
+            "export", work, succeeded=self._on_exported, failed=self._on_export_failed
         )
 
     @Slot(object)
     def _on_exported(self, exported: object) -> None:
         assert isinstance(exported, Exported)
-        self.show_message(Tone.PASS, self.tr("Saved to %1.").replace("%1", str(exported.path)))
+        self._show_export_note(self.tr("Exported to %1.").replace("%1", str(exported.path)))
+
+    @Slot(object)
+    def _on_export_failed(self, error: object) -> None:
+        self._show_export_note(self.tr("The export was not saved. ") + error_text(error))
+
+    def _show_export_note(self, text: str) -> None:
+        self.export_note.setText(text)
+        self.export_note.show()
 
     def _show_idle(self) -> None:
         self.retry_button.setVisible(False)
@@ -650,6 +660,7 @@ class ImportPage(TaskPage):
         self.hide_message()
         self.next_steps.setText("")
         self.next_steps.hide()
+        self.export_note.hide()
         self.import_button.setText(self.tr("&Import"))
         self.import_button.show()
         self._show_idle()

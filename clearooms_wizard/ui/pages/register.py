@@ -113,6 +113,10 @@ class InstructionsDialog(QDialog):
     def show_error(self, error: object) -> None:
         self.status.setText(error_text(error))
 
+    @Slot(object)
+    def show_saved(self, path: object) -> None:
+        self.status.setText(self.tr("Saved to %1.").replace("%1", str(path)))
+
     @Slot()
     def _mail(self) -> None:
         url = mailto_url("Please register the Clearooms app in Microsoft Entra ID", self.text)
@@ -253,7 +257,10 @@ class RegisterPage(TaskPage):
         dialog = self.instructions_dialog
         # The dialog is in front: a failure is told there.
         self.run_side_job(
-            "save-file", work, failed=dialog.show_error if dialog is not None else None
+            "save-file",
+            work,
+            succeeded=dialog.show_saved if dialog is not None else None,
+            failed=dialog.show_error if dialog is not None else None,
         )
 
     @Slot()
