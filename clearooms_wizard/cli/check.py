@@ -32,10 +32,10 @@ def run(invocation: Invocation) -> int:
     if args.save and options.demo:
         raise UsageError("--save cannot be used with --demo: the demo tenant is not yours to save.")
     runtime = runtime_for(options, invocation.err)
-    return check(runtime, args.json, args.save, invocation.out, invocation.err)
+    return run_checks(runtime, args.json, args.save, invocation.out, invocation.err)
 
 
-def check(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: TextIO) -> int:
+def run_checks(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: TextIO) -> int:
     test = runtime.use_cases.test_connection(runtime.connection, CancelToken())
     if not as_json:
         # Only a tenant that passed its check is printed: the box may hold a pasted secret.

@@ -10,12 +10,11 @@ workspace and import code they use. That keeps the wizard's cold start within it
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from typing import Any, NoReturn, Protocol, TypeAlias, cast
+from typing import Any, NoReturn, Protocol, TypeAlias
 
 from clearooms_wizard import __version__
 from clearooms_wizard.cli.exits import EXIT_USAGE
@@ -81,13 +80,41 @@ class CommandGroup(Protocol):
     def add_commands(self, commands: Subcommands, common: Parser, summary: str) -> None: ...
 
 
-# name: (summary, module). Summaries are here so that --help lists every command without
-# loading the modules.
-COMMAND_GROUPS = {
-    "check": ("run Test Settings", "clearooms_wizard.cli.check"),
-    "rooms": ("rooms in Microsoft 365", "clearooms_wizard.cli.rooms"),
-    "offices": ("Clearooms offices in the workspace", "clearooms_wizard.cli.offices"),
-    "export": ("write the offices and their rooms for Clearooms", "clearooms_wizard.cli.export"),
+# Each group's module is imported when its command is given (see the docstring at the top), in
+# an import statement that PyInstaller and mypy can follow.
+
+
+def _check() -> CommandGroup:
+    from clearooms_wizard.cli import check
+
+    return check
+
+
+def _rooms() -> CommandGroup:
+    from clearooms_wizard.cli import rooms
+
+    return rooms
+
+
+def _offices() -> CommandGroup:
+    from clearooms_wizard.cli import offices
+
+    return offices
+
+
+def _export() -> CommandGroup:
+    from clearooms_wizard.cli import export
+
+    return export
+
+
+# name: (summary, the group's module). The summaries are here so that --help lists every command
+# without loading the modules.
+COMMAND_GROUPS: dict[str, tuple[str, Callable[[], CommandGroup]]] = {
+    "check": ("run Test Settings", _check),
+    "rooms": ("rooms in Microsoft 365", _rooms),
+    "offices": ("Clearooms offices in the workspace", _offices),
+    "export": ("write the offices and their rooms for Clearooms", _export),
 }
 
 
@@ -138,10 +165,9 @@ def build_parser(words: Sequence[str] | None = None) -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name, (summary, module) in COMMAND_GROUPS.items():
+    for name, (summary, group) in COMMAND_GROUPS.items():
         if words is None or name in words:
-            group = cast(CommandGroup, importlib.import_module(module))
-            group.add_commands(commands, common, summary)
+            group().add_commands(commands, common, summary)
         else:
             commands.add_parser(name, help=summary)
     return parser
