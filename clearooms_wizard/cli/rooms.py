@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from clearooms_wizard.cli import rooms_import
-from clearooms_wizard.cli.connection import room_directory, runtime_for
+from clearooms_wizard.cli.connection import runtime_for
+from clearooms_wizard.cli.directory import room_directory
 from clearooms_wizard.cli.exits import EXIT_OK, UsageError
 from clearooms_wizard.cli.invocation import Invocation
 from clearooms_wizard.cli.parser import Parser, Subcommands

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from clearooms_wizard.cli.connection import credentials, explain, is_local, runtime_for
+from clearooms_wizard.cli.connection import credentials, runtime_for
+from clearooms_wizard.cli.directory import explain, is_local
 from clearooms_wizard.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from clearooms_wizard.cli.import_report import print_import_result, print_plan
 from clearooms_wizard.cli.invocation import Invocation
