@@ -75,8 +75,8 @@ def _open_wizard(invocation: Invocation) -> int:
 
 # The two lookups below run only when an exception reaches main(). Importing the store, the
 # workspace and the export up front would load them (and sqlite3) before the wizard's first page
-# is painted, rather than later on a worker thread: about 20 ms, enough to take the cold start
-# (about 1.45 times a bare QWizard's) past its target of 1.5.
+# is painted, rather than later on a worker thread: about 20 ms more, on a cold start whose
+# target is 1.5 times a bare QWizard's (some 60 ms over it in all).
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:
