@@ -221,11 +221,38 @@ def test_rooms_list_with_a_malformed_tenant_is_a_usage_error() -> None:
 
 
 def test_csv_cells_cannot_run_as_formulas() -> None:
-    from clearooms_wizard.cli import rooms_csv
+    from clearooms_wizard.cli.rooms import rooms_csv
     from clearooms_wizard.core.model import Room
 
     text = rooms_csv([Room(email="a@b.c", name='=HYPERLINK("http://x")')])
     assert "'=HYPERLINK" in text
+
+
+def test_without_a_command_the_wizard_opens_with_the_options_given() -> None:
+    from clearooms_wizard.runtime import ConnectionOptions
+
+    opened: list[ConnectionOptions] = []
+
+    def open_wizard(options: ConnectionOptions) -> int:
+        opened.append(options)
+        return 7
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["--demo-scenario", "no-rooms", "--tenant", "contoso.com"],
+        stdout=out,
+        stderr=err,
+        open_wizard=open_wizard,
+    )
+    assert code == 7 and out.getvalue() == err.getvalue() == ""
+    (options,) = opened
+    assert options.demo and options.demo_scenario == "no-rooms" and options.tenant == "contoso.com"
+
+
+def test_without_a_command_or_a_wizard_to_open_it_is_a_usage_error() -> None:
+    code, out, err = cli("--demo")
+    assert code == 2 and out == ""
+    assert "Give a command (see --help)" in err
 
 
 def test_console_script_runs_as_a_module() -> None:
@@ -324,8 +351,15 @@ def test_an_invalid_tenant_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> 
     assert "(the tenant entered is not valid)" in out
 
 
-def test_export_formats_are_the_exports() -> None:
-    from clearooms_wizard.cli import EXPORT_FORMATS
+def test_export_offers_exactly_the_exports_formats(capsys: pytest.CaptureFixture[str]) -> None:
     from clearooms_wizard.core.export import FORMATS
 
-    assert EXPORT_FORMATS == FORMATS
+    with pytest.raises(SystemExit) as exited:
+        cli("export", "--help")
+    assert exited.value.code == 0
+    assert f"--format {{{','.join(FORMATS)}}}" in capsys.readouterr().out
+    for fmt in FORMATS:
+        assert cli("export", "--demo", "--format", fmt)[0] == 0
+    with pytest.raises(SystemExit) as exited:
+        cli("export", "--demo", "--format", "xml")
+    assert exited.value.code == 2 and "invalid choice" in capsys.readouterr().err

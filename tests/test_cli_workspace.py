@@ -125,9 +125,9 @@ def test_an_office_that_exists_in_another_case_is_refused() -> None:
     "word", ["London HQ", "o'brien.sqlite3", 'say "hi"', "$HOME/x", "Café", "plain-word_1.db"]
 )
 def test_a_suggested_word_comes_back_whole_from_the_shell(word: str) -> None:
-    from clearooms_wizard.cli import _quoted
+    from clearooms_wizard.cli.suggestions import quoted
 
-    assert shlex.split(_quoted(word)) == [word]
+    assert shlex.split(quoted(word)) == [word]
 
 
 def test_the_suggested_next_command_works_on_the_same_workspace(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from clearooms_wizard import cli as cli_module
+from clearooms_wizard.cli import entry as cli_entry
 from clearooms_wizard.cli import main
 from clearooms_wizard.core import http as http_module
 from clearooms_wizard.core.cancel import CancelToken
@@ -609,7 +609,7 @@ def fast_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
                 configured.append(configure(*args, **kwargs))
             return configured[0]
 
-    monkeypatch.setattr(cli_module, "configure_logging", configure_once)
+    monkeypatch.setattr(cli_entry, "configure_logging", configure_once)
     yield
 
 

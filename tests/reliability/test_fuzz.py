@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clearooms_wizard import cli
+from clearooms_wizard.cli import rooms as rooms_command
 from clearooms_wizard.core import graph as graph_module
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import CHECK_IDS, SettingsTest, Status
@@ -338,9 +338,9 @@ def test_any_rooms_from_graph_import_and_export(scratch: Path, items: list[dict[
         for fmt in ("json", "csv"):
             render_export(workspace, fmt).encode("utf-8")
     # What the command line prints about them, as a terminal would take it.
-    cli.rooms_csv(rooms).encode("utf-8")
+    rooms_command.rooms_csv(rooms).encode("utf-8")
     out = io.StringIO()
-    cli._print_rooms(rooms, 0, out)
+    rooms_command.print_rooms(rooms, 0, out)
     out.getvalue().encode("utf-8")
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

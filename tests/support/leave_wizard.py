@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QWizard
 
-from clearooms_wizard.cli import main
+from clearooms_wizard.__main__ import main
 from clearooms_wizard.core.workspace import Workspace
 from clearooms_wizard.ui.pages.ids import PageId
 from clearooms_wizard.ui.wizard import SetupWizard

@@ -1,0 +1,114 @@
+"""``check``: Test Settings on the command line, each check printed as it completes."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from clearooms_wizard.cli.connection import runtime_for
+from clearooms_wizard.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from clearooms_wizard.cli.invocation import Invocation
+from clearooms_wizard.cli.parser import Parser, Subcommands
+from clearooms_wizard.core.cancel import CancelToken
+from clearooms_wizard.core.checks import CheckResult, SettingsTest, Status
+from clearooms_wizard.core.safetext import json_text, printable
+from clearooms_wizard.core.values import check_tenant
+from clearooms_wizard.runtime import Runtime
+
+_MARKS = {Status.PASS: "PASS", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.SKIP: "skip"}
+
+
+def add_commands(commands: Subcommands, common: Parser, summary: str) -> None:
+    check = commands.add_parser(
+        "check", parents=[common], help=summary, description="Run Test Settings."
+    )
+    check.add_argument("--json", action="store_true", help="print the results as JSON")
+    check.add_argument("--save", action="store_true", help="save the settings when no check failed")
+    check.set_defaults(func=run)
+
+
+def run(invocation: Invocation) -> int:
+    args = invocation.args
+    options = invocation.command_options()
+    if args.save and options.demo:
+        raise UsageError("--save cannot be used with --demo: the demo tenant is not yours to save.")
+    runtime = runtime_for(options, invocation.err)
+    return run_checks(runtime, args.json, args.save, invocation.out, invocation.err)
+
+
+def run_checks(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: TextIO) -> int:
+    test = runtime.use_cases.test_connection(runtime.connection, CancelToken())
+    if not as_json:
+        # Only a tenant that passed its check is printed: the box may hold a pasted secret.
+        entered = runtime.connection.tenant.strip()
+        target = check_tenant(entered).value or (
+            "(the tenant entered is not valid)" if entered else "(no tenant entered)"
+        )
+        where = f" (demo tenant, scenario “{runtime.scenario.name}”)" if runtime.scenario else ""
+        out.write(f"Testing the connection to {target}{where}\n\n")
+        out.flush()
+    try:
+        for result in test.run():
+            if not as_json:
+                _print_result(result, out)
+    except KeyboardInterrupt:
+        test.cancel.cancel()
+        err.write("Stopped.\n")
+        return EXIT_INTERRUPTED
+    failed = [r for r in test.results if r.status is Status.FAIL]
+    connection = runtime.connection
+    if not as_json and not all(
+        v.strip() for v in (connection.tenant, connection.client_id, connection.client_secret)
+    ):
+        out.write(
+            "\nGive the missing values with --tenant, --client-id and --secret-stdin (or the "
+            "CLEAROOMS_TENANT_ID, CLEAROOMS_CLIENT_ID and CLEAROOMS_CLIENT_SECRET variables), "
+            "save them with --save, or try the demo tenant with --demo.\n"
+        )
+    saved_message = _save(runtime, test) if save and not failed else None
+    if save and failed:
+        saved_message = "Not saved, because a check failed."
+    if as_json:
+        payload = {
+            "ok": not failed,
+            "tenant_id": test.tenant_id,
+            "checks": [r.to_json() for r in test.results],
+        }
+        if runtime.scenario:
+            payload["demo_scenario"] = runtime.scenario.name
+        if saved_message:
+            payload["saved"] = saved_message
+        out.write(json_text(payload))
+    else:
+        warned = sum(r.status is Status.WARN for r in test.results)
+        if failed:
+            out.write(f"\n{len(failed)} check{'s' if len(failed) > 1 else ''} failed. ")
+            out.write("Follow “What to do” above, then run the check again.\n")
+        elif warned:
+            out.write(f"\nAll checks passed, with {warned} warning{'s' if warned > 1 else ''}.\n")
+        else:
+            out.write("\nAll checks passed. The connection is ready.\n")
+        if saved_message:
+            out.write(saved_message + "\n")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_result(result: CheckResult, out: TextIO) -> None:
+    out.write(f"  [{_MARKS[result.status]}] {printable(result.title)}\n")
+    out.write(f"         {printable(result.detail)}\n")
+    if result.fix:
+        out.write(f"         What to do: {printable(result.fix)}\n")
+    ids = [f"code {printable(result.code)}"] if result.code else []
+    for key in ("correlation_id", "request_id", "timestamp"):
+        if key in result.details:
+            ids.append(f"{key.replace('_', ' ')} {printable(result.details[key])}")
+    if ids and result.status in (Status.FAIL, Status.WARN):
+        out.write(f"         ({'; '.join(ids)})\n")
+    out.flush()
+
+
+def _save(runtime: Runtime, test: SettingsTest) -> str:
+    path = runtime.workspace_path
+    problem = runtime.use_cases.save_connection(test)
+    if problem is None:
+        return f"Saved. The client secret is in this computer's keyring; the rest is in {path}."
+    return f"Saved the tenant and client ID in {path}. {problem}"
