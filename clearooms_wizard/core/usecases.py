@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +47,24 @@ class WorkspaceSnapshot:
     imported: Mapping[str, str]
     # Set when a damaged workspace was moved aside: says where, for the user to read.
     notice: str | None = None
+
+    def after_import(self, result: ImportResult) -> WorkspaceSnapshot:
+        """What the workspace holds once ``result`` is written: its rooms in the result's
+        office, which exists now (the import may have created it)."""
+        from clearooms_wizard.core.model import office_key
+
+        imported = dict(self.imported)
+        imported.update(
+            {
+                room.email.casefold(): result.office.name
+                for room in result.rooms
+                if room.in_workspace
+            }
+        )
+        offices = self.offices
+        if result.office.key not in {office_key(name) for name in offices}:
+            offices = tuple(sorted((*offices, result.office.name), key=office_key))
+        return replace(self, offices=offices, imported=imported)
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,11 @@ pages before it wrote. No page reaches into another page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from clearooms_wizard.core.model import office_key
 from clearooms_wizard.core.usecases import PreparedImport, WorkspaceSnapshot
 
 if TYPE_CHECKING:
@@ -81,16 +80,5 @@ class WizardState(QObject):
         """The import is done: its rooms are now in the workspace, in the result's office,
         which exists now (the import may have created it)."""
         self.result = result
-        imported = dict(self.snapshot.imported)
-        imported.update(
-            {
-                room.email.casefold(): result.office.name
-                for room in result.rooms
-                if room.in_workspace
-            }
-        )
-        offices = self.snapshot.offices
-        if result.office.key not in {office_key(name) for name in offices}:
-            offices = tuple(sorted((*offices, result.office.name), key=office_key))
-        self.snapshot = replace(self.snapshot, offices=offices, imported=imported)
+        self.snapshot = self.snapshot.after_import(result)
         self.imported_changed.emit()

@@ -90,8 +90,8 @@ class Banner(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._icon = ToneBadge(tone)
-        # Selectable, so that an address or an error code in a message can be copied.
-        self.label = plain_label(text, selectable=True)
+        self.label = plain_label(text)
+        self._selectable = False
         # The icon sits at the top of a column, level with the first line of a long message.
         icon_column = QVBoxLayout()
         icon_column.addWidget(self._icon)
@@ -104,6 +104,12 @@ class Banner(QFrame):
         self._set_message(tone, text)
 
     def show_message(self, tone: Tone, text: str) -> None:
+        if not self._selectable:
+            # Selectable, so that an address or an error code in a message can be copied. Not
+            # from the start: this property builds the Qt namespace (see above), and the first
+            # page's demo banner is built before the first paint.
+            self.label.setProperty("textInteractionFlags", SELECTABLE_BY_MOUSE)
+            self._selectable = True
         self._set_message(tone, text)
         self.show()
 

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QTimer, Signal, Slot
 from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QLineEdit,
-    QWidget,
-    QWizard,
-    QWizardPage,
-)
+from PySide6.QtWidgets import QWidget, QWizard, QWizardPage
 
 from clearooms_wizard.ui.about import AboutBox
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.crash import CrashBridge, CrashDialog, crash_report
-from clearooms_wizard.ui.pages.factory import LaterPages, build_first_page, build_later_pages
+from clearooms_wizard.ui.pages.factory import (
+    LaterPages,
+    arrange_keyboard,
+    build_first_page,
+    build_later_pages,
+)
 from clearooms_wizard.ui.pages.ids import PageId
 from clearooms_wizard.ui.state import WizardState
 from clearooms_wizard.workers.runner import TaskRunner
@@ -36,16 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LATER_PAGE_IDS = (PageId.REGISTER, PageId.CONNECT, PageId.ROOMS, PageId.IMPORT)
-_BUTTONS_LEFT_TO_RIGHT = (
-    QWizard.WizardButton.CustomButton1,  # About
-    QWizard.WizardButton.BackButton,
-    QWizard.WizardButton.NextButton,
-    QWizard.WizardButton.CommitButton,
-    QWizard.WizardButton.FinishButton,
-    QWizard.WizardButton.CancelButton,
-)
-# What a person fills in or ticks: where the keyboard starts on a page.
-_INPUTS = (QLineEdit, QComboBox, QCheckBox, QAbstractItemView)
 
 
 class SetupWizard(QWizard):
@@ -172,44 +158,7 @@ class SetupWizard(QWizard):
                 self._arrange_keyboard()
 
     def _arrange_keyboard(self) -> None:
-        """Tab through the page, then the buttons from left to right; start on the page's
-        first input. QWizard puts About after Cancel in the Tab order, though it stands
-        left of Back, and it sets that order again on every page, hence here."""
-        buttons = [self.button(which) for which in _BUTTONS_LEFT_TO_RIGHT]
-        for before, after in itertools.pairwise(buttons):
-            QWidget.setTabOrder(before, after)
-        self._focus_first_input()
-
-    def _focus_first_input(self) -> None:
-        """Put the keyboard on the page's first box to fill in or tick, in reading order, or
-        on Next (or Finish) where there is none. QWizard gives the focus to the first widget
-        in the page's focus chain, which may be a hidden one (a Stop button), and then the
-        keys typed went nowhere."""
-        # None between pages, though the binding's type says otherwise.
-        page: QWizardPage | None = self.currentPage()
-        if page is None:
-            return
-        inputs = [
-            widget
-            for widget in page.findChildren(QWidget)
-            if isinstance(widget, _INPUTS)
-            and widget.isVisibleTo(page)
-            and widget.isEnabled()
-            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
-        ]
-        if inputs:
-
-            def reading_order(widget: QWidget) -> tuple[int, int]:
-                place = widget.mapTo(page, QPoint(0, 0))
-                return place.y(), place.x()
-
-            min(inputs, key=reading_order).setFocus()
-            return
-        for which in (QWizard.WizardButton.NextButton, QWizard.WizardButton.FinishButton):
-            button = self.button(which)
-            if button.isVisible() and button.isEnabled():
-                button.setFocus()
-                return
+        arrange_keyboard(self)
 
     @Slot(object)
     def show_crash(self, error: object) -> None:

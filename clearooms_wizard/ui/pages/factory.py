@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QWizard
 
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.welcome import WelcomePage
@@ -52,3 +53,11 @@ def build_later_pages(context: WizardContext, state: WizardState, runner: TaskRu
         RoomsPage(context, state, runner),
         ImportPage(context, state, runner),
     )
+
+
+def arrange_keyboard(wizard: QWizard) -> None:
+    """Tab order and first focus for the wizard's current page (see ui/keyboard.py); only
+    after the first paint."""
+    from clearooms_wizard.ui.keyboard import arrange_keyboard
+
+    arrange_keyboard(wizard)
