@@ -249,6 +249,22 @@ def test_without_a_command_the_wizard_opens_with_the_options_given() -> None:
     assert options.demo and options.demo_scenario == "no-rooms" and options.tenant == "contoso.com"
 
 
+def test_an_unknown_demo_scenario_for_the_wizard_is_a_usage_error_not_a_traceback() -> None:
+    from clearooms_wizard.runtime import ConnectionOptions
+
+    opened: list[ConnectionOptions] = []
+
+    def open_wizard(options: ConnectionOptions) -> int:
+        opened.append(options)
+        return 0
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--demo-scenario", "nope"], stdout=out, stderr=err, open_wizard=open_wizard)
+    assert code == 2 and not opened
+    assert "no demo scenario called “nope”" in err.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
 def test_without_a_command_or_a_wizard_to_open_it_is_a_usage_error() -> None:
     code, out, err = cli("--demo")
     assert code == 2 and out == ""

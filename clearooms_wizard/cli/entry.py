@@ -70,7 +70,7 @@ def main(
 def _open_wizard(invocation: Invocation) -> int:
     if invocation.open_wizard is None:
         raise UsageError("Give a command (see --help): this entry point does not open the wizard.")
-    return invocation.open_wizard(invocation.connection_options())
+    return invocation.open_wizard(invocation.command_options())
 
 
 # The two lookups below run only when an exception reaches main(). Importing the store, the
