@@ -96,7 +96,8 @@ def test_room_lists_print_no_control_or_direction_characters(
     code, out, err = served_cli(served, "rooms", "list")
     assert code == 0, err
     assert_terminal_safe(out, err)
-    assert "Evil]52;c;aGk= Room[2J31m0;titlemoor FOR" in out
+    # The long name wraps, its second line indented under the first.
+    assert "Evil]52;c;aGk= Room[2J31m0;titlemoor  " in out and "\n  FORGED LINE  end" in out
     code, out, err = served_cli(served, "rooms", "list", "--csv")
     assert code == 0, err
     assert_terminal_safe(out, err)

@@ -7,19 +7,23 @@ from typing import TextIO
 from clearooms_wizard.cli.connection import runtime_for
 from clearooms_wizard.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from clearooms_wizard.cli.invocation import Invocation
-from clearooms_wizard.cli.parser import Parser, Subcommands
+from clearooms_wizard.cli.parser import SharedOptions, Subcommands
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import CheckResult, SettingsTest, Status
 from clearooms_wizard.core.safetext import json_text, printable
 from clearooms_wizard.core.values import check_tenant
 from clearooms_wizard.runtime import Runtime
 
-_MARKS = {Status.PASS: "PASS", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.SKIP: "skip"}
+# One style for every status, as the support report writes them.
+_MARKS = {status: status.value.upper() for status in Status}
 
 
-def add_commands(commands: Subcommands, common: Parser, summary: str) -> None:
+def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> None:
     check = commands.add_parser(
-        "check", parents=[common], help=summary, description="Run Test Settings."
+        "check",
+        parents=[shared.online],
+        help=summary,
+        description="Run Test Settings: sign in as the app and check each thing Clearooms needs.",
     )
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     check.add_argument("--save", action="store_true", help="save the settings when no check failed")

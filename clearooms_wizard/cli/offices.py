@@ -7,31 +7,48 @@ from clearooms_wizard.cli.connection import runtime_for
 from clearooms_wizard.cli.directory import room_directory
 from clearooms_wizard.cli.exits import EXIT_OK, UsageError
 from clearooms_wizard.cli.invocation import Invocation
-from clearooms_wizard.cli.parser import Parser, Subcommands
+from clearooms_wizard.cli.parser import Parser, SharedOptions, Subcommands
 from clearooms_wizard.cli.suggestions import quoted, same_place_flags
 from clearooms_wizard.cli.workspace import opened_workspace
 from clearooms_wizard.core.safetext import json_text, printable
+from clearooms_wizard.core.store import OfficeNameError
 
 
-def add_commands(commands: Subcommands, common: Parser, summary: str) -> None:
-    offices = commands.add_parser("offices", help=summary)
+def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> None:
+    offices = commands.add_parser(
+        "offices",
+        help=summary,
+        description="List the offices in the workspace, add one, or see offices suggested by "
+        "Microsoft 365's room lists and buildings.",
+    )
     offices.set_defaults(func=_say_what_to_do)
     offices_commands = offices.add_subparsers(
         dest="offices_command", metavar="COMMAND", parser_class=Parser
     )
-    office_list = offices_commands.add_parser("list", parents=[common], help="list the offices")
+    office_list = offices_commands.add_parser(
+        "list",
+        parents=[shared.offline],
+        help="list the offices",
+        description="List the offices in the workspace, with their time zones and room counts.",
+    )
     office_list.add_argument("--json", action="store_true", help="print JSON")
-    office_list.set_defaults(func=run_list)
-    office_add = offices_commands.add_parser("add", parents=[common], help="add an office")
+    office_list.set_defaults(func=run_list, workspace_only=True)
+    office_add = offices_commands.add_parser(
+        "add",
+        parents=[shared.offline],
+        help="add an office",
+        description="Add an office to the workspace, to import rooms into.",
+    )
     office_add.add_argument("name", metavar="NAME", help='the office\'s name, e.g. "London HQ"')
     office_add.add_argument(
         "--timezone", metavar="TZ", help="its time zone, e.g. Europe/London (optional)"
     )
-    office_add.set_defaults(func=run_add)
+    office_add.set_defaults(func=run_add, workspace_only=True)
     office_suggest = offices_commands.add_parser(
         "suggest",
-        parents=[common],
+        parents=[shared.online],
         help="suggest offices from Microsoft 365's room lists and buildings",
+        description="Suggest offices from Microsoft 365's room lists and buildings.",
     )
     office_suggest.add_argument("--json", action="store_true", help="print JSON")
     office_suggest.set_defaults(func=run_suggest)
@@ -68,7 +85,19 @@ def run_list(invocation: Invocation) -> int:
 def run_add(invocation: Invocation) -> int:
     args, options, out = invocation.args, invocation.command_options(), invocation.out
     with opened_workspace(options, invocation.err) as workspace:
-        office = workspace.add_office(args.name, args.timezone)
+        try:
+            office = workspace.add_office(args.name, args.timezone)
+        except OfficeNameError:
+            taken = workspace.find_office(args.name)
+            if taken is None:
+                raise
+            # The wizard's wording ("choose it from the list") points at a list there is not here.
+            raise UsageError(
+                f"There is already an office called “{printable(taken.name)}”. Import into it "
+                f"with: clearooms-wizard rooms import --office {quoted(printable(taken.name))} "
+                f"--all{same_place_flags(options)} (clearooms-wizard offices list shows them "
+                "all), or give the new office a different name."
+            ) from None
         where = workspace.path
     zone = f" (time zone {office.timezone})" if office.timezone else ""
     out.write(f"Added the office “{printable(office.name)}”{zone} to {where}.\n")

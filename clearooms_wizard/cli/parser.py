@@ -1,4 +1,4 @@
-"""The command line's parser: options shared by every command that talks to Microsoft, a parser
+"""The command line's parser: the options commands share (see :class:`SharedOptions`), a parser
 that never echoes a value back, and the table of command groups.
 
 Each command group is a module (``cli/check.py``…) with an ``add_commands`` function that adds
@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol, TypeAlias
 
 from clearooms_wizard import __version__
@@ -56,7 +57,10 @@ class Parser(argparse.ArgumentParser):
         return known
 
     def error(self, message: str) -> NoReturn:
-        if message.startswith("unrecognized arguments"):
+        misplaced = _microsoft_options_among(message)
+        if misplaced:
+            message = _not_for_this_command(misplaced[0])
+        elif message.startswith("unrecognized arguments"):
             message = (
                 "unrecognized arguments (not shown, in case one is a secret). The client "
                 "secret is never given as an argument: use --secret-stdin or "
@@ -70,6 +74,15 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, shown(f"{self.prog}: error: {message}\n", secret_like))
 
 
+def _microsoft_options_among(message: str) -> list[str]:
+    """The connection options among the arguments a command did not recognise."""
+    prefix = "unrecognized arguments: "
+    if not message.startswith(prefix):
+        return []
+    words = {word.partition("=")[0] for word in message[len(prefix) :].split()}
+    return [option for option in MICROSOFT_OPTIONS if option in words]
+
+
 # Where a command group adds its commands.
 Subcommands: TypeAlias = "argparse._SubParsersAction[Parser]"
 
@@ -77,7 +90,7 @@ Subcommands: TypeAlias = "argparse._SubParsersAction[Parser]"
 class CommandGroup(Protocol):
     """What each command group's module provides."""
 
-    def add_commands(self, commands: Subcommands, common: Parser, summary: str) -> None: ...
+    def add_commands(self, commands: Subcommands, shared: SharedOptions, summary: str) -> None: ...
 
 
 # Each group's module is imported when its command is given (see the docstring at the top), in
@@ -118,11 +131,29 @@ COMMAND_GROUPS: dict[str, tuple[str, Callable[[], CommandGroup]]] = {
 }
 
 
-def connection_arguments() -> Parser:
-    """The options every command that talks to Microsoft (or the workspace) takes."""
-    # Defaults are SUPPRESS so an option may stand before or after the command.
-    parent = Parser(add_help=False, argument_default=argparse.SUPPRESS)
-    group = parent.add_argument_group("connection (each also read from its environment variable)")
+# The options only a command that talks to Microsoft takes, by their names on the command line.
+MICROSOFT_OPTIONS = (
+    "--tenant",
+    "--client-id",
+    "--secret-stdin",
+    "--cloud",
+    "--authority-host",
+    "--graph-url",
+    "--ca-bundle",
+)
+
+
+@dataclass(frozen=True)
+class SharedOptions:
+    """The options commands share, as parent parsers: ``online`` for a command that talks to
+    Microsoft (the connection, the workspace and the demo tenant), ``offline`` for one that only
+    reads or writes the workspace (the workspace and the demo tenant's)."""
+
+    online: Parser
+    offline: Parser
+
+
+def _add_connection_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--tenant", help="tenant ID or domain (CLEAROOMS_TENANT_ID)")
     group.add_argument("--client-id", help="application (client) ID (CLEAROOMS_CLIENT_ID)")
     group.add_argument(
@@ -137,6 +168,9 @@ def connection_arguments() -> Parser:
     group.add_argument(
         "--ca-bundle", help="extra CA certificates to trust, PEM file (CLEAROOMS_CA_BUNDLE)"
     )
+
+
+def _add_workspace_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--workspace", help="workspace file (CLEAROOMS_WORKSPACE)")
     group.add_argument("--demo", action="store_true", help="use the built-in demo tenant")
     group.add_argument(
@@ -144,30 +178,58 @@ def connection_arguments() -> Parser:
         metavar="NAME",
         help="demo tenant scenario (default healthy; 'list' names them)",
     )
+
+
+def _add_log_level(parent: Parser) -> None:
     parent.add_argument(
         "--log-level",
         choices=LEVELS,
         help="how much to write to the log file (default info; CLEAROOMS_LOG_LEVEL)",
     )
+
+
+def _options_parent(*, online: bool) -> Parser:
+    # Defaults are SUPPRESS so an option may stand before or after the command.
+    parent = Parser(add_help=False, argument_default=argparse.SUPPRESS)
+    if online:
+        group = parent.add_argument_group(
+            "connection (each also read from its environment variable)"
+        )
+        _add_connection_options(group)
+    else:
+        group = parent.add_argument_group("workspace (also read from its environment variable)")
+    _add_workspace_options(group)
+    _add_log_level(parent)
     return parent
+
+
+def shared_options() -> SharedOptions:
+    return SharedOptions(_options_parent(online=True), _options_parent(online=False))
+
+
+def _not_for_this_command(option: str) -> str:
+    return (
+        f"{option} is only for commands that talk to Microsoft 365 (check, rooms list, rooms "
+        "import, offices suggest); this command only uses the workspace. Leave it out."
+    )
 
 
 def build_parser(words: Sequence[str] | None = None) -> Parser:
     """The command line's parser. Given the words to parse, only the commands named among them
     get their options (and their modules loaded): the wizard (no command) starts without
     building every command's."""
-    common = connection_arguments()
+    shared = shared_options()
     parser = Parser(
         prog="clearooms-wizard",
         description="Connect your Microsoft 365 room calendars to Clearooms. Without a command, "
         "opens the setup wizard.",
-        parents=[common],
+        parents=[shared.online],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (summary, group) in COMMAND_GROUPS.items():
         if words is None or name in words:
-            group().add_commands(commands, common, summary)
+            group().add_commands(commands, shared, summary)
         else:
             commands.add_parser(name, help=summary)
     return parser
@@ -180,6 +242,12 @@ def parse(words: Sequence[str], without_command: Command) -> argparse.Namespace:
     parser.set_defaults(func=without_command)
     reset = _COMMAND_LINE.set(tuple(words))
     try:
-        return parser.parse_args(words)
+        args = parser.parse_args(words)
+        if getattr(args, "workspace_only", False):
+            # Given before the command, where the wizard's options go: still not this command's.
+            for option in MICROSOFT_OPTIONS:
+                if hasattr(args, option[2:].replace("-", "_")):
+                    parser.error(_not_for_this_command(option))
+        return args
     finally:
         _COMMAND_LINE.reset(reset)

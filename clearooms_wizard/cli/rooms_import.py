@@ -11,7 +11,7 @@ from clearooms_wizard.cli.directory import explain, is_local
 from clearooms_wizard.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from clearooms_wizard.cli.import_report import print_import_result, print_plan
 from clearooms_wizard.cli.invocation import Invocation
-from clearooms_wizard.cli.parser import Parser, Subcommands
+from clearooms_wizard.cli.parser import SharedOptions, Subcommands
 from clearooms_wizard.cli.progress import progress_line, rooms_progress
 from clearooms_wizard.cli.workspace import existing_office, opened_workspace
 from clearooms_wizard.core.cancel import CancelToken
@@ -23,10 +23,10 @@ from clearooms_wizard.core.usecases import ImportRequest
 from clearooms_wizard.runtime import ConnectionOptions
 
 
-def add_command(rooms_commands: Subcommands, common: Parser) -> None:
+def add_command(rooms_commands: Subcommands, shared: SharedOptions) -> None:
     importing = rooms_commands.add_parser(
         "import",
-        parents=[common],
+        parents=[shared.online],
         help="import rooms into a Clearooms office in the workspace",
         description="Import rooms from Microsoft 365 into an office: shows the plan, checks "
         "each room's calendar, then writes everything in one go. Running it again changes "
