@@ -180,3 +180,34 @@ def test_a_duplicate_office_says_what_to_type_not_what_to_click() -> None:
     assert "already an office called “London HQ”" in err
     assert '--office "London HQ"' in err and "offices list" in err
     assert "Choose it from the list" not in err
+
+
+# -- check --json: what Copy report says ---------------------------------------------------------
+
+
+def test_check_json_carries_what_the_support_report_does() -> None:
+    from clearooms_wizard import __version__
+    from clearooms_wizard.core.logs import default_log_path
+    from clearooms_wizard.demo import data
+
+    code, out, _ = cli("check", "--demo-scenario", "wrong-secret", "--json")
+    assert code == 1
+    payload = json.loads(out)
+    # The keys scripts read already, unchanged.
+    assert payload["ok"] is False and payload["tenant_id"] == data.TENANT_ID
+    assert payload["demo_scenario"] == "wrong-secret" and len(payload["checks"]) == 8
+    # And what Copy report gives support.
+    assert payload["version"] == __version__
+    assert payload["qt_binding"].startswith("PySide6") and payload["python"] and payload["os"]
+    assert payload["tenant"] == "northwind-demo.onmicrosoft.com"
+    assert payload["client_id"] == data.APP_ID
+    assert payload["cloud"]["key"] == "demo" and payload["cloud"]["authority_host"]
+    assert payload["cloud"]["graph_root"]
+    assert payload["client_secret"] == {
+        "entered": True,
+        "hint": data.WRONG_SECRET[:3],
+        "length": len(data.WRONG_SECRET),
+    }
+    assert data.WRONG_SECRET[:4] not in out
+    assert payload["log_file"] == str(default_log_path())
+    assert payload["workspace"].endswith("demo-workspace.sqlite3")

@@ -10,6 +10,8 @@ from clearooms_wizard.cli.invocation import Invocation
 from clearooms_wizard.cli.parser import SharedOptions, Subcommands
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import CheckResult, SettingsTest, Status
+from clearooms_wizard.core.logs import log_path
+from clearooms_wizard.core.report import build_support_report, report_environment
 from clearooms_wizard.core.safetext import json_text, printable
 from clearooms_wizard.core.values import check_tenant
 from clearooms_wizard.runtime import Runtime
@@ -72,13 +74,23 @@ def run_checks(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Te
     if save and failed:
         saved_message = "Not saved, because a check failed."
     if as_json:
-        payload = {
+        # What the wizard's Copy report says too, for support, without secrets; the keys
+        # scripts already read (ok, tenant_id, checks, demo_scenario) come first, as they were.
+        report = build_support_report(
+            connection,
+            test.results,
+            tenant_id=test.tenant_id,
+            demo_scenario=runtime.scenario.name if runtime.scenario else None,
+            environment=report_environment(runtime.workspace_path, log_path()),
+        ).to_json()
+        payload: dict[str, object] = {
             "ok": not failed,
             "tenant_id": test.tenant_id,
-            "checks": [r.to_json() for r in test.results],
+            "checks": report["checks"],
         }
         if runtime.scenario:
             payload["demo_scenario"] = runtime.scenario.name
+        payload.update({key: value for key, value in report.items() if key not in payload})
         if saved_message:
             payload["saved"] = saved_message
         out.write(json_text(payload))

@@ -44,3 +44,48 @@ def test_a_secret_pasted_into_the_wrong_box_stays_out() -> None:
     assert SECRET not in report
     assert "Client ID: not valid (40 characters)" in report
     assert "Tenant: contoso.com" in report
+
+
+def test_the_json_and_the_text_come_from_one_builder_and_say_the_same() -> None:
+    from pathlib import Path
+
+    from clearooms_wizard import __version__
+    from clearooms_wizard.core.report import build_support_report, report_environment
+
+    connection = ConnectionInput(
+        " Contoso.onmicrosoft.com", "0b7d5c1e-92a4-4f38-b6e1-3c9a7d2f8e41", SECRET,
+        cloud=CLOUDS["usgov"],
+    )  # fmt: skip
+    passed = CheckResult("token", Status.PASS, "Signed in.")
+    environment = report_environment(Path("/data/ws.sqlite3"), Path("/logs/clearooms.log"))
+    report = build_support_report(
+        connection, [passed], tenant_id="6f0c2b8e-3d1a-4c57-9b2e-8a4d1f7e5c93",
+        environment=environment,
+    )  # fmt: skip
+    data, text = report.to_json(), report.text()
+    assert data["version"] == __version__ and f"Wizard version: {__version__}" in text
+    assert data["qt_binding"].startswith("PySide6") and f"Qt binding: {data['qt_binding']}" in text
+    assert f"Python: {data['python']} on {data['os']}" in text
+    assert data["workspace"] == "/data/ws.sqlite3" and "Workspace: /data/ws.sqlite3" in text
+    assert data["log_file"] == "/logs/clearooms.log" and "Log file: /logs/clearooms.log" in text
+    assert data["tenant"] == "contoso.onmicrosoft.com" and "Tenant: contoso.onmicrosoft.com" in text
+    assert data["tenant_id"] == "6f0c2b8e-3d1a-4c57-9b2e-8a4d1f7e5c93"
+    assert data["client_id"] == "0b7d5c1e-92a4-4f38-b6e1-3c9a7d2f8e41"
+    cloud = CLOUDS["usgov"]
+    assert data["cloud"]["key"] == "usgov" and data["cloud"]["graph_root"] == cloud.graph_root
+    assert data["cloud"]["authority_host"] == cloud.authority_host
+    assert f"Sign-in host: {cloud.authority_host}" in text and f"Graph: {cloud.graph_root}" in text
+    assert data["client_secret"] == {"entered": True, "hint": "Nw8", "length": len(SECRET)}
+    assert "starts with “Nw8”" in text
+    assert [c["id"] for c in data["checks"]] == ["token"] and "[PASS] token" in text
+    assert SECRET[:4] not in str(data) + text
+
+
+def test_a_short_secret_gets_no_hint() -> None:
+    from clearooms_wizard.core.report import build_support_report
+
+    connection = ConnectionInput("contoso.com", "", "abcdef", cloud=CLOUDS["global"])
+    report = build_support_report(connection, [])
+    assert report.to_json()["client_secret"] == {"entered": True, "hint": None, "length": 6}
+    assert "Client secret: entered (6 characters)" in report.text()
+    assert "abc" not in report.text()
