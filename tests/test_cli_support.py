@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -211,3 +212,77 @@ def test_check_json_carries_what_the_support_report_does() -> None:
     assert data.WRONG_SECRET[:4] not in out
     assert payload["log_file"] == str(default_log_path())
     assert payload["workspace"].endswith("demo-workspace.sqlite3")
+
+
+# -- the log -------------------------------------------------------------------------------------
+
+
+def logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records]
+
+
+def test_the_log_names_the_command_and_subcommand_but_no_value(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    assert cli("offices", "add", "Northwind Tower", "--timezone", "Europe/London")[0] == 0
+    assert cli("offices", "list", "--json")[0] == 0
+    messages = logged(caplog)
+    assert any(m.endswith(": offices add") for m in messages)
+    assert any(m.endswith(": offices list") for m in messages)
+    # The office created is an event of its own, named; the command line's words are not logged.
+    assert "added the office “Northwind Tower” (time zone Europe/London)" in messages
+    assert not any("--timezone" in m for m in messages)
+
+
+def test_the_log_says_what_was_checked_imported_and_exported_and_never_the_secret(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    from clearooms_wizard.demo import data
+
+    caplog.set_level(logging.INFO)
+    secret = data.APP_SECRET + "\n"
+    assert cli("check", "--demo", "--secret-stdin", stdin=secret)[0] == 0
+    assert cli("offices", "add", "London HQ", "--demo")[0] == 0
+    importing = ["rooms", "import", "--office", "London HQ", "--all", "--demo", "--secret-stdin"]
+    assert cli(*importing, stdin=secret)[0] == 0
+    target = tmp_path / "rooms.csv"
+    assert cli("export", "--demo", "--output", target)[0] == 0
+    assert cli("export", "--demo", "--format", "json")[0] == 0
+    messages = logged(caplog)
+    text = "\n".join(messages)
+    assert any(m.endswith(": check") for m in messages)
+    assert any(m.endswith(": rooms import") for m in messages)
+    assert "check token: pass" in text and "check calendar" in text
+    imported = [m for m in messages if m.startswith("imported into the office “London HQ”: ")]
+    assert imported == ["imported into the office “London HQ”: new 24, updated 0, unchanged 0, "
+                        "blocked 0, failed 0, missing 0"]  # fmt: skip
+    assert f"exported as csv to {target}: offices 1, rooms 24" in messages
+    assert "exported as json to standard output: offices 1, rooms 24" in messages
+    assert data.APP_SECRET not in text and data.APP_SECRET[:8] not in text
+
+
+def test_a_use_case_logs_the_office_an_import_creates(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    from clearooms_wizard.core.cancel import CancelToken
+    from clearooms_wizard.core.usecases import ImportRequest
+    from clearooms_wizard.runtime import ConnectionOptions, build_runtime
+
+    caplog.set_level(logging.INFO)
+    runtime = build_runtime(ConnectionOptions(demo=True, workspace=str(tmp_path / "ws.sqlite3")))
+    use_cases, connection = runtime.use_cases, runtime.connection
+    test = use_cases.test_connection(connection, CancelToken())
+    list(test.run())
+    assert test.signed_in is not None
+    directory = use_cases.load_rooms(test.signed_in, connection.cloud, CancelToken())
+    rooms = tuple(sorted(directory.rooms, key=lambda r: r.name)[:2])
+    request = ImportRequest(
+        "Canary Wharf", True, rooms, directory, test.signed_in, connection.cloud
+    )
+    prepared = use_cases.prepare_import(request, None, None, CancelToken())
+    use_cases.apply_import(prepared, False, CancelToken())
+    messages = logged(caplog)
+    assert "created the office “Canary Wharf”" in messages
+    assert any(m.startswith("imported into the office “Canary Wharf”: new 2,") for m in messages)
+    assert any(m.startswith("loaded rooms ") and ", left out 0" in m for m in messages)

@@ -3,6 +3,7 @@ into an exit code and a message."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
@@ -47,7 +48,7 @@ def main(
     args = parse(words, _open_wizard)
     level = getattr(args, "log_level", None) or os.environ.get("CLEAROOMS_LOG_LEVEL", "info")
     configure_logging(level if level in LEVELS else "info")
-    log.info("clearooms-wizard %s: %s", __version__, args.command or "wizard")
+    log.info("clearooms-wizard %s: %s", __version__, command_name(args))
     invocation = Invocation(args, stdin or sys.stdin, out, err, open_wizard)
     command: Command = args.func
     try:
@@ -65,6 +66,13 @@ def main(
         return EXIT_INTERRUPTED
     except Explained:
         return EXIT_FAILED
+
+
+def command_name(args: argparse.Namespace) -> str:
+    """The command and subcommand, for the log: never a value given to them."""
+    words = [args.command or "wizard"]
+    words += [getattr(args, f"{args.command}_command", None) or ""] if args.command else []
+    return " ".join(word for word in words if word)
 
 
 def _open_wizard(invocation: Invocation) -> int:

@@ -3,6 +3,8 @@ lists and buildings."""
 
 from __future__ import annotations
 
+import logging
+
 from clearooms_wizard.cli.connection import runtime_for
 from clearooms_wizard.cli.directory import room_directory
 from clearooms_wizard.cli.exits import EXIT_OK, UsageError
@@ -12,6 +14,8 @@ from clearooms_wizard.cli.suggestions import quoted, same_place_flags
 from clearooms_wizard.cli.workspace import opened_workspace
 from clearooms_wizard.core.safetext import json_text, printable
 from clearooms_wizard.core.store import OfficeNameError
+
+log = logging.getLogger("clearooms_wizard.cli")
 
 
 def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> None:
@@ -99,6 +103,7 @@ def run_add(invocation: Invocation) -> int:
                 "all), or give the new office a different name."
             ) from None
         where = workspace.path
+    log.info("added the office “%s” (time zone %s)", office.name, office.timezone or "none")
     zone = f" (time zone {office.timezone})" if office.timezone else ""
     out.write(f"Added the office “{printable(office.name)}”{zone} to {where}.\n")
     out.write(

@@ -12,6 +12,7 @@ first time one runs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -21,6 +22,9 @@ from typing import TYPE_CHECKING
 
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.clouds import CLOUDS, Cloud
+
+# What happened, one line per event, whichever front end asked: support reads these.
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from clearooms_wizard.core.checks import SettingsTest
@@ -156,6 +160,11 @@ class UseCases:
         outcome = self.secrets.save(
             test.tenant_id, credentials.client_id, credentials.client_secret
         )
+        log.info(
+            "saved the connection (cloud %s); the client secret is in the keyring: %s",
+            cloud.key,
+            "yes" if outcome.kept_in_keyring else "no",
+        )
         messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
         return " ".join(messages) or None
 
@@ -178,7 +187,14 @@ class UseCases:
     ) -> RoomDirectory:
         """Every room and room list Microsoft 365 has; ``progress`` gets the rooms so far."""
         with self.graph(credentials, cloud, cancel) as client:
-            return client.load_rooms(progress)
+            directory = client.load_rooms(progress)
+        log.info(
+            "loaded rooms %d, room lists %d, left out %d",
+            len(directory.rooms),
+            len(directory.room_lists),
+            directory.skipped,
+        )
+        return directory
 
     # -- the workspace -----------------------------------------------------------------------
 
@@ -216,7 +232,15 @@ class UseCases:
         path = None if target is None else Path(target).expanduser()
         if path is not None:
             write_export_file(text, path)
-        return Exported(text, path, len(offices), sum(o.room_count for o in offices))
+        rooms = sum(o.room_count for o in offices)
+        log.info(
+            "exported as %s to %s: offices %d, rooms %d",
+            fmt,
+            path or "standard output",
+            len(offices),
+            rooms,
+        )
+        return Exported(text, path, len(offices), rooms)
 
     # -- importing ---------------------------------------------------------------------------
 
@@ -275,13 +299,22 @@ class UseCases:
     ) -> ImportResult:
         """Write the prepared import in one transaction (creating a new office in it)."""
         from clearooms_wizard.core.importer import apply_import
+        from clearooms_wizard.core.model import NewOffice
         from clearooms_wizard.core.workspace import open_workspace
 
         with open_workspace(self.workspace_path) as workspace:
-            return apply_import(
+            result = apply_import(
                 workspace,
                 prepared.plan,
                 prepared.checks,
                 include_blocked=include_blocked,
                 cancel=cancel,
             )
+        if isinstance(prepared.plan.office, NewOffice):
+            log.info("created the office “%s”", result.office.name)
+        log.info(
+            "imported into the office “%s”: %s",
+            result.office.name,
+            ", ".join(f"{status} {count}" for status, count in result.counts().items()),
+        )
+        return result

@@ -151,6 +151,7 @@ class SetupWizard(QWizard):
     @Slot(int)
     def _remember_page(self, page_id: int) -> None:
         if page_id >= 0:
+            log.info("page: %s", PageId(page_id).name.lower())
             self.context.preferences_state.last_page = page_id
             # Before the first paint Qt's choice stands (Next, on the Welcome page): the Qt
             # namespace this needs costs a tenth of a cold start (see ui/widgets.py).
