@@ -3,6 +3,7 @@ together. ``runtime.py`` holds the half the command line shares."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 
@@ -11,6 +12,7 @@ from clearooms_wizard.core.logs import log_path
 from clearooms_wizard.core.preferences import PreferencesFile
 from clearooms_wizard.core.report import report_environment
 from clearooms_wizard.core.secrets import SecretStore
+from clearooms_wizard.display import display_problem
 from clearooms_wizard.runtime import DEMO_CLOUD, ConnectionOptions, Runtime, build_runtime
 from clearooms_wizard.ui.context import InitialValues, WizardContext
 
@@ -58,6 +60,9 @@ def build_wizard_context(
 
 def run_wizard(options: ConnectionOptions) -> int:
     """Open the wizard. Qt is imported only here, so the command line never loads it."""
+    if problem := display_problem(os.environ):
+        sys.stderr.write(f"clearooms-wizard: {problem}\n")
+        return 1
     from PySide6.QtCore import QUrl
     from PySide6.QtGui import QDesktopServices
     from PySide6.QtWidgets import QApplication
