@@ -8,9 +8,8 @@ import sys
 from collections.abc import Callable, Mapping
 
 from clearooms_wizard.core.clouds import CLOUDS, Cloud
-from clearooms_wizard.core.logs import log_path
+from clearooms_wizard.core.logs import support_paths
 from clearooms_wizard.core.preferences import PreferencesFile
-from clearooms_wizard.core.report import report_environment
 from clearooms_wizard.core.secrets import SecretStore
 from clearooms_wizard.display import display_problem
 from clearooms_wizard.runtime import DEMO_CLOUD, ConnectionOptions, Runtime, build_runtime
@@ -53,7 +52,7 @@ def build_wizard_context(
         open_url=open_url,
         demo_scenario=runtime.scenario.name if runtime.scenario else None,
         demo_title=runtime.scenario.title if runtime.scenario else None,
-        report_environment=report_environment(runtime.workspace_path, log_path()),
+        report_environment=support_paths(runtime.workspace_path),
         startup_notice=runtime.notice,
     )
 

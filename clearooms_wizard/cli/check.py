@@ -10,8 +10,8 @@ from clearooms_wizard.cli.invocation import Invocation
 from clearooms_wizard.cli.parser import SharedOptions, Subcommands
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import CheckResult, SettingsTest, Status
-from clearooms_wizard.core.logs import log_path
-from clearooms_wizard.core.report import build_support_report, report_environment
+from clearooms_wizard.core.logs import support_paths
+from clearooms_wizard.core.report import build_support_report
 from clearooms_wizard.core.safetext import json_text, printable
 from clearooms_wizard.core.values import check_tenant
 from clearooms_wizard.runtime import Runtime
@@ -81,7 +81,7 @@ def run_checks(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Te
             test.results,
             tenant_id=test.tenant_id,
             demo_scenario=runtime.scenario.name if runtime.scenario else None,
-            environment=report_environment(runtime.workspace_path, log_path()),
+            environment=support_paths(runtime.workspace_path),
         ).to_json()
         payload: dict[str, object] = {
             "ok": not failed,

@@ -154,3 +154,12 @@ def log_path() -> Path | None:
     if isinstance(handler, logging.FileHandler):
         return Path(handler.baseFilename)
     return None
+
+
+def support_paths(workspace: Path) -> dict[str, str]:
+    """Where this run keeps things, as the support report and the About box show them (the
+    report's JSON keys them ``workspace`` and ``log_file``)."""
+    return {
+        "Workspace": str(workspace),
+        "Log file": str(log_path() or "not written (the log folder cannot be used)"),
+    }

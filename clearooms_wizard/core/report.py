@@ -8,18 +8,19 @@ anything shaped like an access token is removed.
 
 from __future__ import annotations
 
-import platform
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clearooms_wizard import __version__
-from clearooms_wizard.core.checks import CheckResult
 from clearooms_wizard.core.redaction import redact
 from clearooms_wizard.core.values import Checked, ConnectionInput, check_client_id, check_tenant
+
+if TYPE_CHECKING:
+    # Only for the types: the wizard builds its report environment before its first paint,
+    # and the checks (and what they load) are not needed for that.
+    from clearooms_wizard.core.checks import CheckResult
 
 # The distributions the Qt binding comes in, the one this product depends on first.
 _QT_DISTRIBUTIONS = ("PySide6-Essentials", "PySide6")
@@ -60,14 +61,6 @@ def qt_binding() -> str:
         except metadata.PackageNotFoundError:
             continue
     return "not installed"
-
-
-def report_environment(workspace: Path, log_file: Path | None) -> dict[str, str]:
-    """Where this run keeps things, as the report and the About box show it."""
-    return {
-        "Workspace": str(workspace),
-        "Log file": str(log_file or "not written (the log folder cannot be used)"),
-    }
 
 
 @dataclass(frozen=True)
@@ -179,6 +172,11 @@ def build_support_report(
     environment: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> SupportReport:
+    # Loaded here: the wizard imports this module before its first paint, for
+    # report_environment, and needs these only once a report is made.
+    import platform
+    import sys
+
     secrets: list[str] = []
     if connection is not None:
         secrets = [connection.client_secret, connection.client_secret.strip()]

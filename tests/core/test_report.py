@@ -47,17 +47,15 @@ def test_a_secret_pasted_into_the_wrong_box_stays_out() -> None:
 
 
 def test_the_json_and_the_text_come_from_one_builder_and_say_the_same() -> None:
-    from pathlib import Path
-
     from clearooms_wizard import __version__
-    from clearooms_wizard.core.report import build_support_report, report_environment
+    from clearooms_wizard.core.report import build_support_report
 
     connection = ConnectionInput(
         " Contoso.onmicrosoft.com", "0b7d5c1e-92a4-4f38-b6e1-3c9a7d2f8e41", SECRET,
         cloud=CLOUDS["usgov"],
     )  # fmt: skip
     passed = CheckResult("token", Status.PASS, "Signed in.")
-    environment = report_environment(Path("/data/ws.sqlite3"), Path("/logs/clearooms.log"))
+    environment = {"Workspace": "/data/ws.sqlite3", "Log file": "/logs/clearooms.log"}
     report = build_support_report(
         connection, [passed], tenant_id="6f0c2b8e-3d1a-4c57-9b2e-8a4d1f7e5c93",
         environment=environment,
