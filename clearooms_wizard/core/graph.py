@@ -12,7 +12,7 @@ from contextlib import closing
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from urllib3.util import parse_url
 
@@ -301,12 +301,15 @@ class GraphClient:
         caller asks with ``$count=true``), the other pages are fetched by ``$skip``,
         ``PAGE_CONCURRENCY`` at a time, and still yielded in order; a full last page is then
         followed by one more request, as when reading page by page, in case the list grew.
+        That is only while the next links agree: a page whose next link leads anywhere but the
+        page ``$skip`` reads next (an opaque ``$skiptoken``, a service that ignores ``$skip``)
+        is followed by its link, page by page, as when there is no count.
         """
         # $top first, so the first request reads as it always has (proxies and logs see it).
         base: dict[str, str | int] = {"$top": PAGE_SIZE, **(params or {})}
         page_size = int(base["$top"])
         first = self.get(self._url(path), base)
-        skips = self._skips_for_count(first, page_size)
+        skips = self._skips_for_count(first, path, base)
         if not skips:
             yield from self._pages_in_turn(path, base, page_size, first)
             return
@@ -314,9 +317,16 @@ class GraphClient:
         yield items, False
         last_sent = sent
         with closing(self._pages_at(path, base, skips)) as pages:
-            for items, sent in pages:
+            for read, (skip, page) in enumerate(zip(skips, pages, strict=True), start=2):
+                items, sent = self._page_items(page, self._url(path))
                 yield items, False
                 last_sent = sent
+                if self._links_elsewhere(page, path, base, skip + page_size, sent):
+                    budget = MAX_PAGES - read + 1
+                    yield from self._pages_in_turn(
+                        path, base, page_size, page, skip, budget, already_read=True
+                    )
+                    return
                 if sent < page_size:
                     # The list ended before the count said it would: the pages after a short
                     # one are not asked for (a count of 100,000 would otherwise cost a
@@ -338,8 +348,11 @@ class GraphClient:
             )
         return [item for item in items if isinstance(item, dict)], len(items)
 
-    def _skips_for_count(self, first: Mapping[str, Any], page_size: int) -> list[int]:
+    def _skips_for_count(
+        self, first: Mapping[str, Any], path: str, base: Mapping[str, str | int]
+    ) -> list[int]:
         """The ``$skip`` of every later page, when the first page makes them knowable."""
+        page_size = int(base["$top"])
         total = _int(first.get("@odata.count"))
         items = first.get("value")
         if total is None or page_size <= 0 or not isinstance(items, list):
@@ -348,11 +361,39 @@ class GraphClient:
             return []  # a short or only page: reading in turn decides what comes next
         if total > page_size * MAX_PAGES:
             return []  # not a count to believe; reading in turn stops at the first short page
+        if self._links_elsewhere(first, path, base, page_size, len(items)):
+            return []  # Graph's own link leads on from here, not $skip
         return list(range(page_size, total, page_size))
+
+    def _links_elsewhere(
+        self,
+        page: Mapping[str, Any],
+        path: str,
+        base: Mapping[str, str | int],
+        next_skip: int,
+        sent: int,
+    ) -> bool:
+        """Whether this page has a next link that reading by ``$skip`` would not honour: one
+        that leads anywhere but the page at ``next_skip`` of this list, or that leads on from a
+        short page (where reading by ``$skip`` stops)."""
+        link = page.get("@odata.nextLink")
+        if not isinstance(link, str) or not link:
+            return False
+        url = self._next_page_url(link)
+        if url is None or sent < int(base["$top"]):
+            return True
+        target = urlsplit(url)
+        if unquote(target.path) != unquote(urlsplit(self._url(path)).path):
+            return True
+        query = dict(parse_qsl(target.query, keep_blank_values=True))
+        return query.get("$skip") != str(next_skip) or query.get("$top") not in (
+            None,
+            str(base["$top"]),
+        )
 
     def _pages_at(
         self, path: str, base: Mapping[str, str | int], skips: list[int]
-    ) -> Generator[tuple[list[dict[str, Any]], int]]:
+    ) -> Generator[dict[str, Any]]:
         """The pages at these offsets, fetched concurrently, yielded in the order given."""
         url = self._url(path)
 
@@ -376,7 +417,7 @@ class GraphClient:
                 page = ahead.popleft().result()
                 for skip in islice(pending, 1):
                     ahead.append(pool.submit(fetch, skip))
-                yield self._page_items(page, url)
+                yield page
         finally:
             # An error, Cancel or a reader that stopped early: pages not started never are,
             # and requests in flight are not waited for (the cancel token stops them).
@@ -390,8 +431,11 @@ class GraphClient:
         page: dict[str, Any] | None,
         skip: int = 0,
         budget: int | None = None,
+        *,
+        already_read: bool = False,
     ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
-        """Page after page: ``page`` (when already fetched), or the page at ``skip``, then on."""
+        """Page after page: ``page`` (when already fetched, at ``skip``; only what comes after
+        it when ``already_read``), or the page at ``skip``, then on."""
         url: str = self._url(path)
         query: dict[str, str | int] | None = {**base, "$skip": skip} if skip else dict(base)
         fetched = skip
@@ -400,8 +444,13 @@ class GraphClient:
         for _ in range(max(MAX_PAGES if budget is None else budget, 0)):
             if page is None:
                 page = self.get(url, query)
-            items, sent = self._page_items(page, url)
-            yield items, guessed
+            if already_read:
+                already_read = False
+                value = page.get("value")
+                sent = len(value) if isinstance(value, list) else 0
+            else:
+                items, sent = self._page_items(page, url)
+                yield items, guessed
             fetched += sent
             next_link = page.get("@odata.nextLink")
             total = _int(page.get("@odata.count"))

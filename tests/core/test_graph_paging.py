@@ -11,7 +11,7 @@ import pytest
 
 from clearooms_wizard.core import graph as graph_module
 from clearooms_wizard.core.cancel import Cancelled, CancelToken
-from clearooms_wizard.core.errors import GraphError
+from clearooms_wizard.core.errors import GraphError, ListFault, ListProblem
 from clearooms_wizard.core.graph import GraphClient
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.tokens import TokenProvider
@@ -215,3 +215,68 @@ def test_progress_is_reported_page_by_page_in_order(serve_demo: ServeDemo, clien
     rooms, _ = client(served).list_rooms(seen.append)
     assert seen == [100 * n for n in range(1, 13)] + [1200]
     assert len(rooms) == 1200
+
+
+def answer(served: Served, query: str, body: dict[str, Any]) -> None:
+    """Rooms requests whose query matches ``query`` get ``body``, every time."""
+    pattern = r"microsoft\.graph\.room\?" + query
+    served.tenant.inject(Fault(pattern, status=200, headers=JSON, body=body, times=None))
+
+
+def test_with_a_count_a_next_link_that_is_not_skip_is_followed(
+    serve_demo: ServeDemo, client: Client, small_pages: None
+) -> None:
+    """A service that pages by an opaque $skiptoken and ignores $skip: the count alone must not
+    send the reader off by $skip (which would read the first page three times and lose the
+    other seven rooms, quietly)."""
+    served = serve_demo("healthy")
+    graph_rooms = [room.to_graph() for room in served.tenant.directory.rooms][:12]
+    link = f"{served.base_url}/v1.0{ROOMS}?%24top=5&%24skiptoken="
+    first = {"@odata.count": 12, "value": graph_rooms[:5], "@odata.nextLink": link + "B"}
+    answer(
+        served,
+        r"(.*&)?%24skiptoken=B(&|$)",
+        {"value": graph_rooms[5:10], "@odata.nextLink": link + "C"},
+    )
+    answer(served, r"(.*&)?%24skiptoken=C(&|$)", {"value": graph_rooms[10:]})
+    answer(served, r"(.*&)?%24skip=", first)  # $skip ignored: the first page again
+    answer(served, r"%24top=5&%24count=true$", first)
+    rooms, _ = client(served).list_rooms()
+    assert [room.email for room in rooms] == [str(item["emailAddress"]) for item in graph_rooms]
+    assert not any("%24skip=" in path for path in room_requests(served))
+
+
+def test_a_page_read_by_skip_whose_next_link_leads_elsewhere_is_followed(
+    serve_demo: ServeDemo, client: Client, small_pages: None
+) -> None:
+    """The first page's link agrees with $skip, the second page's does not: the walk by $skip
+    hands over to the link there, rather than end at the empty page $skip finds next."""
+    served = serve_demo("healthy")
+    graph_rooms = [room.to_graph() for room in served.tenant.directory.rooms][:12]
+    root = f"{served.base_url}/v1.0{ROOMS}"
+    first = {
+        "@odata.count": 12,
+        "value": graph_rooms[:5],
+        "@odata.nextLink": f"{root}?$top=5&$count=true&$skip=5",
+    }
+    second = {"value": graph_rooms[5:10], "@odata.nextLink": f"{root}?%24skiptoken=C"}
+    answer(served, r"(.*&)?%24skiptoken=C(&|$)", {"value": graph_rooms[10:]})
+    answer(served, r"(.*&)?%24skip=5(&|$)", second)
+    answer(served, r"(.*&)?%24skip=10(&|$)", {"value": []})
+    answer(served, r"%24top=5&%24count=true$", first)
+    rooms, _ = client(served).list_rooms()
+    assert [room.email for room in rooms] == [str(item["emailAddress"]) for item in graph_rooms]
+    assert sum("skiptoken=C" in path for path in room_requests(served)) == 1
+
+
+def test_with_a_count_a_next_link_to_another_host_is_refused(
+    serve_demo: ServeDemo, client: Client, small_pages: None
+) -> None:
+    served = serve_demo("healthy")
+    graph_rooms = [room.to_graph() for room in served.tenant.directory.rooms]
+    link = f"https://evil.example/v1.0{ROOMS}?$top=5&$count=true&$skip=5"
+    first = {"@odata.count": 24, "value": graph_rooms[:5], "@odata.nextLink": link}
+    answer(served, r"%24top=5&%24count=true$", first)
+    with pytest.raises(ListFault) as caught:
+        client(served).list_rooms()
+    assert caught.value.problem is ListProblem.ELSEWHERE
