@@ -3,7 +3,7 @@
 From the options, the environment, the saved settings and the keyring it decides the connection,
 the workspace and the secret store, and how sessions are opened (to Microsoft, or to the demo
 tenant); :attr:`Runtime.use_cases` binds the use cases to them. Both front ends start here: the
-wizard through ``app.py``, the commands through ``cli.py``. Qt is never imported here.
+wizard through ``app.py``, the commands through the ``cli`` package. Qt is never imported here.
 """
 
 from __future__ import annotations
