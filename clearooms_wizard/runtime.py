@@ -23,6 +23,7 @@ from clearooms_wizard.core.values import ConnectionInput, check_client_id, check
 from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
 
 if TYPE_CHECKING:
+    from clearooms_wizard.core.app_setup import SetupClient
     from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.http import MicrosoftSession
     from clearooms_wizard.core.model import SavedConnection
@@ -53,6 +54,8 @@ class ConnectionOptions:
     workspace: str | None = None
     demo: bool = False
     demo_scenario: str = "healthy"
+    # The public client an administrator signs in with for "Set it up for me".
+    setup_client_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,16 @@ class Runtime:
     secrets: SecretStore
     # Something the user should read before going on (for example: the keyring is locked).
     notice: str | None = None
+    setup_client: SetupClient | None = None
 
     @property
     def use_cases(self) -> UseCases:
-        return UseCases(self.open_session, self.workspace_path, self.secrets)
+        return UseCases(
+            self.open_session,
+            self.workspace_path,
+            self.secrets,
+            setup_client=self.setup_client,
+        )
 
 
 def open_session_factory(
@@ -142,6 +151,22 @@ def workspace_use_cases(
     return UseCases(open_session_factory(None), chosen_workspace(options, env), secrets)
 
 
+def setup_client_for(options: ConnectionOptions, env: Mapping[str, str]) -> SetupClient:
+    """The public client for an administrator's sign-in: the option, else
+    CLEAROOMS_SETUP_CLIENT_ID, else the packaged default."""
+    from clearooms_wizard.core.app_setup import AZURE_CLI_CLIENT_ID, SetupClient
+
+    chosen = _first(options.setup_client_id, env.get("CLEAROOMS_SETUP_CLIENT_ID"))
+    if chosen is None:
+        return SetupClient(AZURE_CLI_CLIENT_ID)
+    checked = check_client_id(chosen)
+    if checked.value is None:
+        from clearooms_wizard.core.store import InvalidInput
+
+        raise InvalidInput(f"The setup client ID is not usable. {checked.problem}")
+    return SetupClient(checked.value)
+
+
 def _first(*values: str | None) -> str | None:
     for value in values:
         if value:
@@ -181,6 +206,7 @@ def build_runtime(
             None,
             path,
             secrets,
+            setup_client=setup_client_for(options, env),
         )
 
     saved = _load_saved(path)
@@ -220,6 +246,7 @@ def build_runtime(
         path,
         secrets,
         notice,
+        setup_client_for(options, env),
     )
 
 

@@ -26,7 +26,11 @@ from clearooms_wizard.core.clouds import CLOUDS, Cloud
 # What happened, one line per event, whichever front end asked: support reads these.
 log = logging.getLogger(__name__)
 
+# Opens a web address in the user's browser; False when no browser could be started.
+OpenBrowser = Callable[[str], bool]
+
 if TYPE_CHECKING:
+    from clearooms_wizard.core.app_setup import SetupClient
     from clearooms_wizard.core.checks import SettingsTest
     from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.graph import GraphClient
@@ -109,14 +113,26 @@ def _override(value: str, default: str | None) -> str | None:
 
 class UseCases:
     """Every use case, bound to the parts the composition root chose: how sessions to Microsoft
-    are opened (or to the demo tenant), which workspace, which secret store."""
+    are opened (or to the demo tenant), which workspace, which secret store, and for an
+    administrator's sign-in, which public client and how a browser is opened."""
 
     def __init__(
-        self, open_session: SessionOpener, workspace_path: Path, secrets: SecretStore
+        self,
+        open_session: SessionOpener,
+        workspace_path: Path,
+        secrets: SecretStore,
+        *,
+        setup_client: SetupClient | None = None,
+        open_browser: OpenBrowser | None = None,
     ) -> None:
+        from clearooms_wizard.core.app_setup import AZURE_CLI_CLIENT_ID, SetupClient
+
         self.open_session = open_session
         self.workspace_path = workspace_path
         self.secrets = secrets
+        self.setup_client = setup_client or SetupClient(AZURE_CLI_CLIENT_ID)
+        # None: Python's webbrowser module, so that the BROWSER variable is honoured.
+        self.open_browser = open_browser
 
     # -- the connection ----------------------------------------------------------------------
 

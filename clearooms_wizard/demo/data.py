@@ -21,7 +21,12 @@ from clearooms_wizard.demo.org import APP_ROLE_IDS as APP_ROLE_IDS
 from clearooms_wizard.demo.org import APP_SECRET as APP_SECRET
 from clearooms_wizard.demo.org import APP_SECRET_KEY_ID as APP_SECRET_KEY_ID
 from clearooms_wizard.demo.org import APP_SECRET_NAME as APP_SECRET_NAME
+from clearooms_wizard.demo.org import (
+    APPLICATION_ADMINISTRATOR_ROLE as APPLICATION_ADMINISTRATOR_ROLE,
+)
+from clearooms_wizard.demo.org import DEFAULT_USER_ROLE as DEFAULT_USER_ROLE
 from clearooms_wizard.demo.org import DOMAINS as DOMAINS
+from clearooms_wizard.demo.org import GLOBAL_ADMINISTRATOR_ROLE as GLOBAL_ADMINISTRATOR_ROLE
 from clearooms_wizard.demo.org import GRAPH_APP_ID as GRAPH_APP_ID
 from clearooms_wizard.demo.org import INITIAL_DOMAIN as INITIAL_DOMAIN
 from clearooms_wizard.demo.org import PREVIOUS_SECRET as PREVIOUS_SECRET
@@ -30,11 +35,14 @@ from clearooms_wizard.demo.org import PREVIOUS_SECRET_NAME as PREVIOUS_SECRET_NA
 from clearooms_wizard.demo.org import PRIMARY_DOMAIN as PRIMARY_DOMAIN
 from clearooms_wizard.demo.org import REQUIRED_ROLES as REQUIRED_ROLES
 from clearooms_wizard.demo.org import SERVICE_PRINCIPAL_ID as SERVICE_PRINCIPAL_ID
+from clearooms_wizard.demo.org import SETUP_CLIENT_ID as SETUP_CLIENT_ID
+from clearooms_wizard.demo.org import SETUP_CLIENT_NAME as SETUP_CLIENT_NAME
 from clearooms_wizard.demo.org import TENANT_DISPLAY_NAME as TENANT_DISPLAY_NAME
 from clearooms_wizard.demo.org import TENANT_ID as TENANT_ID
 from clearooms_wizard.demo.org import TENANT_REGION_SCOPE as TENANT_REGION_SCOPE
 from clearooms_wizard.demo.org import UNKNOWN_CLIENT_ID as UNKNOWN_CLIENT_ID
 from clearooms_wizard.demo.org import WRONG_SECRET as WRONG_SECRET
+from clearooms_wizard.demo.org import AdminKey as AdminKey
 from clearooms_wizard.demo.org import RoomLayout as RoomLayout
 from clearooms_wizard.demo.org import room_email as room_email
 from clearooms_wizard.demo.org import slugify as slugify
@@ -541,6 +549,39 @@ def _people() -> tuple[Person, ...]:
             Person(stable_guid("user", email), f"{given} {surname}", given, surname, title, email)
         )
     return tuple(people)
+
+
+@dataclass(frozen=True)
+class Administrator:
+    """Someone who can sign in to the demo's Microsoft sign-in page for "Set it up for me"."""
+
+    key: AdminKey
+    id: str
+    display_name: str
+    username: str
+    # Directory role template ids, as a token's `wids` claim carries them.
+    role_ids: tuple[str, ...]
+
+
+def _administrator(key: AdminKey, given: str, surname: str, *roles: str) -> Administrator:
+    username = f"{given.lower()}.{surname.lower()}@{PRIMARY_DOMAIN}"
+    return Administrator(
+        key,
+        stable_guid("user", username),
+        f"{given} {surname}",
+        username,
+        (*roles, DEFAULT_USER_ROLE),
+    )
+
+
+ADMINISTRATORS: dict[AdminKey, Administrator] = {
+    admin.key: admin
+    for admin in (
+        _administrator("global-admin", "Alex", "Wilber", GLOBAL_ADMINISTRATOR_ROLE),
+        _administrator("application-admin", "Diego", "Siciliani", APPLICATION_ADMINISTRATOR_ROLE),
+        _administrator("no-rights", "Adele", "Vance"),
+    )
+}
 
 
 def build_directory(layout: RoomLayout) -> Directory:

@@ -57,6 +57,21 @@ WRONG_SECRET = "Tq7~Lm3Xc.Bv9nKj2_Hg5Fd8Sa1Zp4Ow6Ie0Ru7Y"
 UNKNOWN_CLIENT_ID = "5c3e8a1f-7d2b-4e69-b0a4-9f1c6d8e2b37"
 
 
+# --- administrators who can sign in for "Set it up for me" --------------------------------------
+
+# The public client the product signs administrators in with by default (Azure CLI's).
+SETUP_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+SETUP_CLIENT_NAME = "Microsoft Azure CLI"
+
+GLOBAL_ADMINISTRATOR_ROLE = "62e90394-69f5-4237-9190-012177145e10"
+APPLICATION_ADMINISTRATOR_ROLE = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+# Every member of a tenant holds this "role" in its tokens.
+DEFAULT_USER_ROLE = "b79fbf4d-3ef9-4689-8143-76b194e85509"
+
+# Keys a scenario chooses its signing-in administrator by.
+AdminKey = Literal["global-admin", "application-admin", "no-rights"]
+
+
 def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 # The organisation's names only: a scenario is chosen before the wizard's first page is shown.
 from clearooms_wizard.demo import org as data
-from clearooms_wizard.demo.org import RoomLayout
+from clearooms_wizard.demo.org import AdminKey, RoomLayout
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,16 @@ class Scenario:
     policy_blocks_all_rooms: bool = False
     policy_blocked_rooms: tuple[str, ...] = ()
     on_premises_rooms: tuple[str, ...] = ()
+    # "Set it up for me": who signs in at the demo's Microsoft sign-in page, and whether they
+    # cancel there instead.
+    administrator: AdminKey = "global-admin"
+    sign_in_cancelled: bool = False
+    # An app an earlier "Set it up for me" created (found by its unique name and tags).
+    clearooms_app_exists: bool = False
+    # The tenant's app-management policy on client secrets.
+    secret_policy: Literal["none", "no-secrets", "max-12-months"] = "none"
+    # Seconds before a new app, service principal, secret or permission is seen everywhere.
+    replication_delay: float = 0.0
 
 
 _SCENARIO_LIST: tuple[Scenario, ...] = (
@@ -151,6 +162,52 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         "Client secret expires soon",
         "Everything works, but the client secret expires in 12 days and should be renewed.",
         secret_days_left=12.0,
+    ),
+    Scenario(
+        "register-app-admin",
+        "Set it up for me: Application Administrator",
+        "The person signing in may create apps but not grant Microsoft Graph permissions, so "
+        "a Global Administrator must approve the app with a link.",
+        administrator="application-admin",
+    ),
+    Scenario(
+        "register-no-rights",
+        "Set it up for me: no admin rights",
+        "The person signing in has no administrator role and the organisation does not let "
+        "users register apps, so nothing can be created.",
+        administrator="no-rights",
+    ),
+    Scenario(
+        "register-existing-app",
+        "Set it up for me: app already created",
+        "An earlier run created the Clearooms app; running again reuses it and adds a new "
+        "secret instead of creating a second app.",
+        clearooms_app_exists=True,
+    ),
+    Scenario(
+        "register-no-secrets",
+        "Set it up for me: secrets not allowed",
+        "An organisation policy forbids client secrets on new apps.",
+        secret_policy="no-secrets",
+    ),
+    Scenario(
+        "register-short-secrets",
+        "Set it up for me: secrets limited to a year",
+        "An organisation policy allows client secrets of at most 12 months.",
+        secret_policy="max-12-months",
+    ),
+    Scenario(
+        "register-cancelled",
+        "Set it up for me: sign-in cancelled",
+        "The administrator closes Microsoft's sign-in page without signing in.",
+        sign_in_cancelled=True,
+    ),
+    Scenario(
+        "register-slow-replication",
+        "Set it up for me: Microsoft is slow to catch up",
+        "New apps, secrets and permissions take several seconds to be seen everywhere in "
+        "Microsoft 365, as happens in busy organisations.",
+        replication_delay=8.0,
     ),
 )
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from urllib.parse import unquote
 
 from clearooms_wizard.demo import data
-from clearooms_wizard.demo.data import AppRegistration, Directory
+from clearooms_wizard.demo.data import AdminKey, AppRegistration, Directory
 from clearooms_wizard.demo.graph import GraphService, graph_error, mailbox_concurrency_exceeded
 from clearooms_wizard.demo.identity import IdentityService, aadsts_error
 from clearooms_wizard.demo.messages import (
@@ -211,6 +211,19 @@ class DemoTenant:
         """A valid access token without going through the token endpoint (for Graph tests)."""
         granted = self.scenario.granted_roles if roles is None else tuple(roles)
         return self._tokens.issue(audience=audience, roles=granted).token
+
+    def mint_delegated_token(
+        self,
+        administrator: AdminKey | None = None,
+        scopes: Iterable[str] = ("Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"),
+        audience: str = DEMO_GRAPH_ROOT,
+    ) -> str:
+        """An administrator's signed-in token, as if they had been through the sign-in page
+        (the scenario's administrator unless another is named), for Graph tests."""
+        user = data.ADMINISTRATORS[administrator or self.scenario.administrator]
+        return self._tokens.issue_delegated(
+            audience=audience, scopes=tuple(scopes), user=user
+        ).token
 
     @property
     def issued_token_count(self) -> int:

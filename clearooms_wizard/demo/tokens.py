@@ -56,6 +56,24 @@ class IssuedToken:
     def audience(self) -> str:
         return str(self.claims["aud"])
 
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """A delegated token's permissions (`scp`); empty for an app's own token."""
+        return tuple(str(self.claims.get("scp", "")).split())
+
+    @property
+    def role_ids(self) -> tuple[str, ...]:
+        """The signed-in person's directory role template ids (`wids`)."""
+        return tuple(self.claims.get("wids", ()))
+
+    @property
+    def is_delegated(self) -> bool:
+        return self.claims.get("idtyp") == "user"
+
+    @property
+    def client_id(self) -> str:
+        return str(self.claims.get("appid", ""))
+
 
 class TokenStore:
     def __init__(self, lifetime: int = 3599) -> None:
@@ -99,6 +117,65 @@ class TokenStore:
         # Entra leaves the claim out entirely, rather than sending [], when nothing was consented.
         if roles:
             claims["roles"] = sorted(roles)
+        token = ".".join(
+            (
+                b64url(json.dumps(header, separators=(",", ":")).encode()),
+                b64url(json.dumps(claims, separators=(",", ":")).encode()),
+                b64url(secrets.token_bytes(256)),
+            )
+        )
+        issued = IssuedToken(token, claims, float(claims["exp"]))
+        with self._lock:
+            self._tokens[token] = issued
+        return issued
+
+    def issue_delegated(
+        self,
+        *,
+        audience: str,
+        scopes: Sequence[str],
+        user: data.Administrator,
+        client_id: str = data.SETUP_CLIENT_ID,
+        client_name: str = data.SETUP_CLIENT_NAME,
+    ) -> IssuedToken:
+        """A token a person got by signing in to a public client (v1.0 shape, as Graph's are)."""
+        now = int(time.time())
+        tid = data.TENANT_ID
+        header = {"typ": "JWT", "nonce": b64url(secrets.token_bytes(32)), "alg": "RS256"}
+        header["kid"] = header["x5t"] = "DemoKey0Northwind0Unsigned0"
+        given, _, family = user.display_name.partition(" ")
+        claims: dict[str, Any] = {
+            "aud": audience,
+            "iss": f"https://sts.windows.net/{tid}/",
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.lifetime,
+            "acr": "1",
+            "aio": b64url(secrets.token_bytes(48)),
+            "amr": ["pwd", "mfa"],
+            "app_displayname": client_name,
+            "appid": client_id,
+            "appidacr": "0",
+            "family_name": family,
+            "given_name": given,
+            "idtyp": "user",
+            "ipaddr": "203.0.113.24",
+            "name": user.display_name,
+            "oid": user.id,
+            "platf": "14",
+            "puid": "10032003" + user.id[:8].upper(),
+            "rh": "0." + b64url(secrets.token_bytes(24)) + ".",
+            "scp": " ".join(sorted(set(scopes))),
+            "sub": b64url(secrets.token_bytes(32)),
+            "tenant_region_scope": data.TENANT_REGION_SCOPE,
+            "tid": tid,
+            "unique_name": user.username,
+            "upn": user.username,
+            "uti": b64url(secrets.token_bytes(16)),
+            "ver": "1.0",
+            "wids": list(user.role_ids),
+            "xms_tcdt": 1597000000,
+        }
         token = ".".join(
             (
                 b64url(json.dumps(header, separators=(",", ":")).encode()),

@@ -28,6 +28,13 @@ EXPECTED_SCENARIOS = {
     "many-rooms",
     "mixed-mailboxes",
     "secret-expiring",
+    "register-app-admin",
+    "register-no-rights",
+    "register-existing-app",
+    "register-no-secrets",
+    "register-short-secrets",
+    "register-cancelled",
+    "register-slow-replication",
 }
 
 

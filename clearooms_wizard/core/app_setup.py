@@ -1,0 +1,232 @@
+"""“Set it up for me”: what an administrator's sign-in creates, as plain data.
+
+The wizard's Register page and the ``register`` command show the same review, the same steps and
+the same outcome; the work itself is in ``admin_signin`` (signing the administrator in) and
+``provisioning`` (the Microsoft Graph calls). Nothing here talks to the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from clearooms_wizard.core.registration import PERMISSIONS, SUGGESTED_APP_NAME, Permission
+
+# What the created app is found by when the wizard runs again: never a second app.
+APP_UNIQUE_NAME = "clearooms-booking"
+APP_TAGS = ("clearooms-booking", "created-by:clearooms-setup-wizard")
+DEFAULT_APP_NAME = SUGGESTED_APP_NAME
+
+# Microsoft's own portal allows up to two years, and recommends less.
+DEFAULT_SECRET_MONTHS = 24
+SECRET_MONTHS_CHOICES = (3, 6, 12, 18, 24)
+
+# Microsoft Graph, as every tenant knows it.
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+# Cross-checks only: the ids are read from the tenant's Microsoft Graph service principal.
+KNOWN_ROLE_IDS = {
+    "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
+    "Calendars.ReadWrite": "ef54d2bf-783f-4e0f-bca1-3210c0444d99",
+    "Place.Read.All": "913b9306-0ce1-42b8-9137-6a7df690a760",
+}
+
+# The delegated permissions the administrator's sign-in asks for (on the cloud's Graph root).
+ADMIN_SCOPES = ("Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All")
+
+# Azure CLI's public client: present in every tenant, and what CLI for Microsoft 365's
+# `m365 setup` signs in with for the same job, until Clearooms has a verified client of its own.
+AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+AZURE_CLI_NAME = "Microsoft Azure CLI"
+
+# Directory role template ids (the `wids` claim of the administrator's token).
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+PRIVILEGED_ROLE_ADMINISTRATOR = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+APPLICATION_ADMINISTRATOR = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+CLOUD_APPLICATION_ADMINISTRATOR = "158c047a-c907-4556-b7ef-446551a6b5f7"
+APPLICATION_DEVELOPER = "cf1c38e5-3621-4004-a7cb-879624dced7c"
+ROLE_NAMES = {
+    GLOBAL_ADMINISTRATOR: "Global Administrator",
+    PRIVILEGED_ROLE_ADMINISTRATOR: "Privileged Role Administrator",
+    APPLICATION_ADMINISTRATOR: "Application Administrator",
+    CLOUD_APPLICATION_ADMINISTRATOR: "Cloud Application Administrator",
+    APPLICATION_DEVELOPER: "Application Developer",
+}
+# Only these may grant Microsoft Graph's application permissions.
+ROLES_THAT_GRANT = frozenset({GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR})
+
+
+@dataclass(frozen=True)
+class SetupClient:
+    """The public client the administrator signs in with."""
+
+    client_id: str
+
+    @property
+    def is_azure_cli(self) -> bool:
+        return self.client_id.lower() == AZURE_CLI_CLIENT_ID
+
+    @property
+    def shown_as(self) -> str:
+        """What Microsoft's sign-in page names the app asking for access."""
+        return AZURE_CLI_NAME if self.is_azure_cli else f"the app {self.client_id}"
+
+
+class SignInMethod(StrEnum):
+    BROWSER = "browser"
+    DEVICE_CODE = "device-code"
+
+
+@dataclass(frozen=True)
+class DeviceCodePrompt:
+    """What to tell someone signing in on another device."""
+
+    verification_uri: str
+    user_code: str
+    # Seconds since the epoch.
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class SignedInAdmin:
+    """Who signed in, and in which organisation."""
+
+    username: str
+    display_name: str | None
+    tenant_id: str
+    # From the organisation's profile, when the sign-in may read it.
+    tenant_name: str | None
+    # Directory role template ids (see ROLE_NAMES).
+    role_ids: tuple[str, ...]
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        return tuple(ROLE_NAMES[r] for r in self.role_ids if r in ROLE_NAMES)
+
+    @property
+    def can_grant_permissions(self) -> bool:
+        return any(r in ROLES_THAT_GRANT for r in self.role_ids)
+
+
+@dataclass(frozen=True)
+class PermissionToGrant:
+    permission: Permission
+    # The application role's id, read from the tenant's Microsoft Graph service principal.
+    role_id: str
+
+    @property
+    def name(self) -> str:
+        return self.permission.name
+
+
+@dataclass(frozen=True)
+class ExistingApp:
+    """A Clearooms app this tenant already has (found by its unique name or tags)."""
+
+    object_id: str
+    app_id: str
+    display_name: str
+    # None when it is not yet added to the organisation (no service principal).
+    service_principal_id: str | None
+    # Names of the permissions it still lacks.
+    missing_permissions: tuple[str, ...]
+    secret_count: int
+
+
+@dataclass(frozen=True)
+class RegistrationPlan:
+    """What “Set it up for me” will create, for the user to confirm. Nothing exists yet."""
+
+    admin: SignedInAdmin
+    app_name: str
+    secret_months: int
+    permissions: tuple[PermissionToGrant, ...]
+    graph_service_principal_id: str
+    # Reused (with a new secret) rather than creating a second app.
+    existing: ExistingApp | None
+    # False: the permissions go to a Global Administrator as a consent link instead.
+    grant_directly: bool
+
+
+class StepId(StrEnum):
+    FIND_GRAPH = "find-graph"
+    CREATE_APP = "create-app"
+    CREATE_SECRET = "create-secret"
+    ADD_TO_ORGANISATION = "add-to-organisation"
+    GRANT_PERMISSIONS = "grant-permissions"
+    WAIT_FOR_MICROSOFT = "wait-for-microsoft"
+
+
+STEP_TITLES = {
+    StepId.FIND_GRAPH: "Finding Microsoft Graph in your organisation",
+    StepId.CREATE_APP: "Creating the app",
+    StepId.CREATE_SECRET: "Creating its client secret",
+    StepId.ADD_TO_ORGANISATION: "Adding it to your organisation",
+    StepId.GRANT_PERMISSIONS: "Granting the three permissions",
+    StepId.WAIT_FOR_MICROSOFT: "Waiting for Microsoft to finish (usually under a minute)",
+}
+
+
+class StepState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    # Nothing to do: it was there already.
+    SKIPPED = "skipped"
+    # Waits for a Global Administrator's approval.
+    NEEDS_APPROVAL = "needs-approval"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class StepUpdate:
+    step: StepId
+    state: StepState
+    # One plain sentence: what happened, or what it is waiting for.
+    detail: str = ""
+
+
+class CreatedKind(StrEnum):
+    # Listed in the order they are created; undone in reverse.
+    APPLICATION = "application"
+    SECRET = "secret"
+    SERVICE_PRINCIPAL = "service-principal"
+    PERMISSION_GRANT = "permission-grant"
+
+
+@dataclass(frozen=True)
+class CreatedObject:
+    kind: CreatedKind
+    object_id: str
+    # The application's or service principal's object id it belongs to, for secrets and grants.
+    parent_id: str | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class RegistrationJournal:
+    """What one run created, written down as it goes, so a failure half-way can resume or undo."""
+
+    run_id: str
+    tenant_id: str
+    started_at: datetime
+    created: tuple[CreatedObject, ...] = ()
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class RegisteredApp:
+    """The outcome: the three values for Connect, and whether the permissions are granted."""
+
+    tenant_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    secret_expires_at: datetime
+    app_object_id: str
+    service_principal_id: str
+    reused: bool
+    permissions_granted: bool
+    # For a Global Administrator to open when this sign-in could not grant the permissions.
+    consent_url: str | None = None
+
+
+DEFAULT_PERMISSIONS: tuple[Permission, ...] = PERMISSIONS
