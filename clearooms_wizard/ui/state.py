@@ -1,8 +1,9 @@
 """What the wizard has found out and what the user has chosen so far: one object for all pages.
 
-Each page writes its own part (the Connect page the tested connection, the Rooms page the room
-directory and the choice, the Import page the prepared import and its result) and reads what the
-pages before it wrote. No page reaches into another page.
+Each page writes its own part (the Register page the app “Set it up for me” created, the Connect
+page the tested connection, the Rooms page the room directory and the choice, the Import page the
+prepared import and its result) and reads what the pages before it wrote. No page reaches into
+another page.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from clearooms_wizard.core.usecases import PreparedImport, WorkspaceSnapshot
 
 if TYPE_CHECKING:
     # Types only: the state is made with the first page, before these modules are loaded.
+    from clearooms_wizard.core.admin_signin import AdminSession
+    from clearooms_wizard.core.app_setup import RegisteredApp
     from clearooms_wizard.core.clouds import Cloud
     from clearooms_wizard.core.importer import ImportResult
     from clearooms_wizard.core.model import Room, RoomDirectory
@@ -54,6 +57,10 @@ class WizardState(QObject):
         super().__init__(parent)
         # Connect page: the cloud chosen under Advanced (the Register page's links go there).
         self.cloud = cloud
+        # Register page, “Set it up for me”: the administrator signed in (kept for Undo and
+        # for a second try), then the app it created, for the Connect page to fill in and test.
+        self.admin_session: AdminSession | None = None
+        self.registered: RegisteredApp | None = None
         # Connect page, on Next: the values that passed and were saved.
         self.connection: TestedConnection | None = None
         # Rooms page: the rooms from Microsoft 365 (None until loaded, or when a load failed),

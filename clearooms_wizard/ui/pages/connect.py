@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clearooms_wizard.core.app_setup import RegisteredApp
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.checks import (
     CHECK_IDS,
@@ -224,6 +225,9 @@ class ConnectPage(TaskPage):
         self._warnings_accepted = False
         self._saved_for: tuple[str, str, str, str] | None = None
         self._no_keyring_told = False
+        # The app “Set it up for me” created, once its values are in the boxes.
+        self._filled_from: RegisteredApp | None = None
+        self._test_when_idle = False
         self._values_changed()
         if context.startup_notice:
             self.show_message(Tone.WARN, context.startup_notice)
@@ -403,6 +407,9 @@ class ConnectPage(TaskPage):
     def task_finished(self) -> None:
         self.test_button.setEnabled(True)
         self.completeChanged.emit()
+        if self._test_when_idle:
+            self._test_when_idle = False
+            self.start_test()
 
     @Slot()
     def copy_report(self) -> None:
@@ -491,6 +498,30 @@ class ConnectPage(TaskPage):
     def _on_save_finished(self) -> None:
         self._save_handle = None
         self.completeChanged.emit()
+
+    def initializePage(self) -> None:
+        self.fill_from_registration()
+
+    def fill_from_registration(self) -> None:
+        """Put in the values of the app “Set it up for me” created, once, and test them. The
+        secret stays hidden: shown only if the user presses Show."""
+        registered = self._state.registered
+        if registered is None or registered is self._filled_from:
+            return
+        self._filled_from = registered
+        self.show_secret.setChecked(False)
+        self.tenant.setText(registered.tenant_id)
+        self.client_id.setText(registered.client_id)
+        self.secret.setText(registered.client_secret)
+        cloud = self.cloud.findData(self._state.cloud.key)
+        if cloud >= 0:
+            self.cloud.setCurrentIndex(cloud)
+        if self.busy:
+            # A test of the old values is still running: stop it, and test these once it ends.
+            self._test_when_idle = True
+            self.cancel_task()
+        else:
+            self.start_test()
 
     def cleanupPage(self) -> None:  # Back: stop a running test rather than leave it behind
         self.cancel_task()

@@ -1,24 +1,26 @@
-"""Page 2: register the app in Microsoft Entra ID, as a checklist that remembers its ticks."""
+"""Page 2: register the app in Microsoft Entra ID: “Set it up for me” with an administrator's
+sign-in (pages/setup_for_me.py), or the checklist for doing it by hand, which keeps its ticks."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QToolButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,32 +29,12 @@ from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.registration import CHECKLIST, it_admin_instructions, mailto_url
 from clearooms_wizard.ui.context import WizardContext
+from clearooms_wizard.ui.copy_button import CopyButton
 from clearooms_wizard.ui.pages.base import TaskPage, error_text
+from clearooms_wizard.ui.pages.setup_for_me import SetupForMe, heading
 from clearooms_wizard.ui.state import WizardState
 from clearooms_wizard.ui.widgets import Tone, plain_label
 from clearooms_wizard.workers.runner import Progress, TaskRunner
-
-
-class CopyButton(QToolButton):
-    """Copies one value to the clipboard and says so for a moment."""
-
-    def __init__(self, value: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.value = value
-        self.setText(self.tr("Copy"))
-        self.setAccessibleName(self.tr("Copy %1").replace("%1", value))
-        self.setToolTip(self.tr("Copy “%1” to the clipboard").replace("%1", value))
-        self.clicked.connect(self._copy)
-
-    @Slot()
-    def _copy(self) -> None:
-        QGuiApplication.clipboard().setText(self.value)
-        self.setText(self.tr("Copied"))
-        QTimer.singleShot(1500, self._restore)
-
-    @Slot()
-    def _restore(self) -> None:
-        self.setText(self.tr("Copy"))
 
 
 class InstructionsDialog(QDialog):
@@ -127,7 +109,9 @@ class InstructionsDialog(QDialog):
 
 
 class RegisterPage(TaskPage):
-    """The checklist. A TaskPage because saving the instructions for IT is work it runs (off
+    """The two ways to register the app: “Set it up for me” above, the checklist below (the
+    flow takes the page's place once chosen). A TaskPage because both run work: the
+    administrator's sign-in and the app's creation, and saving the instructions for IT (off
     the GUI thread: the folder may be on a slow network share)."""
 
     def __init__(self, context: WizardContext, state: WizardState, runner: TaskRunner) -> None:
@@ -137,14 +121,48 @@ class RegisterPage(TaskPage):
         self.setTitle(self.tr("Step 1: Register Clearooms in Microsoft Entra ID"))
         self.setSubTitle(
             self.tr(
-                "Tick each step as you go; your ticks are kept if you close the wizard. "
-                "Not an administrator? Ask your IT admin to do it."
+                "Let the wizard do it with an administrator's sign-in, or follow the steps "
+                "yourself. Not an administrator? Ask your IT admin to do it."
             )
         )
+        # “Set it up for me”, in short: the way most people should take, first.
+        self.setup_button = QPushButton(self.tr("&Set it up for me…"))
+        self.setup_button.setToolTip(
+            self.tr("Sign in as an administrator and let the wizard create the app")
+        )
+        self.setup_button.clicked.connect(self.choose_setup_for_me)
+        card = QFrame()
+        card.setFrameShape(QFrame.Shape.StyledPanel)
+        card_layout = QGridLayout(card)
+        card_layout.setColumnStretch(0, 1)
+        card_layout.addWidget(heading(self.tr("Set it up for me")), 0, 0)
+        card_layout.addWidget(
+            plain_label(
+                self.tr(
+                    "An administrator signs in once; the wizard creates the app, its secret and "
+                    "its permissions, and fills in the next page. You see what it will create "
+                    "before it does."
+                )
+            ),
+            1,
+            0,
+        )
+        card_layout.addWidget(self.setup_button, 0, 1, 2, 1, Qt.AlignmentFlag.AlignVCenter)
+
         self.checkboxes: dict[str, QCheckBox] = {}
         self.copy_buttons: dict[str, CopyButton] = {}
         content = QWidget()
         content_layout = QVBoxLayout(content)
+        content_layout.addWidget(card)
+        content_layout.addSpacing(4)
+        content_layout.addWidget(
+            heading(self.tr("Or do it yourself in the Microsoft Entra admin center"))
+        )
+        content_layout.addWidget(
+            plain_label(
+                self.tr("Tick each step as you go; your ticks are kept if you close the wizard.")
+            )
+        )
         for group in CHECKLIST:
             box = QGroupBox(self.tr(group.title))
             grid = QGridLayout(box)
@@ -177,6 +195,14 @@ class RegisterPage(TaskPage):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         # Tab goes to the boxes and buttons inside (the area follows them), not to the area.
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.choices = scroll
+
+        self.setup = SetupForMe(self, context, state)
+        self.setup.back_requested.connect(self.show_choices)
+        self.setup.completed.connect(self._registered)
+        self.views = QStackedWidget()
+        self.views.addWidget(self.choices)
+        self.views.addWidget(self.setup)
 
         self.ask_admin_button = QPushButton(self.tr("Ask my &IT admin to do this…"))
         self.ask_admin_button.clicked.connect(self._ask_admin)
@@ -187,7 +213,7 @@ class RegisterPage(TaskPage):
         actions.addStretch(1)
         actions.addWidget(self.have_details_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.views, 1)
         layout.addWidget(self.banner)
         layout.addLayout(actions)
 
@@ -196,6 +222,39 @@ class RegisterPage(TaskPage):
             checkbox.setChecked(ticks.get(key, False))
         self.instructions_dialog: InstructionsDialog | None = None
         self._fit_checkboxes_to_palette()
+
+    # -- the two paths ----------------------------------------------------------------------
+
+    @Slot()
+    def choose_setup_for_me(self) -> None:
+        self.hide_message()
+        self.views.setCurrentWidget(self.setup)
+        self.setup.enter()
+
+    @Slot()
+    def show_choices(self) -> None:
+        self.hide_message()
+        self.views.setCurrentWidget(self.choices)
+        self.setup_button.setFocus()
+
+    @Slot()
+    def _registered(self) -> None:
+        self.wizard().next()
+
+    def task_started(self) -> None:
+        self.have_details_button.setEnabled(False)
+        self.completeChanged.emit()
+
+    def task_finished(self) -> None:
+        self.have_details_button.setEnabled(True)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        # Not while the sign-in or the creation runs: its answer belongs on this page.
+        return not self.busy
+
+    def cleanupPage(self) -> None:  # Back: stop a sign-in or a creation rather than leave it
+        self.cancel_task()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
