@@ -47,6 +47,7 @@ from clearooms_wizard.core.app_setup import (
     RegisteredApp,
     RegistrationJournal,
     RegistrationPlan,
+    SetupClient,
     SignedInAdmin,
     SignInMethod,
     StepId,
@@ -63,6 +64,8 @@ from clearooms_wizard.ui.state import WizardState
 from clearooms_wizard.ui.widgets import Tone, ToneBadge, plain_label
 from clearooms_wizard.workers.runner import Progress, TaskHandle, Work
 
+# The progress bar beside Stop, in pixels.
+BUSY_WIDTH = 240
 # What Entra ID accepts as an app's display name.
 APP_NAME_MAX = 120
 
@@ -108,6 +111,19 @@ def scrolled(content: QWidget) -> QScrollArea:
     # Tab goes to the boxes and buttons inside (the area follows them), not to the area.
     area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return area
+
+
+def bullets(*lines: str) -> QWidget:
+    """Lines as a list, each wrapped under its own first word rather than under the bullet."""
+    box = QWidget()
+    grid = QGridLayout(box)
+    grid.setContentsMargins(8, 0, 0, 0)
+    grid.setColumnStretch(1, 1)
+    grid.setVerticalSpacing(2)
+    for row, line in enumerate(lines):
+        grid.addWidget(plain_label("•"), row, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(plain_label(line), row, 1)
+    return box
 
 
 def button_row(*buttons: QPushButton, trailing: tuple[QPushButton, ...] = ()) -> QHBoxLayout:
@@ -202,6 +218,7 @@ class SetupForMe(QWidget):
         # Created, but a Global Administrator has still to approve its permissions.
         self._awaiting_approval: RegisteredApp | None = None
         self._complete_when_finished = False
+        self._client_told = False
         self.undo_dialog: QMessageBox | None = None
 
         self.views = QStackedWidget()
@@ -217,26 +234,16 @@ class SetupForMe(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.views, 1)
-        # The page's Stop button, under whichever step is working.
-        layout.addWidget(page.busy_row)
+        # The page's progress and Stop button, under whichever step is working.
+        busy = QHBoxLayout()
+        busy.addWidget(page.busy_row)
+        busy.addStretch(1)
+        layout.addLayout(busy)
         self.show_view(View.INTRO)
 
     # -- the steps, as built --------------------------------------------------------------
 
     def _build_intro(self) -> QWidget:
-        client = self._context.use_cases.setup_client
-        if client.is_azure_cli:
-            shown_as = self.tr(
-                "Microsoft's page will say that “%1” is asking for access. That is Microsoft's "
-                "own command-line tool, which every organisation has: Clearooms signs in through "
-                "it only to create the app, and keeps no access afterwards."
-            ).replace("%1", client.shown_as)
-        else:
-            shown_as = self.tr(
-                "Microsoft's page will say that %1 is asking for access: the app your "
-                "organisation chose for this setup. Clearooms signs in through it only to create "
-                "the app, and keeps no access afterwards."
-            ).replace("%1", client.shown_as)
         content = QWidget()
         column = QVBoxLayout(content)
         column.addWidget(heading(self.tr("Set it up for me")))
@@ -252,23 +259,26 @@ class SetupForMe(QWidget):
         column.addSpacing(6)
         column.addWidget(heading(self.tr("Who can do it")))
         column.addWidget(
-            plain_label(
+            bullets(
                 self.tr(
-                    "  • A Global Administrator or a Privileged Role Administrator can do the "
-                    "whole job.\n"
-                    "  • An Application Administrator, or anyone your organisation lets register "
+                    "A Global Administrator or a Privileged Role Administrator can do the whole "
+                    "job."
+                ),
+                self.tr(
+                    "An Application Administrator, or anyone your organisation lets register "
                     "apps, can create the app; a Global Administrator then approves it with one "
                     "link."
-                )
+                ),
             )
         )
         column.addSpacing(6)
         column.addWidget(heading(self.tr("What happens")))
+        # Which app Microsoft's page names is told once the setup client is known (see enter).
         self.shown_as_label = plain_label(
-            self.tr("A browser window opens at Microsoft's sign-in page.") + " " + shown_as
+            self.tr("A browser window opens at Microsoft's sign-in page.")
         )
         column.addWidget(self.shown_as_label)
-        column.addStretch(1)
+        column.addSpacing(6)
 
         self.sign_in_button = QPushButton(self.tr("Sign &in"))
         self.sign_in_button.setToolTip(self.tr("Open Microsoft's sign-in page in your browser"))
@@ -281,18 +291,15 @@ class SetupForMe(QWidget):
             )
         )
         self.code_button.clicked.connect(self.sign_in_with_code)
-        self.intro_back = QPushButton(self.tr("Back"))
+        self.intro_back = QPushButton(self.tr("Back to the choices"))
         self.intro_back.setToolTip(self.tr("Back to the two ways of registering the app"))
         self.intro_back.clicked.connect(self.back_requested)
 
-        view = QWidget()
-        layout = QVBoxLayout(view)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scrolled(content), 1)
-        layout.addLayout(
+        column.addLayout(
             button_row(self.sign_in_button, self.code_button, trailing=(self.intro_back,))
         )
-        return view
+        column.addStretch(1)
+        return scrolled(content)
 
     def _build_signing_in(self) -> QWidget:
         self.signing_in_title = heading("")
@@ -301,7 +308,8 @@ class SetupForMe(QWidget):
         self.device_code = QWidget()
         code_layout = QGridLayout(self.device_code)
         code_layout.setContentsMargins(0, 0, 0, 0)
-        code_layout.setColumnStretch(1, 1)
+        code_layout.setColumnMinimumWidth(0, 12)
+        code_layout.setColumnStretch(4, 1)
         self.code_address = plain_label("", selectable=True)
         self.copy_address = CopyButton(what=self.tr("the address"))
         self.code = QLabel()
@@ -318,24 +326,27 @@ class SetupForMe(QWidget):
         self.code.setFont(big)
         self.copy_code = CopyButton(what=self.tr("the code"))
         self.code_expiry = plain_label("")
-        code_layout.addWidget(plain_label(self.tr("1. Open this address:")), 0, 0, 1, 3)
+        self.open_address = QPushButton(self.tr("&Open it here"))
+        self.open_address.setToolTip(self.tr("Open the address in this computer's browser"))
+        self.open_address.clicked.connect(self._open_code_address)
+        code_layout.addWidget(plain_label(self.tr("1. Open this address:")), 0, 0, 1, 5)
         code_layout.addWidget(self.code_address, 1, 1)
         code_layout.addWidget(self.copy_address, 1, 2)
-        code_layout.addWidget(plain_label(self.tr("2. Enter this code:")), 2, 0, 1, 3)
+        code_layout.addWidget(self.open_address, 1, 3)
+        code_layout.addWidget(plain_label(self.tr("2. Enter this code:")), 2, 0, 1, 5)
         code_layout.addWidget(self.code, 3, 1)
         code_layout.addWidget(self.copy_code, 3, 2)
-        code_layout.addWidget(self.code_expiry, 4, 1, 1, 2)
+        code_layout.addWidget(self.code_expiry, 4, 1, 1, 4)
         self.device_code.hide()
 
-        view = QWidget()
-        layout = QVBoxLayout(view)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.signing_in_title)
-        layout.addWidget(self.signing_in_text)
-        layout.addSpacing(8)
-        layout.addWidget(self.device_code)
-        layout.addStretch(1)
-        return view
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.addWidget(self.signing_in_title)
+        column.addWidget(self.signing_in_text)
+        column.addSpacing(8)
+        column.addWidget(self.device_code)
+        column.addStretch(1)
+        return scrolled(content)
 
     def _build_review(self) -> QWidget:
         content = QWidget()
@@ -378,7 +389,9 @@ class SetupForMe(QWidget):
         form.addRow(self.tr("Roles:"), self.roles)
         form.addRow(self.tr("App &name:"), self.app_name)
         form.addRow(self.tr("Permissions:"), permissions)
-        form.addRow(self.tr("Client &secret lasts:"), months_row)
+        months_label = QLabel(self.tr("Client secret &lasts:"))
+        months_label.setBuddy(self.secret_months)
+        form.addRow(months_label, months_row)
         column.addLayout(form)
         self.existing_note = plain_label("")
         self.approval_note = plain_label("")
@@ -387,18 +400,16 @@ class SetupForMe(QWidget):
         for note in (self.app_name_problem, self.existing_note, self.approval_note):
             note.hide()
             column.addWidget(note)
-        column.addStretch(1)
+        column.addSpacing(6)
 
         self.create_button = QPushButton(self.tr("C&reate it"))
         self.create_button.clicked.connect(self.create_app)
-        self.review_back = QPushButton(self.tr("Back"))
+        self.review_back = QPushButton(self.tr("Start over"))
+        self.review_back.setToolTip(self.tr("Back to the start, to sign in again"))
         self.review_back.clicked.connect(self._back_to_intro)
-        view = QWidget()
-        layout = QVBoxLayout(view)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scrolled(content), 1)
-        layout.addLayout(button_row(self.create_button, trailing=(self.review_back,)))
-        return view
+        column.addLayout(button_row(self.create_button, trailing=(self.review_back,)))
+        column.addStretch(1)
+        return scrolled(content)
 
     def _build_progress(self) -> QWidget:
         content = QWidget()
@@ -470,18 +481,13 @@ class SetupForMe(QWidget):
         )
         self.approval.hide()
         column.addWidget(self.approval)
-        column.addStretch(1)
 
-        self.progress_back = QPushButton(self.tr("Back"))
-        self.progress_back.setToolTip(self.tr("Back to the review"))
+        self.progress_back = QPushButton(self.tr("Back to the review"))
         self.progress_back.clicked.connect(self._back_to_review)
-        view = QWidget()
-        layout = QVBoxLayout(view)
-        layout.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(button_row(trailing=(self.progress_back,)))
+        column.addStretch(1)
         self.progress_area = scrolled(content)
-        layout.addWidget(self.progress_area, 1)
-        layout.addLayout(button_row(trailing=(self.progress_back,)))
-        return view
+        return self.progress_area
 
     def _build_done(self) -> QWidget:
         self.done_title = heading("")
@@ -491,14 +497,14 @@ class SetupForMe(QWidget):
         self.again_button = QPushButton(self.tr("Set it up &again"))
         self.again_button.setToolTip(self.tr("Sign in again and start over"))
         self.again_button.clicked.connect(self._back_to_intro)
-        view = QWidget()
-        layout = QVBoxLayout(view)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.done_title)
-        layout.addWidget(self.done_text)
-        layout.addStretch(1)
-        layout.addLayout(button_row(self.continue_button, trailing=(self.again_button,)))
-        return view
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.addWidget(self.done_title)
+        column.addWidget(self.done_text)
+        column.addSpacing(6)
+        column.addLayout(button_row(self.continue_button, trailing=(self.again_button,)))
+        column.addStretch(1)
+        return scrolled(content)
 
     # -- moving between the steps ---------------------------------------------------------
 
@@ -519,12 +525,44 @@ class SetupForMe(QWidget):
 
     def enter(self) -> None:
         """The user chose this path: start where they left off."""
+        if not self._client_told:
+            self._tell_setup_client()
         if self._state.registered is not None and self._awaiting_approval is None:
             self._show_done(self._state.registered)
         elif self.current_view is View.DONE:
             self.show_view(View.INTRO)
         else:
             self.show_view(self.current_view)
+
+    def _tell_setup_client(self) -> None:
+        """Say which app Microsoft's sign-in page will name, and why. The setting is read
+        (and checked) off the GUI thread: a vendor build keeps it in a file."""
+        use_cases = self._context.use_cases
+
+        def work(cancel: CancelToken, progress: Progress) -> SetupClient:
+            return use_cases.setup_client
+
+        self._page.run_side_job("setup-client", work, succeeded=self._on_setup_client)
+
+    @Slot(object)
+    def _on_setup_client(self, client: object) -> None:
+        assert isinstance(client, SetupClient)
+        self._client_told = True
+        if client.is_azure_cli:
+            shown_as = self.tr(
+                "Microsoft's page will say that “%1” is asking for access. That is Microsoft's "
+                "own command-line tool, which every organisation has: Clearooms signs in through "
+                "it only to create the app, and keeps no access afterwards."
+            ).replace("%1", client.shown_as)
+        else:
+            shown_as = self.tr(
+                "Microsoft's page will say that %1 is asking for access: the app chosen for "
+                "this setup. Clearooms signs in through it only to create the app, and keeps no "
+                "access afterwards."
+            ).replace("%1", client.shown_as)
+        self.shown_as_label.setText(
+            self.tr("A browser window opens at Microsoft's sign-in page.") + " " + shown_as
+        )
 
     @Slot()
     def _back_to_intro(self) -> None:
@@ -574,7 +612,7 @@ class SetupForMe(QWidget):
         progress: Receiver | None = None,
     ) -> None:
         self._page.hide_message()
-        self._page.busy_row.describe(stop, busy)
+        self._page.busy_row.describe(stop, busy, BUSY_WIDTH)
         handle = self._page.run_task(
             name,
             work,
@@ -686,6 +724,17 @@ class SetupForMe(QWidget):
         minutes = max(1, round((prompt.expires_at - time.time()) / 60))
         self.code_expiry.setText(self.tr("The code works for %n minute(s).", "", minutes))
         self.device_code.show()
+
+    @Slot()
+    def _open_code_address(self) -> None:
+        address = self.code_address.text()
+        # An address from the network: only ever a web page, never a file or a program.
+        if not address.lower().startswith("https://"):
+            return
+        if not self._context.open_url(address):
+            self._page.show_message(
+                Tone.INFO, self.tr("No web browser opened. Copy the address into a browser.")
+            )
 
     @Slot(object)
     def _on_planned(self, plan: object) -> None:
@@ -844,7 +893,8 @@ class SetupForMe(QWidget):
         if row.state is not StepState.FAILED:
             row.show_update(StepUpdate(error.step, StepState.FAILED))
         self.progress_title.setText(self.tr("It stopped half-way"))
-        self._show_failure(error_text(error), error.created)
+        # The problem alone: what exists now is listed under it.
+        self._show_failure(error.problem, error.created)
 
     def _failed_elsewhere(self, error: object) -> None:
         """A failure before any step (the sign-in ran out, say): back to where it can be fixed."""
@@ -889,7 +939,7 @@ class SetupForMe(QWidget):
     def describe_created(self, created: tuple[CreatedObject, ...]) -> str:
         if not created:
             return self.tr("Nothing was created in your organisation.")
-        lines = []
+        lines: list[str] = []
         for item in created:
             if item.kind is CreatedKind.APPLICATION:
                 lines.append(
@@ -903,8 +953,14 @@ class SetupForMe(QWidget):
                 lines.append(self.tr("its entry in your organisation (an enterprise application)"))
         grants = sum(1 for item in created if item.kind is CreatedKind.PERMISSION_GRANT)
         if grants:
-            lines.append(self.tr("%n of its permissions", "", grants))
-        return self.tr("What exists now:") + "\n" + "\n".join(f"  • {line}" for line in lines)
+            lines.append(self.tr("%n permission(s) granted", "", grants))
+        return (
+            self.tr("What exists now:")
+            + "\n"
+            + "\n".join(f"  • {line}" for line in lines)
+            + "\n"
+            + self.tr("Try again carries on from there; Undo removes what this setup created.")
+        )
 
     # -- undo -----------------------------------------------------------------------------
 
