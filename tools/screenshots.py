@@ -79,7 +79,51 @@ class Shooter:
         wizard.next()
         _wait(self.app, lambda: wizard.currentId() == 3 and not wizard.rooms_page.busy)
 
+    def set_it_up_for_me(self) -> None:
+        """“Set it up for me” on the demo tenant, whose browser signs the scenario's
+        administrator in by itself: each step, then Connect filled in and tested."""
+        wizard = self.wizard("register-slow-replication")
+        wizard.next()
+        page = wizard.register_page
+        page.choose_setup_for_me()
+        _wait(self.app, lambda: page.setup.shown_as_label.text().count("Azure CLI") > 0)
+        self.shoot(wizard, "2-setup-1-intro")
+        page.setup.sign_in()
+        _wait(self.app, lambda: not page.busy)
+        self.shoot(wizard, "2-setup-2-review")
+        page.setup.create_app()
+        rows = page.setup.rows.values()
+        _wait(self.app, lambda: sum(row.state is not None for row in rows) >= 4 or not page.busy)
+        self.shoot(wizard, "2-setup-3-progress")
+        _wait(self.app, lambda: wizard.currentId() == 2 and not wizard.connect_page.busy, 300)
+        self.shoot(wizard, "3-connect-set-up-for-me")
+        wizard.shutdown()
+
+        approval = self.wizard("register-app-admin")
+        approval.next()
+        page = approval.register_page
+        page.choose_setup_for_me()
+        page.setup.sign_in()
+        _wait(self.app, lambda: not page.busy)
+        self.shoot(approval, "2-setup-2-review-app-admin")
+        page.setup.create_app()
+        _wait(self.app, lambda: not page.busy, 300)
+        self.shoot(approval, "2-setup-4-approval")
+        approval.shutdown()
+
+        refused = self.wizard("register-no-secrets")
+        refused.next()
+        page = refused.register_page
+        page.choose_setup_for_me()
+        page.setup.sign_in()
+        _wait(self.app, lambda: not page.busy)
+        page.setup.create_app()
+        _wait(self.app, lambda: not page.busy, 300)
+        self.shoot(refused, "2-setup-5-failed")
+        refused.shutdown()
+
     def run(self) -> list[Path]:
+        self.set_it_up_for_me()
         wizard = self.wizard("healthy")
         self.shoot(wizard, "1-welcome")
         wizard.next()

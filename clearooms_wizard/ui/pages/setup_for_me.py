@@ -813,32 +813,30 @@ class SetupForMe(QWidget):
     def create_app(self) -> None:
         if self._page.busy or self._plan is None or self._app_name_problem() is not None:
             return
-        plan = replace(
-            self._plan,
-            app_name=self.app_name.text().strip(),
-            secret_months=self.chosen_months,
-        )
-        self._plan = plan
         self._journal = None
         for row in self.rows.values():
             row.reset()
-        self._start_registration(plan)
+        # Planned again with the name and lifetime chosen: the plan checks them, and sees the
+        # organisation as it is now.
+        self._start_registration(self.app_name.text().strip(), self.chosen_months)
 
     @Slot()
     def retry(self) -> None:
         if self._page.busy or self._plan is None:
             return
-        self._start_registration(self._plan)
+        self._start_registration(self._plan.app_name, self._plan.secret_months)
 
-    def _start_registration(self, plan: RegistrationPlan) -> None:
+    def _start_registration(self, app_name: str, months: int) -> None:
         session = self._state.admin_session
         if session is None:
             self.show_view(View.INTRO)
             return
-        register = self._context.use_cases.register_app
+        use_cases = self._context.use_cases
 
         def work(cancel: CancelToken, progress: Progress) -> RegisteredApp:
-            return register(session, plan, cancel, progress)
+            plan = use_cases.plan_registration(session, app_name, months, cancel)
+            progress(plan)
+            return use_cases.register_app(session, plan, cancel, progress)
 
         self._awaiting_approval = None
         self.failure.hide()
@@ -859,7 +857,11 @@ class SetupForMe(QWidget):
 
     @Slot(object)
     def _on_step(self, update: object) -> None:
-        if self._current() and isinstance(update, StepUpdate):
+        if not self._current():
+            return
+        if isinstance(update, RegistrationPlan):
+            self._plan = update
+        elif isinstance(update, StepUpdate):
             self.rows[update.step].show_update(update)
 
     @Slot(object)
@@ -897,13 +899,16 @@ class SetupForMe(QWidget):
         self._show_failure(error.problem, error.created)
 
     def _failed_elsewhere(self, error: object) -> None:
-        """A failure before any step (the sign-in ran out, say): back to where it can be fixed."""
+        """A failure before any step: the sign-in ran out, or the plan could not be made
+        (a name Microsoft would refuse, say). Back to where it can be put right."""
         from clearooms_wizard.core.admin_signin import AdminSignInExpired
 
         self._page.show_message(Tone.FAIL, error_text(error))
         if isinstance(error, AdminSignInExpired):
             self._state.admin_session = None
             self.show_view(View.INTRO)
+        elif all(row.state is None for row in self.rows.values()):
+            self.show_view(View.REVIEW)
         else:
             self.progress_title.setText(self.tr("It stopped"))
             self._show_failure(error_text(error), None)
