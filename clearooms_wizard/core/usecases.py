@@ -30,7 +30,13 @@ log = logging.getLogger(__name__)
 OpenBrowser = Callable[[str], bool]
 
 if TYPE_CHECKING:
-    from clearooms_wizard.core.app_setup import SetupClient
+    from clearooms_wizard.core.app_setup import (
+        RegisteredApp,
+        RegistrationJournal,
+        RegistrationPlan,
+        SetupClient,
+        StepUpdate,
+    )
     from clearooms_wizard.core.checks import SettingsTest
     from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.graph import GraphClient
@@ -42,6 +48,7 @@ if TYPE_CHECKING:
         OfficeSuggestion,
     )
     from clearooms_wizard.core.model import Office, Room, RoomDirectory
+    from clearooms_wizard.core.provisioning import AdminAccess, RetryPolicy
     from clearooms_wizard.core.secrets import SecretStore
     from clearooms_wizard.core.values import ConnectionInput, Credentials
 
@@ -133,6 +140,8 @@ class UseCases:
         self.setup_client = setup_client or SetupClient(AZURE_CLI_CLIENT_ID)
         # None: Python's webbrowser module, so that the BROWSER variable is honoured.
         self.open_browser = open_browser
+        # How long "Set it up for me" waits for Microsoft (None: Microsoft's usual times).
+        self.registration_policy: RetryPolicy | None = None
 
     # -- the connection ----------------------------------------------------------------------
 
@@ -334,3 +343,120 @@ class UseCases:
             ", ".join(f"{status} {count}" for status, count in result.counts().items()),
         )
         return result
+
+    # -- "Set it up for me" --------------------------------------------------------------------
+
+    def plan_registration(
+        self, admin: AdminAccess, app_name: str, secret_months: int, cancel: CancelToken
+    ) -> RegistrationPlan:
+        """What registering the app will create or reuse, for the user to confirm. Reads only:
+        creates nothing. Slow."""
+        from clearooms_wizard.core.provisioning import AdminGraph, plan_registration
+
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            return plan_registration(graph, admin.admin, app_name, secret_months)
+        finally:
+            session.close()
+
+    def register_app(
+        self,
+        admin: AdminAccess,
+        plan: RegistrationPlan,
+        cancel: CancelToken,
+        progress: Callable[[StepUpdate], None] | None = None,
+    ) -> RegisteredApp:
+        """Create (or reuse) the app, its secret, service principal and permissions, carrying
+        on from an unfinished run of the same organisation. Raises RegistrationFailed (what
+        exists now, and what to do). Slow: up to several minutes while Microsoft catches up."""
+        from clearooms_wizard.core.provisioning import AdminGraph, register_app
+
+        store = _WorkspaceJournal(self.workspace_path)
+        unfinished = store.load()
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            return register_app(
+                graph,
+                session,
+                admin.cloud,
+                plan,
+                store,
+                unfinished,
+                progress,
+                self.registration_policy,
+            )
+        finally:
+            session.close()
+
+    def unfinished_registration(self) -> RegistrationJournal | None:
+        """What a "Set it up for me" run that did not finish created, if any."""
+        return _WorkspaceJournal(self.workspace_path).load()
+
+    def undo_registration(
+        self,
+        admin: AdminAccess,
+        journal: RegistrationJournal,
+        cancel: CancelToken,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """Remove what an unfinished run created, newest first (never anything it found)."""
+        from clearooms_wizard.core.provisioning import AdminGraph, undo_registration
+
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            undo_registration(
+                graph, admin.admin, journal, _WorkspaceJournal(self.workspace_path), progress
+            )
+        finally:
+            session.close()
+
+    def check_permissions_granted(
+        self, registered: RegisteredApp, cloud: Cloud, cancel: CancelToken
+    ) -> bool:
+        """Whether Microsoft now signs the app in with all three permissions (a fresh token)."""
+        from clearooms_wizard.core.app_setup import DEFAULT_PERMISSIONS
+        from clearooms_wizard.core.provisioning import roles_granted
+
+        session = self.open_session(cancel)
+        try:
+            granted = roles_granted(
+                session,
+                cloud,
+                registered.tenant_id,
+                registered.client_id,
+                registered.client_secret,
+                tuple(p.name for p in DEFAULT_PERMISSIONS),
+            )
+        finally:
+            session.close()
+        log.info("the app's permissions are granted: %s", "yes" if granted else "not yet")
+        return granted
+
+
+class _WorkspaceJournal:
+    """The registration journal, in the workspace: opened for each write, so that a run of
+    several minutes holds no file open."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def load(self) -> RegistrationJournal | None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self._path, read_only=True) as workspace:
+            return workspace.load_registration_journal()
+
+    def save(self, journal: RegistrationJournal) -> None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self._path) as workspace:
+            workspace.save_registration_journal(journal)
+
+    def clear(self) -> None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self._path) as workspace:
+            workspace.clear_registration_journal()
