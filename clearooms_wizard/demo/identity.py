@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
 from clearooms_wizard.demo import data
-from clearooms_wizard.demo.data import AppRegistration
 from clearooms_wizard.demo.messages import (
     DemoRequest,
     DemoResponse,
@@ -16,6 +16,7 @@ from clearooms_wizard.demo.messages import (
     new_guid,
     utc_now,
 )
+from clearooms_wizard.demo.registry import Application, Registry
 from clearooms_wizard.demo.scenarios import Scenario
 from clearooms_wizard.demo.tokens import TokenStore
 from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
@@ -118,12 +119,12 @@ class IdentityService:
     def __init__(
         self,
         scenario: Scenario,
-        app: AppRegistration,
+        registry: Registry,
         tokens: TokenStore,
         graph_roots: Sequence[str],
     ) -> None:
         self._scenario = scenario
-        self._app = app
+        self._registry = registry
         self._tokens = tokens
         self._graph_roots = tuple(root.rstrip("/").lower() for root in graph_roots)
 
@@ -325,7 +326,10 @@ class IdentityService:
         if scope_problem is not None:
             return scope_problem
         client_id = form["client_id"]
-        if client_id.lower() != self._app.app_id:
+        # Only what has reached the sign-in service: a new app, secret or grant is seen here
+        # some seconds after Graph accepted it.
+        app = self._registry.application_by_app_id(client_id)
+        if app is None:
             return aadsts_error(
                 request,
                 status=400,
@@ -339,7 +343,8 @@ class IdentityService:
                     "wrong tenant."
                 ),
             )
-        if not self._scenario.service_principal:
+        service_principal = self._registry.service_principal_by_app_id(app.app_id)
+        if service_principal is None:
             return aadsts_error(
                 request,
                 status=401,
@@ -351,7 +356,7 @@ class IdentityService:
                     "https://go.microsoft.com/fwlink/?linkid=2225119"
                 ),
             )
-        secret_problem = self._check_secret(request, form.get("client_secret"), client_id)
+        secret_problem = self._check_secret(request, form.get("client_secret"), client_id, app)
         if secret_problem is not None:
             return secret_problem
         if resource.rstrip("/").lower() not in self._accepted_resources(request):
@@ -380,7 +385,11 @@ class IdentityService:
                 ),
             )
         issued = self._tokens.issue(
-            audience=resource.rstrip("/"), roles=self._scenario.granted_roles
+            audience=resource.rstrip("/"),
+            roles=self._registry.graph_roles_of(service_principal.id),
+            app_id=app.app_id,
+            app_display_name=app.display_name,
+            service_principal_id=service_principal.id,
         )
         payload = {
             "token_type": "Bearer",
@@ -450,7 +459,7 @@ class IdentityService:
         return accepted
 
     def _check_secret(
-        self, request: DemoRequest, secret: str | None, client_id: str
+        self, request: DemoRequest, secret: str | None, client_id: str, app: Application
     ) -> DemoResponse | None:
         if not secret:
             return aadsts_error(
@@ -463,7 +472,10 @@ class IdentityService:
                     "'client_assertion' or 'client_secret'."
                 ),
             )
-        match = next((c for c in self._app.password_credentials if c.secret == secret), None)
+        visible = self._registry.visible_secrets(app)
+        match = next(
+            (c for c in visible if secrets.compare_digest(c.text.encode(), secret.encode())), None
+        )
         if match is None:
             return aadsts_error(
                 request,
