@@ -1010,8 +1010,10 @@ def start_journal(
                 "not finish. Sign in to that organisation to finish or undo it first."
             )
         return unfinished
+    # Whole seconds, as the workspace keeps it: the journal read back is the one written.
+    started = datetime.now(UTC).replace(microsecond=0)
     return RegistrationJournal(
-        run_id=str(uuid.uuid4()), tenant_id=plan.admin.tenant_id, started_at=datetime.now(UTC)
+        run_id=str(uuid.uuid4()), tenant_id=plan.admin.tenant_id, started_at=started
     )
 
 
