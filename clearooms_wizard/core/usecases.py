@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 OpenBrowser = Callable[[str], bool]
 
 if TYPE_CHECKING:
-    from clearooms_wizard.core.app_setup import SetupClient
+    from clearooms_wizard.core.admin_signin import AdminSession
+    from clearooms_wizard.core.app_setup import DeviceCodePrompt, SetupClient, SignInMethod
     from clearooms_wizard.core.checks import SettingsTest
     from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.graph import GraphClient
@@ -183,6 +184,32 @@ class UseCases:
         )
         messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
         return " ".join(messages) or None
+
+    # -- "Set it up for me" ------------------------------------------------------------------
+
+    def sign_in_admin(
+        self,
+        cloud: Cloud,
+        method: SignInMethod,
+        cancel: CancelToken,
+        *,
+        tenant: str | None = None,
+        on_device_code: Callable[[DeviceCodePrompt], None] | None = None,
+    ) -> AdminSession:
+        """An administrator's sign-in, in the browser or with a code; slow (it waits for them).
+        Raises AdminSignInError with a plain message when it ends without one."""
+        from clearooms_wizard.core.admin_signin import sign_in_admin
+
+        return sign_in_admin(
+            self.open_session,
+            self.setup_client,
+            cloud,
+            method,
+            cancel,
+            tenant=tenant,
+            on_device_code=on_device_code,
+            open_browser=self.open_browser,
+        )
 
     @contextmanager
     def graph(
