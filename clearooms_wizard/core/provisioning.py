@@ -86,18 +86,6 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 SECRET_NAME_PREFIX = "Clearooms setup wizard"
 
 
-class AdminAccess(Protocol):
-    """The administrator's sign-in, as provisioning needs it (``admin_signin.AdminSession``)."""
-
-    @property
-    def admin(self) -> SignedInAdmin: ...
-
-    @property
-    def cloud(self) -> Cloud: ...
-
-    def bearer(self) -> str: ...
-
-
 class JournalStore(Protocol):
     """Where the journal is written as each object is created (the workspace)."""
 

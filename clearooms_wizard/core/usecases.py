@@ -30,11 +30,14 @@ log = logging.getLogger(__name__)
 OpenBrowser = Callable[[str], bool]
 
 if TYPE_CHECKING:
+    from clearooms_wizard.core.admin_signin import AdminSession
     from clearooms_wizard.core.app_setup import (
+        DeviceCodePrompt,
         RegisteredApp,
         RegistrationJournal,
         RegistrationPlan,
         SetupClient,
+        SignInMethod,
         StepUpdate,
     )
     from clearooms_wizard.core.checks import SettingsTest
@@ -48,7 +51,7 @@ if TYPE_CHECKING:
         OfficeSuggestion,
     )
     from clearooms_wizard.core.model import Office, Room, RoomDirectory
-    from clearooms_wizard.core.provisioning import AdminAccess, RetryPolicy
+    from clearooms_wizard.core.provisioning import RetryPolicy
     from clearooms_wizard.core.secrets import SecretStore
     from clearooms_wizard.core.values import ConnectionInput, Credentials
 
@@ -192,6 +195,32 @@ class UseCases:
         )
         messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
         return " ".join(messages) or None
+
+    # -- "Set it up for me" ------------------------------------------------------------------
+
+    def sign_in_admin(
+        self,
+        cloud: Cloud,
+        method: SignInMethod,
+        cancel: CancelToken,
+        *,
+        tenant: str | None = None,
+        on_device_code: Callable[[DeviceCodePrompt], None] | None = None,
+    ) -> AdminSession:
+        """An administrator's sign-in, in the browser or with a code; slow (it waits for them).
+        Raises AdminSignInError with a plain message when it ends without one."""
+        from clearooms_wizard.core.admin_signin import sign_in_admin
+
+        return sign_in_admin(
+            self.open_session,
+            self.setup_client,
+            cloud,
+            method,
+            cancel,
+            tenant=tenant,
+            on_device_code=on_device_code,
+            open_browser=self.open_browser,
+        )
 
     @contextmanager
     def graph(
@@ -347,7 +376,7 @@ class UseCases:
     # -- "Set it up for me" --------------------------------------------------------------------
 
     def plan_registration(
-        self, admin: AdminAccess, app_name: str, secret_months: int, cancel: CancelToken
+        self, admin: AdminSession, app_name: str, secret_months: int, cancel: CancelToken
     ) -> RegistrationPlan:
         """What registering the app will create or reuse, for the user to confirm. Reads only:
         creates nothing. Slow."""
@@ -362,7 +391,7 @@ class UseCases:
 
     def register_app(
         self,
-        admin: AdminAccess,
+        admin: AdminSession,
         plan: RegistrationPlan,
         cancel: CancelToken,
         progress: Callable[[StepUpdate], None] | None = None,
@@ -396,7 +425,7 @@ class UseCases:
 
     def undo_registration(
         self,
-        admin: AdminAccess,
+        admin: AdminSession,
         journal: RegistrationJournal,
         cancel: CancelToken,
         progress: Callable[[str], None] | None = None,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from clearooms_wizard.core.admin_signin import AdminSession
 from clearooms_wizard.core.app_setup import (
     APP_TAGS,
     APP_UNIQUE_NAME,
@@ -24,7 +25,6 @@ from clearooms_wizard.core.app_setup import (
 )
 from clearooms_wizard.core.cancel import Cancelled, CancelToken
 from clearooms_wizard.core.checks import Status
-from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.http import HttpOptions, MicrosoftSession
 from clearooms_wizard.core.provisioning import RegistrationFailed, RetryPolicy
@@ -47,16 +47,6 @@ def use_cases_for(served: Served, path: Path) -> UseCases:
         return MicrosoftSession(HttpOptions(ca_bundle=served.ca_bundle), cancel)
 
     return UseCases(open_session, path, MemorySecretStore())
-
-
-class AdminSession:
-    """Stand-in until core.admin_signin lands: the same attributes."""
-
-    def __init__(self, admin: SignedInAdmin, cloud: Cloud, token: str, expires_at: float) -> None:
-        self.admin, self.cloud, self._token, self.expires_at = admin, cloud, token, expires_at
-
-    def bearer(self) -> str:
-        return self._token
 
 
 def admin_for(served: Served, key: AdminKey | None = None) -> AdminSession:
