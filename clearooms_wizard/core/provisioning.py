@@ -1095,6 +1095,34 @@ def register_app(
     )
 
 
+# -- a Global Administrator's approval ---------------------------------------------------------
+
+# How long the consent page may take to answer: a Global Administrator may have to be found.
+CONSENT_ANSWER_TIMEOUT = 600.0
+
+
+def consent_given(answer: dict[str, str]) -> bool:
+    """Whether Microsoft's consent page answered with approval; a refusal is explained."""
+    error = answer.get("error")
+    if error:
+        description = answer.get("error_description", "")
+        code = re.search(r"AADSTS\d+", description)
+        log.info("the consent page answered %s %s", _shown(error, 40), code.group() if code else "")
+        if error == "access_denied":
+            raise ClearoomsError(
+                "The permissions were not approved: the person who signed in on Microsoft's "
+                "page declined, or is not allowed to (only a Global Administrator or a "
+                "Privileged Role Administrator can). Send the link to a Global Administrator, "
+                "then press Check again."
+            )
+        raise ClearoomsError(
+            f"Microsoft's approval page answered with an error ({_shown(error, 40)}"
+            f"{', ' + code.group() if code else ''}). Send the link to a Global Administrator, "
+            "then press Check again."
+        )
+    return answer.get("admin_consent", "").lower() == "true"
+
+
 # -- the first token ---------------------------------------------------------------------------
 
 

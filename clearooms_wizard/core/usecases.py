@@ -464,6 +464,79 @@ class UseCases:
         log.info("the app's permissions are granted: %s", "yes" if granted else "not yet")
         return granted
 
+    def wait_for_admin_consent(
+        self, registered: RegisteredApp, cloud: Cloud, cancel: CancelToken
+    ) -> bool:
+        """Open Microsoft's approval page in the browser for a Global Administrator, wait for
+        its answer on this computer, then until the app's token carries the three permissions.
+        False when Microsoft has not finished within a few minutes (Check again later);
+        a refusal raises ClearoomsError with what to do."""
+        import secrets
+
+        from clearooms_wizard.core.app_setup import DEFAULT_PERMISSIONS
+        from clearooms_wizard.core.errors import ClearoomsError
+        from clearooms_wizard.core.loopback import NoAnswer, RedirectListener
+        from clearooms_wizard.core.provisioning import (
+            CONSENT_ANSWER_TIMEOUT,
+            RetryPolicy,
+            StillWaiting,
+            admin_consent_url,
+            consent_given,
+            wait_for_roles,
+        )
+
+        state = secrets.token_urlsafe(16)
+        with RedirectListener(expected_state=state) as listener:
+            url = admin_consent_url(
+                cloud, registered.tenant_id, registered.client_id, listener.redirect_uri, state
+            )
+            if not self._open_in_browser(url):
+                raise ClearoomsError(
+                    "The browser could not be opened. Copy the approval link and send it to a "
+                    "Global Administrator, then press Check again."
+                )
+            log.info("opened the approval page for app %s; waiting", registered.client_id)
+            try:
+                answer = listener.wait(cancel, CONSENT_ANSWER_TIMEOUT)
+            except NoAnswer:
+                raise ClearoomsError(
+                    f"No answer came from Microsoft's approval page within "
+                    f"{CONSENT_ANSWER_TIMEOUT / 60:.0f} minutes. Send the link to a Global "
+                    "Administrator, then press Check again."
+                ) from None
+        if not consent_given(answer):
+            return False
+        session = self.open_session(cancel)
+        try:
+            wait_for_roles(
+                session,
+                cloud,
+                registered.tenant_id,
+                registered.client_id,
+                registered.client_secret,
+                tuple(p.name for p in DEFAULT_PERMISSIONS),
+                self.registration_policy or RetryPolicy(),
+            )
+        except StillWaiting:
+            log.info("approved, but Microsoft has not finished yet")
+            return False
+        finally:
+            session.close()
+        log.info("the permissions of app %s were approved", registered.client_id)
+        return True
+
+    def _open_in_browser(self, url: str) -> bool:
+        try:
+            if self.open_browser is not None:
+                return bool(self.open_browser(url))
+            import webbrowser  # honours the BROWSER variable
+
+            return webbrowser.open(url)
+        except Exception:
+            # Whatever a launcher raises, the way on is the same: send the link instead.
+            log.warning("the browser could not be started for the approval page")
+            return False
+
 
 class _WorkspaceJournal:
     """The registration journal, in the workspace: opened for each write, so that a run of
