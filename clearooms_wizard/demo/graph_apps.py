@@ -419,7 +419,8 @@ class AppRegistrationGraph:
     def delete_application(self, call: GraphCall, match: re.Match[str]) -> DemoResponse:
         kind, key = _key(match)
         self._require_write_scope(call)
-        app = self._app_by_key(kind, key)
+        # Deleting happens at the object's home, so even a copy still on its way is found.
+        app = self._app_by_key(kind, key, visible=False)
         if app is None:
             raise not_found(key)
         self._require_manage(call, app)
@@ -478,8 +479,10 @@ class AppRegistrationGraph:
             raise not_found(key)
         self._require_manage(call, app)
         key_id = _body(call).get("keyId")
-        if not isinstance(key_id, str) or not self._registry.remove_secret(app.id, key_id):
+        if not isinstance(key_id, str) or not key_id:
             raise _invalid("keyId", "PasswordCredential")
+        if not self._registry.remove_secret(app.id, key_id):
+            raise not_found(key_id)
         return no_content(call)
 
     # --- service principals -----------------------------------------------------------------
@@ -498,12 +501,12 @@ class AppRegistrationGraph:
         payload.update(_only(item, selected))
         return ok(call, payload, status=status)
 
-    def _sp_by_key(self, match: re.Match[str]) -> ServicePrincipal:
+    def _sp_by_key(self, match: re.Match[str], *, visible: bool = True) -> ServicePrincipal:
         kind, key = _key(match)
         if kind == "appId":
-            sp = self._registry.service_principal_by_app_id(key)
+            sp = self._registry.service_principal_by_app_id(key, visible=visible)
         else:
-            sp = self._registry.service_principal(key)
+            sp = self._registry.service_principal(key, visible=visible)
         if sp is None:
             raise not_found(key)
         return sp
@@ -573,7 +576,7 @@ class AppRegistrationGraph:
 
     def delete_service_principal(self, call: GraphCall, match: re.Match[str]) -> DemoResponse:
         self._require_write_scope(call)
-        sp = self._sp_by_key(match)
+        sp = self._sp_by_key(match, visible=False)
         if sp.app_owner_organization_id != data.TENANT_ID:
             # Microsoft's own service principals are not the tenant's to delete.
             raise _denied()
@@ -681,9 +684,9 @@ class AppRegistrationGraph:
     def revoke(self, call: GraphCall, match: re.Match[str]) -> DemoResponse:
         """DELETE …/appRoleAssignedTo/{id} (on the resource) or …/appRoleAssignments/{id}."""
         self._require_grant(call, None)
-        sp = self._sp_by_key(match)
+        sp = self._sp_by_key(match, visible=False)
         nav, grant_id = match.group("nav").lower(), match.group("grant")
-        grant = self._registry.assignment(grant_id)
+        grant = self._registry.assignment(grant_id, visible=False)
         on_sp = grant is not None and (
             grant.resource_id == sp.id
             if nav == "approleassignedto"

@@ -622,10 +622,12 @@ class Registry:
             self._assignments[grant.id] = grant
         return grant
 
-    def assignment(self, assignment_id_: str) -> AppRoleAssignment | None:
+    def assignment(self, assignment_id_: str, *, visible: bool = True) -> AppRoleAssignment | None:
         with self._lock:
             found = self._assignments.get(assignment_id_)
-        return found if found is not None and self._seen(found.visible_at) else None
+        if found is None or (visible and not self._seen(found.visible_at)):
+            return None
+        return found
 
     def delete_assignment(self, assignment_id_: str) -> None:
         with self._lock:
