@@ -26,7 +26,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -581,8 +581,8 @@ CONSENT_REDIRECT_URI = "http://localhost"
 @dataclass
 class _Secret:
     key_id: str
-    text: str
     expires_at: datetime
+    text: str = field(repr=False)
 
 
 class _Run:
@@ -607,6 +607,7 @@ class _Run:
         self.policy = policy
         self.step = StepId.FIND_GRAPH
         self.cancel = graph.cancel
+        self.app_made_again = False
 
     # -- bookkeeping
 
@@ -693,8 +694,8 @@ class _Run:
                     "The app was created by the earlier try; carrying on with it.",
                 )
                 return entry.object_id, app_id, False
-            # Deleted since (by someone in the admin center): it is made again below.
-            self.strike_out(entry)
+            # Deleted since, or not visible yet: asking for it by its unique name tells.
+            return self.create_application(entry)
         existing = self.plan.existing
         if existing is not None:
             self.reconcile_permissions(existing.object_id)
@@ -707,7 +708,9 @@ class _Run:
             return existing.object_id, existing.app_id, True
         return self.create_application()
 
-    def create_application(self) -> tuple[str, str, bool]:
+    def create_application(self, journalled: CreatedObject | None = None) -> tuple[str, str, bool]:
+        """Create the app by its unique name (or find it); ``journalled`` is this run's app
+        from an earlier try that could not be seen just now."""
         today = datetime.now(UTC).date().isoformat()
         body = application_body(self.plan, today)
         path = f"/applications(uniqueName='{APP_UNIQUE_NAME}')"
@@ -731,8 +734,21 @@ class _Run:
             )
             object_id = _object_id(found.get("id"), "the app's id")
             app_id = _guid(found.get("appId"), "the app's client ID")
-            # Ours only when it was our own first request whose answer was lost.
-            ours = lost_answer
+            # Ours when our own first request's answer was lost, or it is the app an earlier try
+            # of this run made.
+            ours = lost_answer or (journalled is not None and journalled.object_id == object_id)
+        if journalled is not None and journalled.object_id == object_id:
+            self.report(
+                StepId.CREATE_APP,
+                StepState.SKIPPED,
+                "The app was created by the earlier try; carrying on with it.",
+            )
+            return object_id, app_id, False
+        if journalled is not None:
+            # Deleted since (in the admin center, say): nothing of it is left to undo, and what
+            # the earlier try made for it (still noted, for Undo) is not this app's.
+            self.strike_out(journalled)
+            self.app_made_again = True
         if ours:
             self.write_down(
                 CreatedObject(CreatedKind.APPLICATION, object_id, label=self.plan.app_name)
@@ -842,7 +858,7 @@ class _Run:
         # Before anything else: every log line from here on has it removed, whatever happens.
         remember_secret(text)
         key_id = _guid(made.get("keyId"), "the secret's id")
-        return _Secret(key_id, text, _parse_time(made.get("endDateTime")) or end)
+        return _Secret(key_id, _parse_time(made.get("endDateTime")) or end, text)
 
     def remove_secret(self, entry: CreatedObject) -> None:
         parent = _object_id(entry.parent_id or "")
@@ -858,7 +874,7 @@ class _Run:
     def service_principal(self, app_id: str) -> tuple[str, bool]:
         """The app's service principal id, and whether this call created it."""
         self.report(StepId.ADD_TO_ORGANISATION, StepState.RUNNING)
-        journalled = self.created(CreatedKind.SERVICE_PRINCIPAL)
+        journalled = [] if self.app_made_again else self.created(CreatedKind.SERVICE_PRINCIPAL)
         existing = self.plan.existing
         known = journalled[0].object_id if journalled else None
         if known is None and existing is not None and existing.app_id == app_id:
@@ -1236,7 +1252,7 @@ def undo_registration(
         except GraphError as exc:
             if exc.status != 404:
                 raise ClearoomsError(
-                    f"Undo stopped: {_undo_problem(exc, admin)} Nothing else was removed yet; "
+                    f"Undo stopped: {_undo_problem(exc, admin)} What is left is still noted; "
                     "press Undo to try again."
                 ) from None
             log.info("undo: %s %s was gone already", entry.kind.value, oid)

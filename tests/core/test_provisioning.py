@@ -17,8 +17,8 @@ from clearooms_wizard.core.app_setup import (
     APP_TAGS,
     APP_UNIQUE_NAME,
     CreatedKind,
-    RegisteredApp,
     SignedInAdmin,
+    SignInMethod,
     StepId,
     StepState,
     StepUpdate,
@@ -32,6 +32,7 @@ from clearooms_wizard.core.secrets import MemorySecretStore
 from clearooms_wizard.core.usecases import UseCases
 from clearooms_wizard.core.values import ConnectionInput
 from clearooms_wizard.demo import data
+from clearooms_wizard.demo.browser import DemoBrowser
 from clearooms_wizard.demo.org import AdminKey
 from clearooms_wizard.demo.registry import Application
 from clearooms_wizard.demo.tenant import Fault
@@ -362,6 +363,37 @@ def test_a_failure_half_way_resumes_without_duplicates(
     assert use_cases.unfinished_registration() is None
 
 
+def test_a_resumed_app_not_visible_for_a_moment_stays_this_runs(
+    serve_demo: ServeDemo, tmp_path: Path
+) -> None:
+    served = serve_demo("healthy")
+    use_cases = use_cases_for(served, tmp_path / "ws.sqlite3")
+    use_cases.registration_policy = QUICK
+    admin = admin_for(served)
+    plan = use_cases.plan_registration(admin, "Clearooms", 24, CancelToken())
+    fail_service_principal(served)
+    with pytest.raises(RegistrationFailed) as raised:
+        use_cases.register_app(admin, plan, CancelToken())
+    (app_entry, _) = raised.value.created
+    # On Try again, Microsoft answers once as if the app were not there yet.
+    served.tenant.inject(
+        Fault.graph(
+            rf"^/v1\.0/applications/{app_entry.object_id}$",
+            method="GET",
+            status=404,
+            code="Request_ResourceNotFound",
+            message=f"Resource '{app_entry.object_id}' does not exist or one of its queried "
+            "reference-property objects are not present.",
+        )
+    )
+    progress = Progress()
+    registered = use_cases.register_app(admin, plan, CancelToken(), progress)
+    assert registered.app_object_id == app_entry.object_id and not registered.reused
+    assert graph_calls(served, "PATCH", r"uniqueName") == [201, 204]
+    assert len(clearooms_apps(served)) == 1
+    assert "earlier try" in progress.details()
+
+
 def test_undo_removes_exactly_what_the_run_created(serve_demo: ServeDemo, tmp_path: Path) -> None:
     served = serve_demo("healthy")
     use_cases = use_cases_for(served, tmp_path / "ws.sqlite3")
@@ -468,12 +500,11 @@ def test_the_secret_never_reaches_a_log_a_file_or_a_message(
     workspace = tmp_path / "workspace"
     use_cases = use_cases_for(served, workspace / "ws.sqlite3")
     admin = admin_for(served)
-    registered: RegisteredApp | None = None
     failures: list[BaseException] = []
     caplog.set_level(logging.DEBUG)
     with ExceptionCollector() as collector:
         plan = use_cases.plan_registration(admin, "Clearooms", 24, CancelToken())
-        # A failure after the secret is made, then the run that finishes.
+        # A failure after the secret is made: the journal is in the workspace now.
         fail_service_principal(served)
         try:
             use_cases.register_app(admin, plan, CancelToken())
@@ -481,13 +512,93 @@ def test_the_secret_never_reaches_a_log_a_file_or_a_message(
             failures.append(exc)
         (app,) = clearooms_apps(served)
         (first,) = app.secrets
+        half_way = Leaks(secret=first.text, tokens=[admin.bearer()])
+        assert half_way.search_tree(workspace, "workspace") >= 1
+        assert half_way.found == []
+        # Then the run that finishes.
         registered = use_cases.register_app(admin, plan, CancelToken())
-    assert failures and registered is not None
+    assert failures and use_cases.unfinished_registration() is None
     for secret in (first.text, registered.client_secret):
         leaks = Leaks(secret=secret, tokens=[admin.bearer()])
         leaks.search_text("the log", caplog.text)
         leaks.search_tree(workspace, "workspace")
         leaks.search_exceptions("exceptions", [*collector.errors, *failures])
-        leaks.search_text("repr", repr(registered) + repr(admin))
+        leaks.search_text("repr", repr(registered) + repr(admin) + repr(failures))
         assert leaks.found == []
-    assert len(collector.errors) > 0 and "registered app" in caplog.text
+    # The log says what happened, with the objects' ids.
+    assert registered.app_object_id in caplog.text and "registered app" in caplog.text
+    assert len(collector.errors) > 0
+
+
+def browser_for(served: Served, login_hint: str | None = None) -> DemoBrowser:
+    """A browser that opens Microsoft's pages at the demo tenant over HTTPS, as a person
+    would, and hands the page's answer to the wizard's loopback listener."""
+
+    def open_session() -> requests.Session:
+        session = requests.Session()
+        session.verify = served.ca_bundle
+        session.trust_env = False
+        return session
+
+    def hint(url: str) -> str:
+        return f"{url}&login_hint={login_hint}" if login_hint else url
+
+    return DemoBrowser(open_session, prepare=hint)
+
+
+def test_the_approval_page_is_opened_and_its_answer_awaited(
+    serve_demo: ServeDemo, tmp_path: Path
+) -> None:
+    served = serve_demo("register-app-admin")
+    use_cases = use_cases_for(served, tmp_path / "ws.sqlite3")
+    admin = admin_for(served)
+    plan = use_cases.plan_registration(admin, "Clearooms", 24, CancelToken())
+    registered = use_cases.register_app(admin, plan, CancelToken())
+    assert not registered.permissions_granted
+
+    # The Application Administrator opens the link themselves: Microsoft refuses them.
+    use_cases.open_browser = browser_for(served, "diego.siciliani@northwind-demo.com")
+    with pytest.raises(ClearoomsError, match="only a Global Administrator or a Privileged Role"):
+        use_cases.wait_for_admin_consent(registered, served.cloud, CancelToken())
+    assert not use_cases.check_permissions_granted(registered, served.cloud, CancelToken())
+
+    # A Global Administrator approves.
+    use_cases.open_browser = browser_for(served)
+    assert use_cases.wait_for_admin_consent(registered, served.cloud, CancelToken())
+    assert use_cases.check_permissions_granted(registered, served.cloud, CancelToken())
+    pages = [r.path for r in served.tenant.request_log() if "/adminconsent?" in r.path]
+    assert len(pages) == 2 and all("redirect_uri=http%3A%2F%2Flocalhost%3A" in p for p in pages)
+
+
+def test_no_browser_means_sending_the_link_instead(serve_demo: ServeDemo, tmp_path: Path) -> None:
+    served = serve_demo("register-app-admin")
+    use_cases = use_cases_for(served, tmp_path / "ws.sqlite3")
+    admin = admin_for(served)
+    registered = use_cases.register_app(
+        admin, use_cases.plan_registration(admin, "Clearooms", 24, CancelToken()), CancelToken()
+    )
+    use_cases.open_browser = lambda url: False
+    with pytest.raises(ClearoomsError, match="send it to a Global Administrator"):
+        use_cases.wait_for_admin_consent(registered, served.cloud, CancelToken())
+
+
+def test_the_whole_path_from_the_browser_sign_in_to_test_settings(
+    serve_demo: ServeDemo, tmp_path: Path
+) -> None:
+    served = serve_demo("healthy")
+    use_cases = use_cases_for(served, tmp_path / "ws.sqlite3")
+    use_cases.open_browser = browser_for(served)
+    admin = use_cases.sign_in_admin(served.cloud, SignInMethod.BROWSER, CancelToken())
+    assert admin.admin.username == "alex.wilber@northwind-demo.com"
+    assert admin.admin.can_grant_permissions
+    plan = use_cases.plan_registration(admin, "Clearooms", 6, CancelToken())
+    registered = use_cases.register_app(admin, plan, CancelToken())
+    assert registered.permissions_granted
+    test = use_cases.test_connection(
+        ConnectionInput(
+            registered.tenant_id, registered.client_id, registered.client_secret, cloud=served.cloud
+        ),
+        CancelToken(),
+    )
+    assert all(result.status is not Status.FAIL for result in test.run())
+    assert test.ok
