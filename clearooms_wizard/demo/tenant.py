@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from clearooms_wizard.demo import data
@@ -25,9 +25,13 @@ from clearooms_wizard.demo.messages import (
     http_date,
     utc_now,
 )
+from clearooms_wizard.demo.registry import Registry
 from clearooms_wizard.demo.scenarios import Scenario, get_scenario
 from clearooms_wizard.demo.tokens import TokenStore
 from clearooms_wizard.demo.urls import DEMO_GRAPH_ROOT, PUBLIC_GRAPH_ROOT
+
+if TYPE_CHECKING:
+    from clearooms_wizard.demo.signin import SignInService
 
 FaultKind = Literal["response", "reset", "delay", "html", "truncated", "empty"]
 FaultBody = bytes | str | Mapping[str, Any] | list[Any] | None
@@ -159,6 +163,7 @@ class DemoTenant:
         graph_roots: Iterable[str] | None = None,
         token_lifetime: int = 3599,
         mailbox_concurrency_limit: int = 4,
+        replication_delay: float | None = None,
     ) -> None:
         self.scenario = get_scenario(scenario) if isinstance(scenario, str) else scenario
         self.latency = self.scenario.latency if latency is None else latency
@@ -169,11 +174,21 @@ class DemoTenant:
             secret_days_left=self.scenario.secret_days_left,
             previous_secret=self.scenario.previous_secret,
         )
+        delay = self.scenario.replication_delay if replication_delay is None else replication_delay
+        # The app registrations: what Graph changes and the token endpoint signs in.
+        self.registry = Registry(replication_delay=delay)
+        self.registry.seed_scenario_app(
+            self.app,
+            service_principal=self.scenario.service_principal,
+            granted_roles=self.scenario.granted_roles,
+        )
+        if self.scenario.clearooms_app_exists:
+            self.registry.seed_earlier_run_app(utc_now(), data.REQUIRED_ROLES)
         roots = tuple(graph_roots) if graph_roots is not None else (DEMO_GRAPH_ROOT,
                                                                      PUBLIC_GRAPH_ROOT)  # fmt: skip
         self._tokens = TokenStore(token_lifetime)
-        self._identity = IdentityService(self.scenario, self.app, self._tokens, roots)
-        self._graph = GraphService(self.scenario, self.directory, self.app, self._tokens)
+        self._identity = IdentityService(self.scenario, self.registry, self._tokens, roots)
+        self._graph = GraphService(self.scenario, self.directory, self.registry, self._tokens)
         self._lock = threading.Lock()
         self._faults: list[_FaultSlot] = []
         self._log: list[RequestRecord] = []
@@ -224,6 +239,11 @@ class DemoTenant:
         return self._tokens.issue_delegated(
             audience=audience, scopes=tuple(scopes), user=user
         ).token
+
+    @property
+    def sign_in(self) -> SignInService:
+        """The administrators' sign-in pages and grants (tests tune its device_approval_delay)."""
+        return self._identity.sign_in
 
     @property
     def issued_token_count(self) -> int:
