@@ -509,6 +509,12 @@ class ConnectPage(TaskPage):
         if registered is None or registered is self._filled_from:
             return
         self._filled_from = registered
+        self.setSubTitle(
+            self.tr(
+                "“Set it up for me” filled these in, and Test Settings checks them. Nothing is "
+                "saved until every check passes."
+            )
+        )
         self.show_secret.setChecked(False)
         self.tenant.setText(registered.tenant_id)
         self.client_id.setText(registered.client_id)

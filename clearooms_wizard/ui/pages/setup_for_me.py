@@ -895,8 +895,10 @@ class SetupForMe(QWidget):
         if row.state is not StepState.FAILED:
             row.show_update(StepUpdate(error.step, StepState.FAILED))
         self.progress_title.setText(self.tr("It stopped half-way"))
-        # The problem alone: what exists now is listed under it.
-        self._show_failure(error.problem, error.created)
+        # The problem alone (what exists now is listed under it), and only once: the failed
+        # step's row may say it already.
+        said = row.detail.text().strip() == error.problem.strip()
+        self._show_failure("" if said else error.problem, error.created)
 
     def _failed_elsewhere(self, error: object) -> None:
         """A failure before any step: the sign-in ran out, or the plan could not be made
@@ -931,6 +933,7 @@ class SetupForMe(QWidget):
 
     def _show_failure(self, message: str, created: tuple[CreatedObject, ...] | None) -> None:
         self.failure_text.setText(message)
+        self.failure_text.setVisible(bool(message))
         if created is None:
             self.created_text.hide()
         else:
