@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from enum import IntEnum
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -310,7 +311,8 @@ class SetupForMe(QWidget):
         code_layout.setContentsMargins(0, 0, 0, 0)
         code_layout.setColumnMinimumWidth(0, 12)
         code_layout.setColumnStretch(4, 1)
-        self.code_address = plain_label("", selectable=True)
+        # On one line: a web address broken after "https://" reads as two.
+        self.code_address = plain_label("", wrap=False, selectable=True)
         self.copy_address = CopyButton(what=self.tr("the address"))
         self.code = QLabel()
         self.code.setTextFormat(Qt.TextFormat.PlainText)
@@ -362,7 +364,8 @@ class SetupForMe(QWidget):
         self.app_name.setAccessibleName(self.tr("App name"))
         self.app_name.setMaxLength(APP_NAME_MAX)
         self.app_name.textChanged.connect(self._app_name_changed)
-        self.app_name.returnPressed.connect(self.create_app)
+        # Enter creates it (see eventFilter).
+        self.app_name.installEventFilter(self)
         self.secret_months = QComboBox()
         self.secret_months.setAccessibleName(self.tr("How long the client secret lasts"))
         for months in SECRET_MONTHS_CHOICES:
@@ -505,6 +508,20 @@ class SetupForMe(QWidget):
         column.addLayout(button_row(self.continue_button, trailing=(self.again_button,)))
         column.addStretch(1)
         return scrolled(content)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter in the app's name creates it, and goes no further: the box is hidden as the
+        progress shows, the keyboard moves to Stop, and the dialog would press that with the
+        same key (QLineEdit.returnPressed lets the key through)."""
+        if (
+            watched is self.app_name
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self.create_app()
+            return True
+        return super().eventFilter(watched, event)
 
     # -- moving between the steps ---------------------------------------------------------
 
@@ -773,12 +790,19 @@ class SetupForMe(QWidget):
         self.app_name.setText(plan.existing.display_name if plan.existing else plan.app_name)
         existing = plan.existing
         if existing is not None:
-            self.existing_note.setText(
-                self.tr(
-                    "We found the app an earlier setup created (“%1”): we'll reuse it and add a "
-                    "new secret, rather than create a second app."
-                ).replace("%1", existing.display_name)
-            )
+            note = self.tr(
+                "We found the app an earlier setup created (“%1”): we'll reuse it and add a new "
+                "secret, rather than create a second app."
+            ).replace("%1", existing.display_name)
+            if existing.secret_count:
+                note += " " + self.tr(
+                    "Its %n earlier secret(s) stay as they are.", "", existing.secret_count
+                )
+            if existing.missing_permissions:
+                note += " " + self.tr(
+                    "It still lacks %1; setting it up adds what is missing."
+                ).replace("%1", ", ".join(existing.missing_permissions))
+            self.existing_note.setText(note)
         self.existing_note.setVisible(existing is not None)
         if not plan.grant_directly:
             self.approval_note.setText(
