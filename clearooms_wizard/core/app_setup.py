@@ -72,6 +72,25 @@ class SetupClient:
         return AZURE_CLI_NAME if self.is_azure_cli else f"the app {self.client_id}"
 
 
+def setup_client_from(setting: str | None) -> SetupClient:
+    """The public client a setting names (None: the packaged default); InvalidInput when the
+    setting is not a client ID."""
+    from clearooms_wizard.core.values import check_client_id
+
+    if setting is None or not setting.strip():
+        return SetupClient(AZURE_CLI_CLIENT_ID)
+    checked = check_client_id(setting)
+    if checked.value is None:
+        from clearooms_wizard.core.store import InvalidInput
+
+        raise InvalidInput(
+            "The setup client ID (--setup-client-id or CLEAROOMS_SETUP_CLIENT_ID) must be an "
+            "application (client) ID: 32 hexadecimal digits in five groups, like "
+            f"{AZURE_CLI_CLIENT_ID}."
+        )
+    return SetupClient(checked.value)
+
+
 class SignInMethod(StrEnum):
     BROWSER = "browser"
     DEVICE_CODE = "device-code"
