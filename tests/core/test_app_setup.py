@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from clearooms_wizard.core.app_setup import (
     APPLICATION_ADMINISTRATOR,
     AZURE_CLI_CLIENT_ID,
     GLOBAL_ADMINISTRATOR,
+    PACKAGED_SETUP_CLIENT_FILE,
     SignedInAdmin,
     setup_client_from,
 )
@@ -36,6 +38,21 @@ def test_a_setting_that_is_no_client_id_says_where_it_came_from() -> None:
         setup_client_from("clearooms-setup")
     assert "CLEAROOMS_SETUP_CLIENT_ID" in str(caught.value)
     assert "clearooms-setup" not in str(caught.value)
+
+
+def test_a_vendor_build_packages_its_own_client_as_the_default(tmp_path: Path) -> None:
+    assert setup_client_from(None, tmp_path).is_azure_cli
+    (tmp_path / PACKAGED_SETUP_CLIENT_FILE).write_text("5C3E8A1F-7D2B-4E69-B0A4-9F1C6D8E2B37\n")
+    assert setup_client_from(None, tmp_path).client_id == "5c3e8a1f-7d2b-4e69-b0a4-9f1c6d8e2b37"
+    # A setting still wins over the packaged default.
+    assert setup_client_from(AZURE_CLI_CLIENT_ID, tmp_path).is_azure_cli
+    (tmp_path / PACKAGED_SETUP_CLIENT_FILE).write_text("clearooms")
+    with pytest.raises(InvalidInput, match=re.escape("this build's setup-client-id.txt")):
+        setup_client_from(None, tmp_path)
+
+
+def test_the_source_tree_packages_no_client_of_its_own() -> None:
+    assert setup_client_from(None).is_azure_cli
 
 
 def test_the_option_wins_over_the_environment_and_is_checked_only_when_needed(
