@@ -57,7 +57,12 @@ def test_a_wrong_secret_lifetime_is_refused_before_signing_in(
 ) -> None:
     # The browser would be the first thing touched: it must not be.
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
+
+    def open_browser(url: str, *args: object, **kwargs: object) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", open_browser)
     code, _, err = cli("--demo", "register", "--secret-months", "36")
     assert code == 2 and "choose 3, 6, 12, 18 or 24" in err
     assert opened == []

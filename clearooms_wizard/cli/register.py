@@ -21,8 +21,12 @@ from clearooms_wizard.cli.output import ERASE_LINE, GuardedOutput
 from clearooms_wizard.cli.parser import SharedOptions, Subcommands
 from clearooms_wizard.cli.progress import progress_line
 from clearooms_wizard.core.app_setup import (
+    APPLICATION_ADMINISTRATOR,
+    APPLICATION_DEVELOPER,
+    CLOUD_APPLICATION_ADMINISTRATOR,
     DEFAULT_APP_NAME,
     DEFAULT_SECRET_MONTHS,
+    GLOBAL_ADMINISTRATOR,
     SECRET_MONTHS_CHOICES,
     STEP_TITLES,
     DeviceCodePrompt,
@@ -39,7 +43,6 @@ from clearooms_wizard.core.checks import Status
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.logs import support_paths
 from clearooms_wizard.core.redaction import looks_like_secret
-from clearooms_wizard.core.registration import CALENDARS_REACH
 from clearooms_wizard.core.report import build_support_report
 from clearooms_wizard.core.safetext import json_text, printable
 from clearooms_wizard.core.values import ConnectionInput, check_tenant
@@ -53,6 +56,22 @@ log = logging.getLogger("clearooms_wizard.cli")
 
 # Microsoft Entra ID's limit for an application's display name.
 APP_NAME_LIMIT = 120
+
+# The directory roles that may create an app (else only a tenant that lets every user).
+_ROLES_THAT_CREATE = frozenset(
+    {
+        GLOBAL_ADMINISTRATOR,
+        APPLICATION_ADMINISTRATOR,
+        CLOUD_APPLICATION_ADMINISTRATOR,
+        APPLICATION_DEVELOPER,
+    }
+)
+# The wizard's note says where its instructions are; the command line says what to do.
+_CALENDARS_REACH = (
+    "Note: Calendars.ReadWrite reaches every mailbox's calendar, not only the rooms'. Clearooms "
+    "uses it only for the rooms you connect, and an Exchange administrator can limit the app to "
+    "the room mailboxes with an application access policy (New-ApplicationAccessPolicy)."
+)
 
 _MARKS = {
     StepState.DONE: "DONE",
@@ -268,10 +287,10 @@ class Run:
         )
         where = "on another device, with a code" if self.args.device_code else "in your browser"
         self.tell(
-            f"Signing in {where}. Microsoft's sign-in page will name the app asking for access "
-            f"as “{printable(setup.shown_as)}”: {why}. Sign in as a Global Administrator (or "
-            "Privileged Role Administrator) to do everything at once. Nothing is created until "
-            "you have seen the plan.\n"
+            f"Sign in as an administrator {where}. Microsoft's sign-in page will name the app "
+            f"asking for access as “{printable(setup.shown_as)}”: {why}. A Global "
+            "Administrator (or Privileged Role Administrator) can do everything at once. "
+            "Nothing is created until you have seen the plan.\n"
         )
         if not self.args.device_code:
             self.tell("Opening the browser… (Ctrl+C to stop)\n")
@@ -348,9 +367,15 @@ class Run:
         lines.append(f"  Client secret:  lasts {plan.secret_months} months")
         lines.append("  Permissions (Microsoft Graph application permissions):")
         lines += [f"    - {p.name}: {p.permission.allows}." for p in plan.permissions]
-        lines.append(f"    {CALENDARS_REACH}")
+        lines.append(f"    {_CALENDARS_REACH}")
         if plan.grant_directly:
             lines.append("  Approval:       your account can grant these permissions itself.")
+        elif not admin.role_ids or not set(admin.role_ids) & _ROLES_THAT_CREATE:
+            lines.append(
+                "  Approval:       your account has no administrator role for apps, so Microsoft "
+                "may refuse to create the app (unless your organisation lets everyone register "
+                "apps); a Global Administrator would then approve its permissions."
+            )
         else:
             lines.append(
                 "  Approval:       a Global Administrator must approve these permissions: your "
@@ -529,8 +554,8 @@ def _register(work: Run) -> int:
         with progress_line(work.err, work.live):
             registered = use_cases.register_app(admin, plan, work.cancel, work.step)
     except RegistrationFailed as exc:
-        report.error = str(exc)
-        work.tell(f"\nIt stopped at “{STEP_TITLES[exc.step]}”. {printable(str(exc))}\n")
+        report.error = exc.problem
+        work.tell(f"\nIt stopped at “{STEP_TITLES[exc.step]}”. {printable(exc.problem)}\n")
         work.created_so_far(exc.journal)
         return work.finish(EXIT_FAILED)
     except ClearoomsError as exc:
