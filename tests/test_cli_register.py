@@ -212,11 +212,17 @@ def test_a_failure_half_way_says_what_was_created_and_undo_removes_it(
     [app] = clearooms_apps(served)
     assert "Created so far" in err and app.id in err
     assert "clearooms-wizard register --undo" in err
+    # Run again: it carries on from the journal, with the same app.
+    code, out, err, _ = register(served)
+    assert code == 1
+    assert "An earlier run stopped half-way: this one carries on from it" in out
+    assert [a.id for a in clearooms_apps(served)] == [app.id]
     code, out, err, _ = register(served, "--undo", "--dry-run")
     assert code == 0 and app.id in out and "Dry run: nothing was removed." in out
     assert clearooms_apps(served) != []
     code, out, err, _ = register(served, "--undo")
     assert code == 0, err
+    assert "to remove what the unfinished run created" in err
     assert "Removed what the unfinished run created." in out
     assert clearooms_apps(served) == []
     code, out, _, _ = register(served, "--undo")

@@ -276,7 +276,7 @@ class Run:
 
     # -- signing in ----------------------------------------------------------------------------
 
-    def sign_in(self) -> AdminSession:
+    def sign_in(self, *, to_undo: bool = False) -> AdminSession:
         setup = self.use_cases.setup_client
         why = (
             "Microsoft's own Azure CLI app, which every organisation has, is what this command "
@@ -286,12 +286,21 @@ class Run:
             "CLEAROOMS_SETUP_CLIENT_ID"
         )
         where = "on another device, with a code" if self.args.device_code else "in your browser"
-        self.tell(
-            f"Sign in as an administrator {where}. Microsoft's sign-in page will name the app "
-            f"asking for access as “{printable(setup.shown_as)}”: {why}. A Global "
-            "Administrator (or Privileged Role Administrator) can do everything at once. "
-            "Nothing is created until you have seen the plan.\n"
+        named = (
+            "Microsoft's sign-in page will name the app asking for access as "
+            f"“{printable(setup.shown_as)}”: {why}."
         )
+        if to_undo:
+            self.tell(
+                f"Sign in as an administrator {where}, to remove what the unfinished run "
+                f"created. {named}\n"
+            )
+        else:
+            self.tell(
+                f"Sign in as an administrator {where}. {named} A Global Administrator (or "
+                "Privileged Role Administrator) can do everything at once. Nothing is created "
+                "until you have seen the plan.\n"
+            )
         if not self.args.device_code:
             self.tell("Opening the browser… (Ctrl+C to stop)\n")
         method = SignInMethod.DEVICE_CODE if self.args.device_code else SignInMethod.BROWSER
@@ -545,7 +554,8 @@ def _register(work: Run) -> int:
         report.error = str(exc)
         work.tell(f"{printable(str(exc))}\nNothing was created.\n")
         return work.finish(EXIT_FAILED)
-    work.review(plan, resuming)
+    same_organisation = resuming is not None and resuming.tenant_id == plan.admin.tenant_id
+    work.review(plan, resuming if same_organisation else None)
     if work.args.dry_run:
         report.outcome = "dry-run"
         work.say("Dry run: nothing was created. Run it without --dry-run to set it up.\n")
@@ -622,7 +632,7 @@ def _undo(work: Run) -> int:
 
     try:
         work.tenant = work.tenant or journal.tenant_id
-        admin = work.sign_in()
+        admin = work.sign_in(to_undo=True)
         work.use_cases.undo_registration(admin, journal, work.cancel, progress)
     except (KeyboardInterrupt, Cancelled):
         work.cancel.cancel()
