@@ -84,3 +84,16 @@ def test_the_help_says_what_approval_pending_ends_with(
     text = " ".join(capsys.readouterr().out.split())
     assert "exit code 0" in text and "approves its permissions with the link" in text
     assert "--show-secret" in text and "--undo" in text and "--device-code" in text
+
+
+def test_revealing_the_secret_asked_for_lets_nothing_else_through() -> None:
+    from clearooms_wizard.cli.output import GuardedOutput
+
+    other = "abc8Q~AnotherSecretThatMustStayHidden1234"
+    stream = io.StringIO()
+    out = GuardedOutput(stream, [])
+    out.write_revealing(f"asked for: {CANARY_SECRET}\nnot: {other}\x1b[2J\n", CANARY_SECRET)
+    shown = stream.getvalue()
+    assert shown.count(CANARY_SECRET) == 1
+    assert other not in shown and "[secret removed]" in shown
+    assert "\x1b" not in shown
