@@ -182,6 +182,11 @@ def _application(
 ) -> msal.PublicClientApplication:
     import msal  # only when signing in: slow to import
 
+    # MSAL's debug lines write out each token request's form, the one-time code with it; the
+    # log may be at debug level for support, and must still hold no code or token.
+    msal_log = logging.getLogger("msal")
+    if msal_log.getEffectiveLevel() < logging.INFO:
+        msal_log.setLevel(logging.INFO)
     try:
         return msal.PublicClientApplication(
             setup_client.client_id,

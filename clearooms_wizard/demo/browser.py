@@ -10,6 +10,7 @@ caller, and nothing the page carries (a code) is logged.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import re
 import threading
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
@@ -151,7 +152,7 @@ class DemoBrowser:
         except Exception as exc:
             # A browser that fails shows its own error; the wizard's wait has its own deadline.
             log.warning("the demo browser could not open the page: %s", type(exc).__name__)
-            return
+            visit = Visit(_address(url), error_code=type(exc).__name__)
         if visit.delivered_to is not None:
             log.info(
                 "the demo browser delivered the page's answer to %s (HTTP %s)",
@@ -167,7 +168,7 @@ class DemoBrowser:
         """Open ``url``, follow its redirects and submit its answer; on this thread."""
         if self._prepare is not None:
             url = self._prepare(url)
-        visit = Visit(url)
+        visit = Visit(_address(url))
         with self._open_session() as session:
             response = session.get(url, allow_redirects=False, timeout=TIMEOUT, stream=True)
             for _ in range(MAX_REDIRECTS):
@@ -193,13 +194,25 @@ class DemoBrowser:
         return visit
 
     def _deliver(self, visit: Visit, method: str, url: str, fields: dict[str, str] | None) -> Visit:
-        with requests.Session() as plain:
-            # Straight to this computer: never through a proxy.
-            plain.trust_env = False
-            answer = plain.request(method, url, data=fields, timeout=TIMEOUT, allow_redirects=False)
-            answer.close()
+        # Straight to this computer, never through a proxy, and with http.client rather than
+        # requests: urllib3's debug log would write out the address, and a query holds a code.
+        parts = urlsplit(url)
+        target = parts.path or "/"
+        if parts.query:
+            target += f"?{parts.query}"
+        body = urlencode(fields) if fields is not None else None
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
+        connection = http.client.HTTPConnection(
+            parts.hostname or "localhost", parts.port, timeout=TIMEOUT
+        )
+        try:
+            connection.request(method, target, body=body, headers=headers)
+            answer = connection.getresponse()
+            answer.read(MAX_PAGE_BYTES)
+        finally:
+            connection.close()
         visit.delivered_to = _address(url)
-        visit.delivered_status = answer.status_code
+        visit.delivered_status = answer.status
         return visit
 
 

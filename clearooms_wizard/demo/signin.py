@@ -145,6 +145,7 @@ class SignInService:
         self._refresh_tokens: dict[str, _Refresh] = {}
         self._device_codes: dict[str, _DeviceCode] = {}
         self.device_approval_delay = DEVICE_APPROVAL_DELAY
+        self.device_code_lifetime = DEVICE_CODE_LIFETIME
 
     def handle(self, request: DemoRequest, tenant: str, rest: str) -> DemoResponse:
         if rest == "oauth2/v2.0/authorize":
@@ -487,14 +488,14 @@ class SignInService:
                 user_code=user_code,
                 scopes=_split_scopes(form["scope"]),
                 issued_at=now,
-                expires_at=now + DEVICE_CODE_LIFETIME,
+                expires_at=now + self.device_code_lifetime,
             )
         verification_uri = f"{request.base}/common/oauth2/deviceauth"
         payload = {
             "user_code": user_code,
             "device_code": device_code,
             "verification_uri": verification_uri,
-            "expires_in": DEVICE_CODE_LIFETIME,
+            "expires_in": self.device_code_lifetime,
             "interval": DEVICE_CODE_INTERVAL,
             "message": (
                 f"To sign in, use a web browser to open the page {verification_uri} and enter "
