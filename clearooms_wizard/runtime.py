@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from clearooms_wizard.core.appinfo import workspace_path
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.clouds import Cloud, get_cloud
-from clearooms_wizard.core.usecases import UseCases
+from clearooms_wizard.core.usecases import OpenBrowser, UseCases
 from clearooms_wizard.core.values import ConnectionInput, check_client_id, check_tenant
 from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
 
@@ -71,6 +71,8 @@ class Runtime:
     notice: str | None = None
     # The setup client's setting, as given; None for the packaged default.
     setup_client_id: str | None = None
+    # With --demo: the one demo tenant the sessions and the demo's browser share.
+    demo_tenant: Callable[[], DemoTenant] | None = None
 
     @property
     def use_cases(self) -> UseCases:
@@ -79,7 +81,38 @@ class Runtime:
             self.workspace_path,
             self.secrets,
             setup_client_id=self.setup_client_id,
+            open_browser=None if self.demo_tenant is None else _demo_browser(self.demo_tenant),
         )
+
+
+class LazyDemoTenant:
+    """The demo tenant for a scenario, made the first time it is asked for (the wizard starts
+    before any demo data is built), then the same one every time."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self._scenario = scenario
+        self._lock = threading.Lock()
+        self._tenant: DemoTenant | None = None
+
+    def __call__(self) -> DemoTenant:
+        with self._lock:
+            if self._tenant is None:
+                from clearooms_wizard.demo.tenant import DemoTenant
+
+                self._tenant = DemoTenant(self._scenario)
+            return self._tenant
+
+
+def _demo_browser(tenant: Callable[[], DemoTenant]) -> OpenBrowser:
+    """The browser --demo plays: it signs the scenario's administrator in at the demo tenant
+    (loaded when a sign-in starts, not with the wizard)."""
+
+    def open_browser(url: str) -> bool:
+        from clearooms_wizard.demo.browser import DemoBrowser
+
+        return DemoBrowser.for_tenant(tenant)(url)
+
+    return open_browser
 
 
 def open_session_factory(
@@ -87,21 +120,16 @@ def open_session_factory(
     demo_tenant: DemoTenant | None = None,
     *,
     demo_scenario: Scenario | None = None,
+    lazy_demo: Callable[[], DemoTenant] | None = None,
 ) -> SessionOpener:
-    """Sessions to Microsoft, or to ``demo_tenant`` (or a tenant for ``demo_scenario``, made
-    when the first session is opened: the wizard starts before any demo data is built)."""
-    tenants: list[DemoTenant] = [demo_tenant] if demo_tenant is not None else []
-    lock = threading.Lock()
+    """Sessions to Microsoft, or to ``demo_tenant`` (or the tenant ``lazy_demo`` makes, or one
+    for ``demo_scenario``, made when the first session is opened: the wizard starts before any
+    demo data is built)."""
+    if lazy_demo is None and demo_scenario is not None:
+        lazy_demo = LazyDemoTenant(demo_scenario)
 
     def demo() -> DemoTenant | None:
-        if demo_scenario is None:
-            return tenants[0] if tenants else None
-        with lock:
-            if not tenants:
-                from clearooms_wizard.demo.tenant import DemoTenant
-
-                tenants.append(DemoTenant(demo_scenario))
-            return tenants[0]
+        return lazy_demo() if lazy_demo is not None else demo_tenant
 
     # requests, urllib3 and truststore load only once a session is opened (on a worker
     # thread, after the first page is on screen): they are slow to import.
@@ -189,14 +217,16 @@ def build_runtime(
             _first(options.client_secret, scenario.client_secret) or "",
             cloud=DEMO_CLOUD,
         )
+        demo_tenant = LazyDemoTenant(scenario)
         return Runtime(
             connection,
-            open_session_factory(None, demo_scenario=scenario),
+            open_session_factory(None, lazy_demo=demo_tenant),
             scenario,
             None,
             path,
             secrets,
             setup_client_id=setup_client_setting(options, env),
+            demo_tenant=demo_tenant,
         )
 
     saved = _load_saved(path)

@@ -14,6 +14,7 @@ import logging
 import socketserver
 import sqlite3
 import types
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler
 
 import requests
@@ -59,13 +60,20 @@ _allow(
     BaseHTTPRequestHandler.protocol_version,
     BaseHTTPRequestHandler.close_connection,
     BaseHTTPRequestHandler.log_message,
+    BaseHTTPRequestHandler.sys_version,
+    BaseHTTPRequestHandler.server_version,
+    socketserver.TCPServer.request_queue_size,
     _Handler.do_POST,  # http.server looks up do_<METHOD> by name
     _Handler.do_PUT,
     _Handler.do_PATCH,
     _Handler.do_DELETE,
     _Handler.do_OPTIONS,
     _Handler.do_HEAD,
+    HTMLParser.handle_starttag,
+    HTMLParser.handle_endtag,
+    HTMLParser.handle_data,
     requests.adapters.BaseAdapter.send,
+    requests.Session.trust_env,
     requests.Response.encoding,
     requests.Response._content,
     HTTPSConnectionPool.ConnectionCls,

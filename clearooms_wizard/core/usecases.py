@@ -30,7 +30,16 @@ log = logging.getLogger(__name__)
 OpenBrowser = Callable[[str], bool]
 
 if TYPE_CHECKING:
-    from clearooms_wizard.core.app_setup import SetupClient
+    from clearooms_wizard.core.admin_signin import AdminSession
+    from clearooms_wizard.core.app_setup import (
+        DeviceCodePrompt,
+        RegisteredApp,
+        RegistrationJournal,
+        RegistrationPlan,
+        SetupClient,
+        SignInMethod,
+        StepUpdate,
+    )
     from clearooms_wizard.core.checks import SettingsTest
     from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.graph import GraphClient
@@ -42,6 +51,7 @@ if TYPE_CHECKING:
         OfficeSuggestion,
     )
     from clearooms_wizard.core.model import Office, Room, RoomDirectory
+    from clearooms_wizard.core.provisioning import RetryPolicy
     from clearooms_wizard.core.secrets import SecretStore
     from clearooms_wizard.core.values import ConnectionInput, Credentials
 
@@ -133,6 +143,8 @@ class UseCases:
         self._setup_client: SetupClient | None = None
         # None: Python's webbrowser module, so that the BROWSER variable is honoured.
         self.open_browser = open_browser
+        # How long "Set it up for me" waits for Microsoft (None: Microsoft's usual times).
+        self.registration_policy: RetryPolicy | None = None
 
     @property
     def setup_client(self) -> SetupClient:
@@ -194,6 +206,32 @@ class UseCases:
         )
         messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
         return " ".join(messages) or None
+
+    # -- "Set it up for me" ------------------------------------------------------------------
+
+    def sign_in_admin(
+        self,
+        cloud: Cloud,
+        method: SignInMethod,
+        cancel: CancelToken,
+        *,
+        tenant: str | None = None,
+        on_device_code: Callable[[DeviceCodePrompt], None] | None = None,
+    ) -> AdminSession:
+        """An administrator's sign-in, in the browser or with a code; slow (it waits for them).
+        Raises AdminSignInError with a plain message when it ends without one."""
+        from clearooms_wizard.core.admin_signin import sign_in_admin
+
+        return sign_in_admin(
+            self.open_session,
+            self.setup_client,
+            cloud,
+            method,
+            cancel,
+            tenant=tenant,
+            on_device_code=on_device_code,
+            open_browser=self.open_browser,
+        )
 
     @contextmanager
     def graph(
@@ -345,3 +383,193 @@ class UseCases:
             ", ".join(f"{status} {count}" for status, count in result.counts().items()),
         )
         return result
+
+    # -- "Set it up for me" --------------------------------------------------------------------
+
+    def plan_registration(
+        self, admin: AdminSession, app_name: str, secret_months: int, cancel: CancelToken
+    ) -> RegistrationPlan:
+        """What registering the app will create or reuse, for the user to confirm. Reads only:
+        creates nothing. Slow."""
+        from clearooms_wizard.core.provisioning import AdminGraph, plan_registration
+
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            return plan_registration(graph, admin.admin, app_name, secret_months)
+        finally:
+            session.close()
+
+    def register_app(
+        self,
+        admin: AdminSession,
+        plan: RegistrationPlan,
+        cancel: CancelToken,
+        progress: Callable[[StepUpdate], None] | None = None,
+    ) -> RegisteredApp:
+        """Create (or reuse) the app, its secret, service principal and permissions, carrying
+        on from an unfinished run of the same organisation. Raises RegistrationFailed (what
+        exists now, and what to do). Slow: up to several minutes while Microsoft catches up."""
+        from clearooms_wizard.core.provisioning import AdminGraph, register_app
+
+        store = _WorkspaceJournal(self.workspace_path)
+        unfinished = store.load()
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            return register_app(
+                graph,
+                session,
+                admin.cloud,
+                plan,
+                store,
+                unfinished,
+                progress,
+                self.registration_policy,
+            )
+        finally:
+            session.close()
+
+    def unfinished_registration(self) -> RegistrationJournal | None:
+        """What a "Set it up for me" run that did not finish created, if any."""
+        return _WorkspaceJournal(self.workspace_path).load()
+
+    def undo_registration(
+        self,
+        admin: AdminSession,
+        journal: RegistrationJournal,
+        cancel: CancelToken,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """Remove what an unfinished run created, newest first (never anything it found)."""
+        from clearooms_wizard.core.provisioning import AdminGraph, undo_registration
+
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            undo_registration(
+                graph, admin.admin, journal, _WorkspaceJournal(self.workspace_path), progress
+            )
+        finally:
+            session.close()
+
+    def check_permissions_granted(
+        self, registered: RegisteredApp, cloud: Cloud, cancel: CancelToken
+    ) -> bool:
+        """Whether Microsoft now signs the app in with all three permissions (a fresh token)."""
+        from clearooms_wizard.core.app_setup import DEFAULT_PERMISSIONS
+        from clearooms_wizard.core.provisioning import roles_granted
+
+        session = self.open_session(cancel)
+        try:
+            granted = roles_granted(
+                session,
+                cloud,
+                registered.tenant_id,
+                registered.client_id,
+                registered.client_secret,
+                tuple(p.name for p in DEFAULT_PERMISSIONS),
+            )
+        finally:
+            session.close()
+        log.info("the app's permissions are granted: %s", "yes" if granted else "not yet")
+        return granted
+
+    def wait_for_admin_consent(
+        self, registered: RegisteredApp, cloud: Cloud, cancel: CancelToken
+    ) -> bool:
+        """Open Microsoft's approval page in the browser for a Global Administrator, wait for
+        its answer on this computer, then until the app's token carries the three permissions.
+        False when Microsoft has not finished within a few minutes (Check again later);
+        a refusal raises ClearoomsError with what to do."""
+        import secrets
+
+        from clearooms_wizard.core.app_setup import DEFAULT_PERMISSIONS
+        from clearooms_wizard.core.errors import ClearoomsError
+        from clearooms_wizard.core.loopback import NoAnswer, RedirectListener
+        from clearooms_wizard.core.provisioning import (
+            CONSENT_ANSWER_TIMEOUT,
+            RetryPolicy,
+            StillWaiting,
+            admin_consent_url,
+            consent_given,
+            wait_for_roles,
+        )
+
+        state = secrets.token_urlsafe(16)
+        with RedirectListener(expected_state=state) as listener:
+            url = admin_consent_url(
+                cloud, registered.tenant_id, registered.client_id, listener.redirect_uri, state
+            )
+            if not self._open_in_browser(url):
+                raise ClearoomsError(
+                    "The browser could not be opened. Copy the approval link and send it to a "
+                    "Global Administrator, then press Check again."
+                )
+            log.info("opened the approval page for app %s; waiting", registered.client_id)
+            try:
+                answer = listener.wait(cancel, CONSENT_ANSWER_TIMEOUT)
+            except NoAnswer:
+                raise ClearoomsError(
+                    f"No answer came from Microsoft's approval page within "
+                    f"{CONSENT_ANSWER_TIMEOUT / 60:.0f} minutes. Send the link to a Global "
+                    "Administrator, then press Check again."
+                ) from None
+        if not consent_given(answer):
+            return False
+        session = self.open_session(cancel)
+        try:
+            wait_for_roles(
+                session,
+                cloud,
+                registered.tenant_id,
+                registered.client_id,
+                registered.client_secret,
+                tuple(p.name for p in DEFAULT_PERMISSIONS),
+                self.registration_policy or RetryPolicy(),
+            )
+        except StillWaiting:
+            log.info("approved, but Microsoft has not finished yet")
+            return False
+        finally:
+            session.close()
+        log.info("the permissions of app %s were approved", registered.client_id)
+        return True
+
+    def _open_in_browser(self, url: str) -> bool:
+        try:
+            if self.open_browser is not None:
+                return bool(self.open_browser(url))
+            import webbrowser  # honours the BROWSER variable
+
+            return webbrowser.open(url)
+        except Exception:
+            # Whatever a launcher raises, the way on is the same: send the link instead.
+            log.warning("the browser could not be started for the approval page")
+            return False
+
+
+class _WorkspaceJournal:
+    """The registration journal, in the workspace: opened for each write, so that a run of
+    several minutes holds no file open."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def load(self) -> RegistrationJournal | None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self._path, read_only=True) as workspace:
+            return workspace.load_registration_journal()
+
+    def save(self, journal: RegistrationJournal) -> None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self._path) as workspace:
+            workspace.save_registration_journal(journal)
+
+    def clear(self) -> None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self._path) as workspace:
+            workspace.clear_registration_journal()

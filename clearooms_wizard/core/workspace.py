@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from clearooms_wizard.core.app_setup import CreatedKind, CreatedObject, RegistrationJournal
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.model import (
     ImportedRoom,
@@ -141,10 +142,35 @@ def _migrate_to_2(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX room_by_office ON room (office_id)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_to_1, _migrate_to_2)
+def _migrate_to_3(db: sqlite3.Connection) -> None:
+    # What an unfinished "Set it up for me" run created in Microsoft Entra ID, so that it can
+    # be resumed or undone (ids and names only: never a secret).
+    db.execute(
+        """
+        CREATE TABLE registration_journal (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            run_id TEXT NOT NULL,
+            tenant_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            created TEXT NOT NULL DEFAULT '[]',
+            finished INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_to_1,
+    _migrate_to_2,
+    _migrate_to_3,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 # The tables a file of each version must have to be one of ours.
-_TABLES_BY_VERSION = {1: {"connection"}, 2: {"connection", "office", "room"}}
+_TABLES_BY_VERSION = {
+    1: {"connection"},
+    2: {"connection", "office", "room"},
+    3: {"connection", "office", "room", "registration_journal"},
+}
 
 
 def _now() -> str:
@@ -542,6 +568,66 @@ class Workspace:
         except sqlite3.Error as exc:
             raise storage_problem(exc, self.path, "saving the connection") from None
 
+    # -- the registration journal --------------------------------------------------------------
+
+    def load_registration_journal(self) -> RegistrationJournal | None:
+        """What an unfinished "Set it up for me" run created, or None."""
+        with self._reading("reading the unfinished setup") as db:
+            row = db.execute(
+                "SELECT run_id, tenant_id, started_at, created, finished "
+                "FROM registration_journal WHERE id = 1"
+            ).fetchone()
+        if row is None:
+            return None
+        run_id, tenant_id, started_at, created, finished = row
+        try:
+            started = datetime.fromisoformat(str(started_at))
+        except ValueError:
+            started = datetime.fromtimestamp(0, UTC)
+        return RegistrationJournal(
+            run_id=str(run_id),
+            tenant_id=str(tenant_id),
+            started_at=started if started.tzinfo else started.replace(tzinfo=UTC),
+            created=_created_from_json(created),
+            finished=bool(finished),
+        )
+
+    def save_registration_journal(self, journal: RegistrationJournal) -> None:
+        created = json.dumps(
+            [
+                {
+                    "kind": entry.kind.value,
+                    "object_id": entry.object_id,
+                    "parent_id": entry.parent_id,
+                    "label": entry.label,
+                }
+                for entry in journal.created
+            ]
+        )
+        with self._writing("writing down what the setup created") as db:
+            db.execute(
+                """
+                INSERT INTO registration_journal (id, run_id, tenant_id, started_at, created,
+                    finished)
+                VALUES (1, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    run_id = excluded.run_id, tenant_id = excluded.tenant_id,
+                    started_at = excluded.started_at, created = excluded.created,
+                    finished = excluded.finished
+                """,
+                (
+                    journal.run_id,
+                    journal.tenant_id,
+                    journal.started_at.isoformat(timespec="seconds"),
+                    created,
+                    int(journal.finished),
+                ),
+            )
+
+    def clear_registration_journal(self) -> None:
+        with self._writing("clearing the finished setup's notes") as db:
+            db.execute("DELETE FROM registration_journal")
+
     # -- offices -------------------------------------------------------------------------------
 
     _OFFICE_QUERY = (
@@ -737,6 +823,38 @@ class Workspace:
                 key=lambda r: (office_key(r.office_name), r.name.casefold()),
             )
         )
+
+
+def _created_from_json(text: object) -> tuple[CreatedObject, ...]:
+    """The journal's objects; an entry that cannot be read is left out (never guessed at)."""
+    try:
+        entries = json.loads(str(text))
+    except (TypeError, ValueError, RecursionError):
+        return ()
+    created: list[CreatedObject] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        try:
+            kind = CreatedKind(str(entry.get("kind")))
+        except ValueError:
+            continue
+        object_id, parent_id, label = (
+            entry.get("object_id"),
+            entry.get("parent_id"),
+            entry.get("label"),
+        )
+        if not isinstance(object_id, str) or not object_id:
+            continue
+        created.append(
+            CreatedObject(
+                kind,
+                object_id,
+                parent_id if isinstance(parent_id, str) else None,
+                label if isinstance(label, str) else "",
+            )
+        )
+    return tuple(created)
 
 
 def _looks_like_sqlite(path: Path) -> bool:

@@ -130,6 +130,9 @@ class IdentityService:
         self._registry = registry
         self._tokens = tokens
         self._graph_roots = tuple(root.rstrip("/").lower() for root in graph_roots)
+        from clearooms_wizard.demo.signin import SignInService  # it builds on this module
+
+        self.sign_in = SignInService(scenario, tokens, graph_roots)
 
     def handle(self, request: DemoRequest) -> DemoResponse:
         segments = request.path.split("/")[1:]
@@ -144,6 +147,8 @@ class IdentityService:
             return self._keys(request, tenant)
         if rest == "oauth2/v2.0/token":
             return self._token(request, tenant)
+        if rest in self.sign_in.paths:
+            return self.sign_in.handle(request, tenant, rest)
         if rest == "v2.0/adminconsent":
             return self._admin_consent(request, tenant)
         return self._not_found()
@@ -303,6 +308,8 @@ class IdentityService:
                 text=_TENANT_NOT_FOUND.format(tenant=tenant),
             )
         form = self._form(request)
+        if form.get("grant_type") in self.sign_in.grants:
+            return self.sign_in.token(request, form)
         missing = next((p for p in ("grant_type", "client_id", "scope") if not form.get(p)), None)
         if missing == "grant_type":
             return self._missing_parameter(request, "grant_type")

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from clearooms_wizard.demo import data
@@ -29,6 +29,9 @@ from clearooms_wizard.demo.registry import Registry
 from clearooms_wizard.demo.scenarios import Scenario, get_scenario
 from clearooms_wizard.demo.tokens import TokenStore
 from clearooms_wizard.demo.urls import DEMO_GRAPH_ROOT, PUBLIC_GRAPH_ROOT
+
+if TYPE_CHECKING:
+    from clearooms_wizard.demo.signin import SignInService
 
 FaultKind = Literal["response", "reset", "delay", "html", "truncated", "empty"]
 FaultBody = bytes | str | Mapping[str, Any] | list[Any] | None
@@ -237,6 +240,11 @@ class DemoTenant:
         return self._tokens.issue_delegated(
             audience=audience, scopes=tuple(scopes), user=user
         ).token
+
+    @property
+    def sign_in(self) -> SignInService:
+        """The administrators' sign-in pages and grants (tests tune its device_approval_delay)."""
+        return self._identity.sign_in
 
     @property
     def issued_token_count(self) -> int:
