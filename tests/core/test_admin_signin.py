@@ -48,7 +48,7 @@ def use_cases(
         open_session_factory(served.ca_bundle),
         tmp_path / "workspace.sqlite3",
         MemorySecretStore(),
-        setup_client=setup_client,
+        setup_client_id=None if setup_client is None else setup_client.client_id,
         open_browser=open_browser,
     )
 
