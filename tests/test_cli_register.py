@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
+import requests
 
 from clearooms_wizard.cli import main
 from clearooms_wizard.core.app_setup import APP_UNIQUE_NAME, StepId
 from clearooms_wizard.core.checks import CHECK_IDS
 from clearooms_wizard.core.logs import default_log_path
+from clearooms_wizard.core.secrets import SERVICE
 from clearooms_wizard.core.workspace import Workspace
 from clearooms_wizard.demo import data
 from clearooms_wizard.demo.registry import Application
@@ -36,6 +39,12 @@ def register(
             stderr=err,
         )
     return code, out.getvalue(), err.getvalue(), browser
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.StringIO(""), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
 
 
 def clearooms_apps(served: Served) -> list[Application]:
@@ -111,10 +120,30 @@ def test_an_application_administrator_gets_the_approval_link_and_exit_code_0(
     assert f"/{data.TENANT_ID}/v2.0/adminconsent?" in url and f"client_id={app.app_id}" in url
     states = {s["step"]: s["state"] for s in payload["steps"]}
     assert states[StepId.GRANT_PERMISSIONS] == "needs-approval"
-    assert "checks" not in payload and "saved" not in payload
+    assert "checks" not in payload
+    assert payload["saved"].startswith("Kept until approved")
     # The human words, on standard error with --json, say what to do next.
     assert "send them this link" in err and url in err
-    assert "run “clearooms-wizard register” again" in err
+    assert "run “clearooms-wizard check --save”" in err
+
+    # The values wait on this computer, untested: the secret in the keyring, never the file.
+    workspace_file = Path(os.environ["CLEAROOMS_WORKSPACE"])
+    with Workspace(workspace_file) as workspace:
+        kept = workspace.load_connection()
+    assert kept is not None and kept.client_id == app.app_id and kept.last_test_ok is None
+    secret = MemoryKeyring.store[(SERVICE, f"{data.TENANT_ID}/{app.app_id}")]
+    assert secret.encode() not in workspace_file.read_bytes()
+
+    # Before approval the saved values sign in but read nothing; after it, check --save passes.
+    code, out, _ = cli("check", "--ca-bundle", served.ca_bundle)
+    assert code == 1, out
+    answer = requests.get(url, verify=served.ca_bundle, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302 and "admin_consent=True" in answer.headers["Location"]
+    code, out, _ = cli("check", "--save", "--ca-bundle", served.ca_bundle)
+    assert code == 0, out
+    with Workspace(workspace_file) as workspace:
+        ready = workspace.load_connection()
+    assert ready is not None and ready.client_id == app.app_id and ready.last_test_ok
 
 
 def test_without_rights_nothing_is_created_and_it_says_so_plainly(serve_demo: ServeDemo) -> None:

@@ -480,15 +480,33 @@ class Run:
         return EXIT_OK
 
     def needs_approval(self, registered: RegisteredApp) -> None:
+        kept = self.use_cases.keep_until_approved(registered, self.runtime.connection.cloud)
         self.say(
             "\nThe app and its client secret are created. Its permissions now need a Global "
             "Administrator's approval: send them this link (it is safe to share):\n\n"
             f"  {printable(registered.consent_url)}\n\n"
-            "When they have approved it, run “clearooms-wizard register” again: it finds the "
-            "app, adds a fresh client secret, tests the connection and saves it. (With the "
-            "secret from --show-secret, “clearooms-wizard check --tenant … --client-id … "
-            "--secret-stdin --save” does the same.)\n"
         )
+        if kept.secret_in_keyring:
+            self.report.saved = (
+                "Kept until approved: the client secret is in this computer's keyring, the "
+                "client ID and tenant in the workspace."
+            )
+            self.say(
+                "The client ID and secret are kept on this computer. When the permissions are "
+                "approved, run “clearooms-wizard check --save”: it tests the connection and "
+                "marks it ready.\n"
+            )
+        else:
+            self.report.saved = "Kept the client ID and tenant; the secret could not be kept."
+            self.say(
+                "This computer has no keyring to keep the client secret in, so it is not kept. "
+                "When the permissions are approved, run “clearooms-wizard register” again: it "
+                "finds the app, adds a fresh client secret, tests the connection and saves it. "
+                "(With the secret from --show-secret, “clearooms-wizard check --secret-stdin "
+                "--save” does the same.)\n"
+            )
+        if kept.notice:
+            self.say(f"{kept.notice}\n")
 
     def reveal(self, registered: RegisteredApp) -> None:
         """The secret, once, clearly labelled: only with --show-secret."""
