@@ -23,7 +23,6 @@ from clearooms_wizard.core.values import ConnectionInput, check_client_id, check
 from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
 
 if TYPE_CHECKING:
-    from clearooms_wizard.core.app_setup import SetupClient
     from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.http import MicrosoftSession
     from clearooms_wizard.core.model import SavedConnection
@@ -70,7 +69,8 @@ class Runtime:
     secrets: SecretStore
     # Something the user should read before going on (for example: the keyring is locked).
     notice: str | None = None
-    setup_client: SetupClient | None = None
+    # The setup client's setting, as given; None for the packaged default.
+    setup_client_id: str | None = None
     # With --demo: the one demo tenant the sessions and the demo's browser share.
     demo_tenant: Callable[[], DemoTenant] | None = None
 
@@ -80,7 +80,7 @@ class Runtime:
             self.open_session,
             self.workspace_path,
             self.secrets,
-            setup_client=self.setup_client,
+            setup_client_id=self.setup_client_id,
             open_browser=None if self.demo_tenant is None else _demo_browser(self.demo_tenant),
         )
 
@@ -179,20 +179,10 @@ def workspace_use_cases(
     return UseCases(open_session_factory(None), chosen_workspace(options, env), secrets)
 
 
-def setup_client_for(options: ConnectionOptions, env: Mapping[str, str]) -> SetupClient:
-    """The public client for an administrator's sign-in: the option, else
-    CLEAROOMS_SETUP_CLIENT_ID, else the packaged default."""
-    from clearooms_wizard.core.app_setup import AZURE_CLI_CLIENT_ID, SetupClient
-
-    chosen = _first(options.setup_client_id, env.get("CLEAROOMS_SETUP_CLIENT_ID"))
-    if chosen is None:
-        return SetupClient(AZURE_CLI_CLIENT_ID)
-    checked = check_client_id(chosen)
-    if checked.value is None:
-        from clearooms_wizard.core.store import InvalidInput
-
-        raise InvalidInput(f"The setup client ID is not usable. {checked.problem}")
-    return SetupClient(checked.value)
+def setup_client_setting(options: ConnectionOptions, env: Mapping[str, str]) -> str | None:
+    """The public client for an administrator's sign-in as set: the option, else
+    CLEAROOMS_SETUP_CLIENT_ID; None for the packaged default. Checked when a sign-in needs it."""
+    return _first(options.setup_client_id, env.get("CLEAROOMS_SETUP_CLIENT_ID"))
 
 
 def _first(*values: str | None) -> str | None:
@@ -235,7 +225,7 @@ def build_runtime(
             None,
             path,
             secrets,
-            setup_client=setup_client_for(options, env),
+            setup_client_id=setup_client_setting(options, env),
             demo_tenant=demo_tenant,
         )
 
@@ -276,7 +266,7 @@ def build_runtime(
         path,
         secrets,
         notice,
-        setup_client_for(options, env),
+        setup_client_setting(options, env),
     )
 
 

@@ -65,6 +65,22 @@ def refuse_leaky_binding() -> None:
         )
 
 
+def packaged_setup_client(client_id: str, work: Path) -> Path:
+    """The file the spec ships as the wizard's default setup client (a vendor's own)."""
+    sys.path.insert(0, str(ROOT))
+    from clearooms_wizard.core.app_setup import PACKAGED_SETUP_CLIENT_FILE, setup_client_from
+    from clearooms_wizard.core.store import InvalidInput
+
+    try:
+        checked = setup_client_from(client_id).client_id
+    except InvalidInput as exc:
+        raise SystemExit(str(exc)) from None
+    work.mkdir(parents=True, exist_ok=True)
+    target = work / PACKAGED_SETUP_CLIENT_FILE
+    target.write_text(checked + "\n", encoding="utf-8")
+    return target
+
+
 def run_pyinstaller(dist: Path, work: Path, clean: bool) -> Path:
     if importlib.util.find_spec("PyInstaller") is None:
         raise SystemExit(
@@ -145,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clean", action="store_true", help="ignore PyInstaller's cache")
     parser.add_argument("--smoke", action="store_true", help="run the built program's smoke test")
     parser.add_argument("--installer", action="store_true", help="Windows: build the installer")
+    parser.add_argument(
+        "--setup-client-id",
+        metavar="ID",
+        help="the vendor's own public client for administrator sign-ins (default: Azure CLI's)",
+    )
     args = parser.parse_args(argv)
     if args.installer and sys.platform != "win32":
         parser.error("--installer builds the Windows installer: run it on Windows")
@@ -152,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     version = project_version()
     print(f"Building clearooms-wizard {version} for {sys.platform} with {sys.executable}")
     refuse_leaky_binding()
+    os.environ.pop("CLEAROOMS_PACKAGED_SETUP_CLIENT", None)
+    if args.setup_client_id:
+        packaged = packaged_setup_client(args.setup_client_id, args.work.resolve())
+        os.environ["CLEAROOMS_PACKAGED_SETUP_CLIENT"] = str(packaged)
+        print(f"Administrators will sign in with the public client {packaged.read_text().strip()}")
     started = time.monotonic()
     app_dir = run_pyinstaller(args.dist.resolve(), args.work.resolve(), args.clean)
     elapsed = time.monotonic() - started

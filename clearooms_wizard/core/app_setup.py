@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from clearooms_wizard.core.registration import PERMISSIONS, SUGGESTED_APP_NAME, Permission
 
@@ -38,6 +39,10 @@ ADMIN_SCOPES = ("Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All")
 # `m365 setup` signs in with for the same job, until Clearooms has a verified client of its own.
 AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 AZURE_CLI_NAME = "Microsoft Azure CLI"
+# A vendor build puts its own public client's id in this file beside the package's modules
+# (packaging/build.py --setup-client-id); it replaces Azure CLI's as the default.
+PACKAGED_SETUP_CLIENT_FILE = "setup-client-id.txt"
+_PACKAGE_FOLDER = Path(__file__).resolve().parents[1]
 
 # Directory role template ids (the `wids` claim of the administrator's token).
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
@@ -70,6 +75,34 @@ class SetupClient:
     def shown_as(self) -> str:
         """What Microsoft's sign-in page names the app asking for access."""
         return AZURE_CLI_NAME if self.is_azure_cli else f"the app {self.client_id}"
+
+
+def setup_client_from(setting: str | None, package_folder: Path = _PACKAGE_FOLDER) -> SetupClient:
+    """The public client a setting names; with none, the packaged default (a vendor build's
+    own client, else Azure CLI's). InvalidInput when a value is not a client ID."""
+    from clearooms_wizard.core.values import check_client_id
+
+    where = "--setup-client-id or CLEAROOMS_SETUP_CLIENT_ID"
+    if setting is None or not setting.strip():
+        packaged = package_folder / PACKAGED_SETUP_CLIENT_FILE
+        try:
+            setting = packaged.read_text(encoding="utf-8", errors="replace")[:200]
+        except FileNotFoundError:
+            return SetupClient(AZURE_CLI_CLIENT_ID)
+        except OSError as exc:
+            from clearooms_wizard.core.store import InvalidInput
+
+            raise InvalidInput(f"This build's setup client file cannot be read: {exc}") from None
+        where = f"this build's {PACKAGED_SETUP_CLIENT_FILE}"
+    checked = check_client_id(setting)
+    if checked.value is None:
+        from clearooms_wizard.core.store import InvalidInput
+
+        raise InvalidInput(
+            f"The setup client ID ({where}) must be an application (client) ID: 32 "
+            f"hexadecimal digits in five groups, like {AZURE_CLI_CLIENT_ID}."
+        )
+    return SetupClient(checked.value)
 
 
 class SignInMethod(StrEnum):

@@ -123,17 +123,28 @@ class UseCases:
         workspace_path: Path,
         secrets: SecretStore,
         *,
-        setup_client: SetupClient | None = None,
+        setup_client_id: str | None = None,
         open_browser: OpenBrowser | None = None,
     ) -> None:
-        from clearooms_wizard.core.app_setup import AZURE_CLI_CLIENT_ID, SetupClient
-
         self.open_session = open_session
         self.workspace_path = workspace_path
         self.secrets = secrets
-        self.setup_client = setup_client or SetupClient(AZURE_CLI_CLIENT_ID)
+        # As given (an option or CLEAROOMS_SETUP_CLIENT_ID); None for the packaged default.
+        self._setup_client_id = setup_client_id
+        self._setup_client: SetupClient | None = None
         # None: Python's webbrowser module, so that the BROWSER variable is honoured.
         self.open_browser = open_browser
+
+    @property
+    def setup_client(self) -> SetupClient:
+        """The public client an administrator signs in with. Checked when first needed (the
+        wizard builds its use cases before its first paint); raises InvalidInput when the
+        setting is not a client ID."""
+        if self._setup_client is None:
+            from clearooms_wizard.core.app_setup import setup_client_from
+
+            self._setup_client = setup_client_from(self._setup_client_id)
+        return self._setup_client
 
     # -- the connection ----------------------------------------------------------------------
 

@@ -7,20 +7,25 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from clearooms_wizard.demo import data
-from clearooms_wizard.demo.data import AppRegistration, Directory, Room
-from clearooms_wizard.demo.messages import (
-    GRAPH_JSON,
-    DemoRequest,
-    DemoResponse,
-    json_response,
-    new_guid,
-    utc_now,
-)
+from clearooms_wizard.demo.data import Directory, Room
+from clearooms_wizard.demo.graph_apps import AppRegistrationGraph
+from clearooms_wizard.demo.graph_common import INSUFFICIENT_PRIVILEGES as INSUFFICIENT_PRIVILEGES
+from clearooms_wizard.demo.graph_common import GraphCall as _Call
+from clearooms_wizard.demo.graph_common import GraphProblem as GraphProblem
+from clearooms_wizard.demo.graph_common import bad_request as _bad_request
+from clearooms_wizard.demo.graph_common import check_options as _check_options
+from clearooms_wizard.demo.graph_common import graph_error as graph_error
+from clearooms_wizard.demo.graph_common import int_option as _int_option
+from clearooms_wizard.demo.graph_common import ok
+from clearooms_wizard.demo.graph_common import option as _option
+from clearooms_wizard.demo.graph_common import project as _project
+from clearooms_wizard.demo.graph_common import select as _select
+from clearooms_wizard.demo.messages import DemoRequest, DemoResponse
+from clearooms_wizard.demo.registry import Registry
 from clearooms_wizard.demo.scenarios import Scenario
 from clearooms_wizard.demo.tokens import IssuedToken, TokenStore
 
@@ -28,7 +33,6 @@ PLACES_PAGE_MAX = 100
 USERS_PAGE_MAX = 999
 
 ACCESS_DENIED = "Access is denied. Check credentials and try again."
-INSUFFICIENT_PRIVILEGES = "Insufficient privileges to complete the operation."
 ACCESS_POLICY_DENIED = "Access to OData is disabled."
 
 PLACE_ROLES = frozenset({"Place.Read.All", "Place.ReadWrite.All"})
@@ -38,15 +42,6 @@ USER_ROLES = frozenset(
         "User.Read.All",
         "User.ReadWrite.All",
         "User.ReadBasic.All",
-        "Directory.Read.All",
-        "Directory.ReadWrite.All",
-    }
-)
-APPLICATION_ROLES = frozenset(
-    {
-        "Application.Read.All",
-        "Application.ReadWrite.All",
-        "Application.ReadWrite.OwnedBy",
         "Directory.Read.All",
         "Directory.ReadWrite.All",
     }
@@ -110,53 +105,18 @@ CALENDAR_PROPERTIES = (
     "owner",
 )
 
-_AGS_DIAGNOSTIC = (
-    '{"ServerInfo":{"DataCenter":"West Europe","Slice":"E","Ring":"5",'
-    '"ScaleUnit":"003","RoleInstance":"AM2PEPF0001D6E4"}}'
-)
 _WWW_AUTHENTICATE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
     f'authorize", client_id="{data.GRAPH_APP_ID}"'
 )
-_APPLICATION_BY_APP_ID = re.compile(r"^applications\(appId='([^']*)'\)$", re.IGNORECASE)
-_APP_ID_FILTER = re.compile(r"^\s*appId\s+eq\s+'([^']*)'\s*$", re.IGNORECASE)
+# A service principal or application by object id or by alternate key.
+_SP = r"^servicePrincipals(?:\(appId='(?P<app_id>[^']*)'\)|/(?P<id>[^/()]+))"
+_APP = (
+    r"^applications(?:\(appId='(?P<app_id>[^']*)'\)"
+    r"|\(uniqueName='(?P<unique_name>[^']*)'\)|/(?P<id>[^/()]+))"
+)
 
-
-def _graph_headers(request: DemoRequest | None, content_type: str) -> dict[str, str]:
-    client_request_id = (request.header("client-request-id") if request else None) or new_guid()
-    return {
-        "Content-Type": content_type,
-        "Cache-Control": "no-cache",
-        "request-id": new_guid(),
-        "client-request-id": client_request_id,
-        "x-ms-ags-diagnostic": _AGS_DIAGNOSTIC,
-        "Strict-Transport-Security": "max-age=31536000",
-    }
-
-
-def graph_error(
-    request: DemoRequest | None,
-    status: int,
-    code: str,
-    message: str,
-    *,
-    extra_headers: Mapping[str, str] | None = None,
-) -> DemoResponse:
-    """A Graph error in the documented shape, with matching request ids in body and headers."""
-    headers = _graph_headers(request, "application/json")
-    headers.update(extra_headers or {})
-    payload = {
-        "error": {
-            "code": code,
-            "message": message,
-            "innerError": {
-                "date": utc_now().strftime("%Y-%m-%dT%H:%M:%S"),
-                "request-id": headers["request-id"],
-                "client-request-id": headers["client-request-id"],
-            },
-        }
-    }
-    return json_response(status, payload, content_type=headers.pop("Content-Type"), headers=headers)
+Handler = Callable[[_Call, re.Match[str]], DemoResponse]
 
 
 def throttled(request: DemoRequest | None, *, retry_after: int = 1) -> DemoResponse:
@@ -182,100 +142,18 @@ def mailbox_concurrency_exceeded(
     )
 
 
-class GraphProblem(Exception):
-    """Raised inside handlers to answer with a Graph error."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-def _bad_request(message: str, code: str = "BadRequest") -> GraphProblem:
-    return GraphProblem(400, code, message)
-
-
-@dataclass(frozen=True)
-class _Call:
-    request: DemoRequest
-    token: IssuedToken
-    segments: list[str]
-
-    @property
-    def roles(self) -> frozenset[str]:
-        return frozenset(self.token.roles)
-
-    @property
-    def root(self) -> str:
-        return f"{self.request.base}/v1.0"
-
-
-def _option(request: DemoRequest, name: str) -> str | None:
-    return request.query_value(name)
-
-
-def _check_options(request: DemoRequest, allowed: Iterable[str], code: str = "BadRequest") -> None:
-    allowed_set = set(allowed)
-    for key, _ in request.query:
-        if key.startswith("$") and key not in allowed_set:
-            # Said plainly so a developer knows it is the demo, not Graph, that refuses.
-            raise _bad_request(f"Query option '{key}' is not supported by the demo tenant.", code)
-
-
-def _int_option(request: DemoRequest, name: str, default: int) -> int:
-    raw = _option(request, name)
-    if raw is None:
-        return default
-    if not raw.strip().isdigit():
-        raise _bad_request(
-            f"Invalid value '{raw}' for {name} query option found. The {name} query option "
-            "requires a non-negative integer value."
-        )
-    return int(raw)
-
-
-def _select(
-    request: DemoRequest, known: Iterable[str], type_name: str, code: str = "BadRequest"
-) -> list[str] | None:
-    raw = _option(request, "$select")
-    if raw is None:
-        return None
-    canonical = {name.lower(): name for name in known}
-    chosen = []
-    for part in (p.strip() for p in raw.split(",")):
-        if not part:
-            continue
-        if part.lower() not in canonical:
-            raise _bad_request(
-                "Parsing OData Select and Expand failed: Could not find a property named "
-                f"'{part}' on type '{type_name}'.",
-                code,
-            )
-        chosen.append(canonical.get(part.lower(), part))
-    return chosen
-
-
-def _project(item: Mapping[str, Any], selected: list[str] | None) -> dict[str, Any]:
-    if selected is None:
-        return dict(item)
-    wanted = {name.lower() for name in selected} | {"id", "@odata.type"}
-    # Graph matches property names case-insensitively, so both wheelchair spellings answer.
-    return {key: value for key, value in item.items() if key.lower() in wanted}
-
-
 class GraphService:
     def __init__(
         self,
         scenario: Scenario,
         directory: Directory,
-        app: AppRegistration,
+        registry: Registry,
         tokens: TokenStore,
     ) -> None:
         self._scenario = scenario
         self._directory = directory
-        self._app = app
         self._tokens = tokens
+        apps = AppRegistrationGraph(scenario, registry)
         self._lock = threading.Lock()
         self._throttled_paths: set[str] = set()
         self._throttled_count = 0
@@ -290,23 +168,52 @@ class GraphService:
         for item in reversed(self._user_list):
             self._users_by_key[str(item["id"]).lower()] = item
             self._users_by_key[str(item["userPrincipalName"]).lower()] = item
-        self._routes: list[tuple[re.Pattern[str], Callable[[_Call, re.Match[str]], DemoResponse]]]
-        self._routes = [
-            (re.compile(r"^places/microsoft\.graph\.room$", re.I), self._rooms),
-            (re.compile(r"^places/microsoft\.graph\.roomlist$", re.I), self._room_lists),
+        # Every route the demo Graph serves, with the methods each answers (HEAD as GET).
+        routes: list[tuple[str, Mapping[str, Handler]]] = [
+            (r"^places/microsoft\.graph\.room$", {"GET": self._rooms}),
+            (r"^places/microsoft\.graph\.roomlist$", {"GET": self._room_lists}),
+            (r"^places/([^/]+)/microsoft\.graph\.roomlist/rooms$", {"GET": self._rooms_in_list}),
+            (r"^users$", {"GET": self._users}),
+            (r"^users/([^/]+)$", {"GET": self._user}),
+            (r"^users/([^/]+)/(calendar)$", {"GET": self._calendar}),
+            (r"^users/([^/]+)/(calendar/events|events)$", {"GET": self._events}),
+            (r"^users/([^/]+)/(calendarview)$", {"GET": self._events}),
+            (r"^me$", {"GET": self._me}),
+            (r"^organization$", {"GET": self._organization}),
+            (r"^applications$", {"GET": apps.list_applications, "POST": apps.create_application}),
             (
-                re.compile(r"^places/([^/]+)/microsoft\.graph\.roomlist/rooms$", re.I),
-                self._rooms_in_list,
+                _APP + "$",
+                {
+                    "GET": apps.get_application,
+                    "PATCH": apps.update_application,
+                    "DELETE": apps.delete_application,
+                },
             ),
-            (re.compile(r"^users$", re.I), self._users),
-            (re.compile(r"^users/([^/]+)$", re.I), self._user),
-            (re.compile(r"^users/([^/]+)/(calendar)$", re.I), self._calendar),
-            (re.compile(r"^users/([^/]+)/(calendar/events|events)$", re.I), self._events),
-            (re.compile(r"^users/([^/]+)/(calendarview)$", re.I), self._events),
-            (re.compile(r"^applications$", re.I), self._applications),
-            (_APPLICATION_BY_APP_ID, self._application_by_app_id),
-            (re.compile(r"^applications/([^/]+)$", re.I), self._application_by_id),
-            (re.compile(r"^organization$", re.I), self._organization),
+            (r"^applications/(?P<id>[^/()]+)/addPassword$", {"POST": apps.add_password}),
+            (r"^applications/(?P<id>[^/()]+)/removePassword$", {"POST": apps.remove_password}),
+            (
+                r"^servicePrincipals$",
+                {"GET": apps.list_service_principals, "POST": apps.create_service_principal},
+            ),
+            (
+                _SP + "$",
+                {"GET": apps.get_service_principal, "DELETE": apps.delete_service_principal},
+            ),
+            (
+                _SP + "/appRoleAssignedTo$",
+                {"GET": apps.list_assigned_to, "POST": apps.grant_assigned_to},
+            ),
+            (
+                _SP + "/appRoleAssignments$",
+                {"GET": apps.list_assignments, "POST": apps.grant_assignment},
+            ),
+            (
+                _SP + "/(?P<nav>appRoleAssignedTo|appRoleAssignments)/(?P<grant>[^/]+)$",
+                {"DELETE": apps.revoke},
+            ),
+        ]
+        self._routes = [
+            (re.compile(pattern, re.IGNORECASE), methods) for pattern, methods in routes
         ]
 
     @property
@@ -328,10 +235,11 @@ class GraphService:
         rest = path[len("/v1.0/") :].rstrip("/")
         call = _Call(request, token, rest.split("/"))
         try:
-            for pattern, handler in self._routes:
+            for pattern, methods in self._routes:
                 match = pattern.match(rest)
                 if match:
-                    if request.method not in ("GET", "HEAD"):
+                    handler = methods.get("GET" if request.method == "HEAD" else request.method)
+                    if handler is None:
                         raise GraphProblem(
                             405,
                             "BadRequest",
@@ -375,16 +283,13 @@ class GraphService:
 
     def _unknown_segment(self, rest: str) -> str:
         segments = rest.split("/")
-        known_first = {"places", "users", "applications", "organization"}
-        if segments[0].lower() in known_first and len(segments) > 1:
+        known_first = {"places", "users", "applications", "organization", "serviceprincipals"}
+        if segments[0].split("(")[0].lower() in known_first and len(segments) > 1:
             return segments[-1]
         return segments[0].split("(")[0]
 
     def _ok(self, call: _Call, payload: Mapping[str, Any]) -> DemoResponse:
-        headers = _graph_headers(call.request, GRAPH_JSON)
-        headers["OData-Version"] = "4.0"
-        content_type = headers.pop("Content-Type")
-        return json_response(200, payload, content_type=content_type, headers=headers)
+        return ok(call, payload)
 
     def _require(self, call: _Call, roles: frozenset[str], code: str, message: str) -> None:
         if not (call.roles & roles):
@@ -543,10 +448,30 @@ class GraphService:
         payload.update(_project(user, selected))
         return self._ok(call, payload)
 
+    def _me(self, call: _Call, match: re.Match[str]) -> DemoResponse:
+        if not call.token.is_delegated:
+            raise _bad_request("/me request is only valid with delegated authentication flow.")
+        _check_options(call.request, ("$select",), "Request_BadRequest")
+        user = self._find_user(str(call.token.claims.get("oid", "")))
+        if user is None:
+            raise GraphProblem(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{call.token.claims.get('oid')}' does not exist or one of its queried "
+                "reference-property objects are not present.",
+            )
+        selected = _select(call.request, USER_PROPERTIES, "microsoft.graph.user")
+        payload = {"@odata.context": f"{call.root}/$metadata#users/$entity"}
+        payload.update(_project(user, selected))
+        return self._ok(call, payload)
+
     def _organization(self, call: _Call, match: re.Match[str]) -> DemoResponse:
-        self._require(
-            call, ORGANIZATION_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES
-        )
+        # A signed-in person may read their own organisation's profile: the sign-in client's
+        # pre-authorised permissions include User.Read, which is all that needs.
+        if not call.token.is_delegated:
+            self._require(
+                call, ORGANIZATION_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES
+            )
         org = {
             "id": data.TENANT_ID,
             "displayName": data.TENANT_DISPLAY_NAME,
@@ -564,76 +489,6 @@ class GraphService:
             ],
         }
         payload = {"@odata.context": f"{call.root}/$metadata#organization", "value": [org]}
-        return self._ok(call, payload)
-
-    # --- applications -----------------------------------------------------------------------
-
-    def _application_payload(self, call: _Call, app: AppRegistration) -> DemoResponse:
-        _check_options(call.request, ("$select",), "Request_BadRequest")
-        item = app.to_graph()
-        selected = _select(call.request, item, "microsoft.graph.application", "Request_BadRequest")
-        context = "applications" if not selected else f"applications({','.join(selected)})"
-        payload = {"@odata.context": f"{call.root}/$metadata#{context}/$entity"}
-        if selected is None:
-            payload.update(item)
-        else:
-            wanted = {name.lower() for name in selected}
-            payload.update({k: v for k, v in item.items() if k.lower() in wanted})
-        return self._ok(call, payload)
-
-    def _not_an_application(self, key: str) -> GraphProblem:
-        return GraphProblem(
-            404,
-            "Request_ResourceNotFound",
-            f"Resource '{key}' does not exist or one of its queried reference-property objects "
-            "are not present.",
-        )
-
-    def _application_by_app_id(self, call: _Call, match: re.Match[str]) -> DemoResponse:
-        self._require(
-            call, APPLICATION_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES
-        )
-        app_id = match.group(1)
-        if app_id.lower() != self._app.app_id:
-            raise self._not_an_application(app_id)
-        return self._application_payload(call, self._app)
-
-    def _application_by_id(self, call: _Call, match: re.Match[str]) -> DemoResponse:
-        self._require(
-            call, APPLICATION_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES
-        )
-        object_id = match.group(1)
-        if object_id.lower() != self._app.object_id:
-            raise self._not_an_application(object_id)
-        return self._application_payload(call, self._app)
-
-    def _applications(self, call: _Call, match: re.Match[str]) -> DemoResponse:
-        self._require(
-            call, APPLICATION_ROLES, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES
-        )
-        request = call.request
-        _check_options(request, ("$select", "$filter", "$top"), "Request_BadRequest")
-        apps = [self._app]
-        raw_filter = _option(request, "$filter")
-        if raw_filter is not None:
-            wanted = _APP_ID_FILTER.match(raw_filter)
-            if wanted is None:
-                raise _bad_request(
-                    "The demo tenant supports only $filter=appId eq '<id>' on applications.",
-                    "Request_BadRequest",
-                )
-            apps = [a for a in apps if a.app_id == wanted.group(1).lower()]
-        known = self._app.to_graph()
-        selected = _select(request, known, "microsoft.graph.application", "Request_BadRequest")
-        context = "applications" if not selected else f"applications({','.join(selected)})"
-        value = []
-        for app in apps:
-            item = app.to_graph()
-            if selected is not None:
-                wanted_keys = {name.lower() for name in selected}
-                item = {k: v for k, v in item.items() if k.lower() in wanted_keys}
-            value.append(item)
-        payload = {"@odata.context": f"{call.root}/$metadata#{context}", "value": value}
         return self._ok(call, payload)
 
     # --- mailboxes --------------------------------------------------------------------------

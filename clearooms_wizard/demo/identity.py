@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import html
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from clearooms_wizard.core.app_setup import PRIVILEGED_ROLE_ADMINISTRATOR
 from clearooms_wizard.demo import data
-from clearooms_wizard.demo.data import AppRegistration
 from clearooms_wizard.demo.messages import (
     DemoRequest,
     DemoResponse,
@@ -16,6 +19,7 @@ from clearooms_wizard.demo.messages import (
     new_guid,
     utc_now,
 )
+from clearooms_wizard.demo.registry import Application, Conflict, Registry
 from clearooms_wizard.demo.scenarios import Scenario
 from clearooms_wizard.demo.tokens import TokenStore
 from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
@@ -118,12 +122,12 @@ class IdentityService:
     def __init__(
         self,
         scenario: Scenario,
-        app: AppRegistration,
+        registry: Registry,
         tokens: TokenStore,
         graph_roots: Sequence[str],
     ) -> None:
         self._scenario = scenario
-        self._app = app
+        self._registry = registry
         self._tokens = tokens
         self._graph_roots = tuple(root.rstrip("/").lower() for root in graph_roots)
         from clearooms_wizard.demo.signin import SignInService  # it builds on this module
@@ -145,6 +149,8 @@ class IdentityService:
             return self._token(request, tenant)
         if rest in self.sign_in.paths:
             return self.sign_in.handle(request, tenant, rest)
+        if rest == "v2.0/adminconsent":
+            return self._admin_consent(request, tenant)
         return self._not_found()
 
     # --- discovery --------------------------------------------------------------------------
@@ -332,7 +338,10 @@ class IdentityService:
         if scope_problem is not None:
             return scope_problem
         client_id = form["client_id"]
-        if client_id.lower() != self._app.app_id:
+        # Only what has reached the sign-in service: a new app, secret or grant is seen here
+        # some seconds after Graph accepted it.
+        app = self._registry.application_by_app_id(client_id)
+        if app is None:
             return aadsts_error(
                 request,
                 status=400,
@@ -346,7 +355,8 @@ class IdentityService:
                     "wrong tenant."
                 ),
             )
-        if not self._scenario.service_principal:
+        service_principal = self._registry.service_principal_by_app_id(app.app_id)
+        if service_principal is None:
             return aadsts_error(
                 request,
                 status=401,
@@ -358,7 +368,7 @@ class IdentityService:
                     "https://go.microsoft.com/fwlink/?linkid=2225119"
                 ),
             )
-        secret_problem = self._check_secret(request, form.get("client_secret"), client_id)
+        secret_problem = self._check_secret(request, form.get("client_secret"), client_id, app)
         if secret_problem is not None:
             return secret_problem
         if resource.rstrip("/").lower() not in self._accepted_resources(request):
@@ -387,7 +397,11 @@ class IdentityService:
                 ),
             )
         issued = self._tokens.issue(
-            audience=resource.rstrip("/"), roles=self._scenario.granted_roles
+            audience=resource.rstrip("/"),
+            roles=self._registry.graph_roles_of(service_principal.id),
+            app_id=app.app_id,
+            app_display_name=app.display_name,
+            service_principal_id=service_principal.id,
         )
         payload = {
             "token_type": "Bearer",
@@ -457,7 +471,7 @@ class IdentityService:
         return accepted
 
     def _check_secret(
-        self, request: DemoRequest, secret: str | None, client_id: str
+        self, request: DemoRequest, secret: str | None, client_id: str, app: Application
     ) -> DemoResponse | None:
         if not secret:
             return aadsts_error(
@@ -470,7 +484,10 @@ class IdentityService:
                     "'client_assertion' or 'client_secret'."
                 ),
             )
-        match = next((c for c in self._app.password_credentials if c.secret == secret), None)
+        visible = self._registry.visible_secrets(app)
+        match = next(
+            (c for c in visible if secrets.compare_digest(c.text.encode(), secret.encode())), None
+        )
         if match is None:
             return aadsts_error(
                 request,
@@ -498,6 +515,105 @@ class IdentityService:
             )
         return None
 
+    # --- admin consent ----------------------------------------------------------------------
+
+    def _admin_consent(self, request: DemoRequest, tenant: str) -> DemoResponse:
+        """Microsoft's admin-consent page: an administrator signs in and grants the app every
+        Microsoft Graph application permission it lists, then the answer goes to redirect_uri."""
+        if request.method not in ("GET", "HEAD"):
+            return self._not_found()
+        kind = classify_tenant(tenant)
+        if kind in ("malformed", "unknown"):
+            text = (
+                _TENANT_NOT_FOUND.format(tenant=tenant)
+                if kind == "unknown"
+                else f"Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a "
+                "valid external domain."
+            )
+            return consent_error_page(90002 if kind == "unknown" else 900023, text)
+        client_id = request.query_value("client_id") or ""
+        app = self._registry.application_by_app_id(client_id) if client_id else None
+        if app is None:
+            return consent_error_page(
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory "
+                f"'{data.TENANT_DISPLAY_NAME}'. This can happen if the application has not been "
+                "installed by the administrator of the tenant or consented to by any user in the "
+                "tenant. You may have sent your authentication request to the wrong tenant.",
+            )
+        redirect_uri = request.query_value("redirect_uri") or (app.redirect_uris or ("",))[0]
+        if not any(redirect_matches(redirect_uri, known) for known in app.redirect_uris):
+            return consent_error_page(
+                50011,
+                f"The redirect URI '{redirect_uri}' specified in the request does not match the "
+                f"redirect URIs configured for the application '{app.app_id}'. Make sure the "
+                "redirect URI sent in the request matches one added to your application in the "
+                "Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more "
+                "about how to fix this.",
+            )
+        state = request.query_value("state")
+        scope = request.query_value("scope") or ""
+        if not scope:
+            return consent_redirect(
+                redirect_uri,
+                state,
+                error="invalid_request",
+                error_description=(
+                    "AADSTS900144: The request body must contain the following parameter: 'scope'."
+                ),
+            )
+        if self._scenario.sign_in_cancelled:
+            return consent_redirect(
+                redirect_uri,
+                state,
+                error="access_denied",
+                error_subcode="cancel",
+                error_description="AADSTS65004: User declined to consent to access the app.",
+            )
+        admin = self._consenting_administrator(request.query_value("login_hint"))
+        if not set(admin.role_ids) & CONSENT_ROLES:
+            return consent_redirect(
+                redirect_uri,
+                state,
+                error="access_denied",
+                error_description="AADSTS90094: The grant requires admin permission.",
+            )
+        granted = self._grant_requested_roles(app)
+        resource = scope.split()[0].rsplit("/", 1)[0]
+        scopes = [f"{resource}/{value}" for value in granted] + [scope]
+        return consent_redirect(
+            redirect_uri,
+            state,
+            admin_consent="True",
+            tenant=data.TENANT_ID,
+            scope=" ".join(scopes),
+        )
+
+    def _consenting_administrator(self, login_hint: str | None) -> data.Administrator:
+        if login_hint:
+            for admin in data.ADMINISTRATORS.values():
+                if admin.username.lower() == login_hint.lower():
+                    return admin
+        return data.ADMINISTRATORS["global-admin"]
+
+    def _grant_requested_roles(self, app: Application) -> list[str]:
+        """Add the app to the organisation if needed and grant what it lists; the names of the
+        permissions it holds afterwards."""
+        registry = self._registry
+        graph = registry.graph_service_principal
+        with contextlib.suppress(Conflict):
+            registry.create_service_principal(app)
+        sp = registry.service_principal_by_app_id(app.app_id, visible=False)
+        names = []
+        for role_id in app.graph_role_ids():
+            role = next((r for r in graph.app_roles if r.id == role_id.lower()), None)
+            if sp is None or role is None:
+                continue
+            with contextlib.suppress(Conflict):
+                registry.assign(sp, graph, role.id)
+            names.append(role.value)
+        return names
+
     # --- helpers ----------------------------------------------------------------------------
 
     def _ok_headers(self, request: DemoRequest) -> dict[str, str]:
@@ -519,6 +635,63 @@ class IdentityService:
             headers={"Content-Type": "text/html; charset=utf-8", **_ESTS_HEADERS},
             body=body,
         )
+
+
+# Only these may consent to Microsoft Graph's application permissions for the organisation.
+CONSENT_ROLES = frozenset({data.GLOBAL_ADMINISTRATOR_ROLE, PRIVILEGED_ROLE_ADMINISTRATOR})
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_PAGE_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store, no-cache",
+    "Pragma": "no-cache",
+    "Expires": "-1",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "x-ms-ests-server": "2.1.19566.4 - WEULR1 ProdSlices",
+}
+
+
+def redirect_matches(asked: str, registered: str) -> bool:
+    """Entra's rule: exact, except that a loopback address matches whatever its port."""
+    a, r = urlsplit(asked), urlsplit(registered)
+    if (a.scheme.lower(), a.query) != (r.scheme.lower(), r.query) or a.fragment:
+        return False
+    if (a.path or "/") != (r.path or "/"):
+        return False
+    a_host, r_host = (a.hostname or "").lower(), (r.hostname or "").lower()
+    if a_host != r_host:
+        return False
+    if a_host in _LOOPBACK_HOSTS:
+        return True
+    return a.port == r.port
+
+
+def consent_error_page(code: int, text: str) -> DemoResponse:
+    """Entra's "Sign in to your account" page with an error it will not send to the app."""
+    content = (
+        "<h1>Sorry, but we're having trouble signing you in.</h1>"
+        f'<p id="error-message">AADSTS{code}: {html.escape(text)}</p>'
+        f"<p>Request Id: {new_guid()}</p>"
+    )
+    body = (
+        '<!DOCTYPE html><html dir="ltr" lang="en"><head><meta charset="utf-8">'
+        f"<title>Sign in to your account</title></head><body>{content}</body></html>"
+    )
+    return DemoResponse(200, dict(_PAGE_HEADERS), body.encode("utf-8"))
+
+
+def consent_redirect(redirect_uri: str, state: str | None, **fields: str) -> DemoResponse:
+    if state is not None:
+        fields["state"] = state
+    separator = "&" if "?" in redirect_uri else "?"
+    location = f"{redirect_uri}{separator}{urlencode(fields)}"
+    headers = dict(_PAGE_HEADERS)
+    headers["Location"] = location
+    body = (
+        "<html><head><title>Object moved</title></head><body><h2>Object moved to "
+        f'<a href="{html.escape(location)}">here</a>.</h2></body></html>'
+    )
+    return DemoResponse(302, headers, body.encode("utf-8"))
 
 
 __all__ = ["IdentityService", "aadsts_error", "classify_tenant", "graph_root_for"]

@@ -25,6 +25,7 @@ from clearooms_wizard.demo.messages import (
     http_date,
     utc_now,
 )
+from clearooms_wizard.demo.registry import Registry
 from clearooms_wizard.demo.scenarios import Scenario, get_scenario
 from clearooms_wizard.demo.tokens import TokenStore
 from clearooms_wizard.demo.urls import DEMO_GRAPH_ROOT, PUBLIC_GRAPH_ROOT
@@ -162,21 +163,33 @@ class DemoTenant:
         graph_roots: Iterable[str] | None = None,
         token_lifetime: int = 3599,
         mailbox_concurrency_limit: int = 4,
+        replication_delay: float | None = None,
     ) -> None:
         self.scenario = get_scenario(scenario) if isinstance(scenario, str) else scenario
         self.latency = self.scenario.latency if latency is None else latency
         self.mailbox_concurrency_limit = mailbox_concurrency_limit
         self.directory: Directory = data.build_directory(self.scenario.rooms)
+        # The scenario's app as the tenant starts; the registry holds it from then on.
         self.app: AppRegistration = data.build_app(
             utc_now(),
             secret_days_left=self.scenario.secret_days_left,
             previous_secret=self.scenario.previous_secret,
         )
+        delay = self.scenario.replication_delay if replication_delay is None else replication_delay
+        # The app registrations: what Graph changes and the token endpoint signs in.
+        self.registry = Registry(replication_delay=delay)
+        self.registry.seed_scenario_app(
+            self.app,
+            service_principal=self.scenario.service_principal,
+            granted_roles=self.scenario.granted_roles,
+        )
+        if self.scenario.clearooms_app_exists:
+            self.registry.seed_earlier_run_app(utc_now(), data.REQUIRED_ROLES)
         roots = tuple(graph_roots) if graph_roots is not None else (DEMO_GRAPH_ROOT,
                                                                      PUBLIC_GRAPH_ROOT)  # fmt: skip
         self._tokens = TokenStore(token_lifetime)
-        self._identity = IdentityService(self.scenario, self.app, self._tokens, roots)
-        self._graph = GraphService(self.scenario, self.directory, self.app, self._tokens)
+        self._identity = IdentityService(self.scenario, self.registry, self._tokens, roots)
+        self._graph = GraphService(self.scenario, self.directory, self.registry, self._tokens)
         self._lock = threading.Lock()
         self._faults: list[_FaultSlot] = []
         self._log: list[RequestRecord] = []

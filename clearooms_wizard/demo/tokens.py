@@ -82,7 +82,15 @@ class TokenStore:
         self._tokens: dict[str, IssuedToken] = {}
         self._expired: set[str] = set()
 
-    def issue(self, *, audience: str, roles: Sequence[str]) -> IssuedToken:
+    def issue(
+        self,
+        *,
+        audience: str,
+        roles: Sequence[str],
+        app_id: str = data.APP_ID,
+        app_display_name: str = data.APP_DISPLAY_NAME,
+        service_principal_id: str = data.SERVICE_PRINCIPAL_ID,
+    ) -> IssuedToken:
         now = int(time.time())
         tid = data.TENANT_ID
         header = {
@@ -99,14 +107,14 @@ class TokenStore:
             "nbf": now,
             "exp": now + self.lifetime,
             "aio": b64url(secrets.token_bytes(48)),
-            "app_displayname": data.APP_DISPLAY_NAME,
-            "appid": data.APP_ID,
+            "app_displayname": app_display_name,
+            "appid": app_id,
             "appidacr": "1",
             "idp": f"https://sts.windows.net/{tid}/",
             "idtyp": "app",
-            "oid": data.SERVICE_PRINCIPAL_ID,
+            "oid": service_principal_id,
             "rh": "0." + b64url(secrets.token_bytes(24)) + ".",
-            "sub": data.SERVICE_PRINCIPAL_ID,
+            "sub": service_principal_id,
             "tenant_region_scope": data.TENANT_REGION_SCOPE,
             "tid": tid,
             "uti": b64url(secrets.token_bytes(16)),

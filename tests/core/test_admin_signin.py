@@ -43,13 +43,13 @@ def use_cases(
     served: Served,
     tmp_path: Path,
     open_browser: OpenBrowser | None,
-    setup_client: SetupClient | None = None,
+    setup_client_id: str | None = None,
 ) -> UseCases:
     return UseCases(
         open_session_factory(served.ca_bundle),
         tmp_path / "workspace.sqlite3",
         MemorySecretStore(),
-        setup_client=setup_client,
+        setup_client_id=setup_client_id,
         open_browser=open_browser,
     )
 
@@ -88,6 +88,7 @@ def test_the_browser_sign_in_says_who_signed_in_and_what_they_may_do(
     admin = session.admin
     assert admin.username == f"{username}@{data.PRIMARY_DOMAIN}"
     assert admin.tenant_id == data.TENANT_ID
+    assert admin.tenant_name == data.TENANT_DISPLAY_NAME
     assert admin.role_names == roles
     assert admin.can_grant_permissions is can_grant
     # The token is the administrator's, for this Graph root, with the two permissions asked for.
@@ -329,7 +330,7 @@ def test_an_unknown_sign_in_app_is_refused_with_what_to_check(
     serve_demo: ServeDemo, tmp_path: Path
 ) -> None:
     served = serve_demo()
-    cases = use_cases(served, tmp_path, None, SetupClient(data.UNKNOWN_CLIENT_ID))
+    cases = use_cases(served, tmp_path, None, data.UNKNOWN_CLIENT_ID)
     with pytest.raises(AdminSignInError) as caught:
         cases.sign_in_admin(served.cloud, SignInMethod.DEVICE_CODE, CancelToken())
     assert caught.value.problem is AdminSignInProblem.REFUSED

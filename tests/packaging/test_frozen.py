@@ -22,6 +22,8 @@ from tests.packaging.support import PACKAGING, environment_without_test_cache
 pytestmark = [pytest.mark.slow, pytest.mark.frozen]
 
 NAME = "clearooms-wizard"
+# A vendor build's own public client for administrator sign-ins (any id will do here).
+VENDOR_SETUP_CLIENT = "5c3e8a1f-7d2b-4e69-b0a4-9f1c6d8e2b37"
 BUILD_TIMEOUT = 900  # seconds; about 20 on a 2-core machine
 
 
@@ -40,6 +42,7 @@ def frozen_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
             str(PACKAGING / "build.py"),
             f"--dist={out / 'dist'}",
             f"--work={out / 'work'}",
+            f"--setup-client-id={VENDOR_SETUP_CLIENT}",
         ],
         capture_output=True,
         text=True,
@@ -87,6 +90,11 @@ def test_frozen_app_carries_icons_and_keyring_backends(frozen_app: Path) -> None
     (keyring_metadata,) = internal.glob("keyring-*.dist-info")
     assert "keyring.backends" in (keyring_metadata / "entry_points.txt").read_text()
     assert not list(internal.glob("PySide6/Qt/translations/*.qm"))
+
+
+def test_frozen_app_carries_the_vendors_setup_client(frozen_app: Path) -> None:
+    packaged = frozen_app / "_internal" / "clearooms_wizard" / "setup-client-id.txt"
+    assert packaged.read_text(encoding="utf-8").strip() == VENDOR_SETUP_CLIENT
 
 
 def test_frozen_wizard_starts(frozen_app: Path) -> None:
