@@ -20,6 +20,7 @@ from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.clouds import Cloud, get_cloud
 from clearooms_wizard.core.usecases import OpenBrowser, UseCases
 from clearooms_wizard.core.values import ConnectionInput, check_client_id, check_tenant
+from clearooms_wizard.demo.org import SETUP_CLIENT_ID as DEMO_SETUP_CLIENT_ID
 from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
 
 if TYPE_CHECKING:
@@ -225,7 +226,9 @@ def build_runtime(
             None,
             path,
             secrets,
-            setup_client_id=setup_client_setting(options, env),
+            # The demo's sign-in page knows its own public client, whatever a vendor build
+            # packages: a setting given on purpose is still used (and refused, as Entra would).
+            setup_client_id=setup_client_setting(options, env) or DEMO_SETUP_CLIENT_ID,
             demo_tenant=demo_tenant,
         )
 

@@ -105,6 +105,7 @@ def _instances(
         DemoTenant.clear_request_log,
         DemoTenant.expire_tokens,
         DemoTenant.mint_token,
+        DemoTenant.mint_delegated_token,
         DemoTenant.issued_token_count,
         DemoTenant.mailbox_concurrency_rejections,
         DemoTenant.peak_mailbox_concurrency,

@@ -55,7 +55,7 @@ def run_checks(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Te
     try:
         for result in test.run():
             if not as_json:
-                _print_result(result, out)
+                print_result(result, out)
     except KeyboardInterrupt:
         test.cancel.cancel()
         err.write("Stopped.\n")
@@ -108,7 +108,7 @@ def run_checks(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Te
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _print_result(result: CheckResult, out: TextIO) -> None:
+def print_result(result: CheckResult, out: TextIO) -> None:
     out.write(f"  [{_MARKS[result.status]}] {printable(result.title)}\n")
     out.write(f"         {printable(result.detail)}\n")
     if result.fix:

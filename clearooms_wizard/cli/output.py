@@ -54,6 +54,12 @@ class GuardedOutput(io.TextIOBase):
         self._stream.write(shown(text, self._secret_like))
         return len(text)
 
+    def write_revealing(self, text: str, secret: str) -> None:
+        """``text`` as :meth:`write` shows it, except for ``secret`` itself: the one time a
+        user asks to see a secret (``register --show-secret``). Nothing else is let through."""
+        parts = text.split(secret) if secret else [text]
+        self._stream.write(printable(secret).join(shown(p, self._secret_like) for p in parts))
+
     def flush(self) -> None:
         self._stream.flush()
 

@@ -121,6 +121,12 @@ def _export() -> CommandGroup:
     return export
 
 
+def _register() -> CommandGroup:
+    from clearooms_wizard.cli import register
+
+    return register
+
+
 # name: (summary, the group's module). The summaries are here so that --help lists every command
 # without loading the modules.
 COMMAND_GROUPS: dict[str, tuple[str, Callable[[], CommandGroup]]] = {
@@ -128,6 +134,10 @@ COMMAND_GROUPS: dict[str, tuple[str, Callable[[], CommandGroup]]] = {
     "rooms": ("rooms in Microsoft 365", _rooms),
     "offices": ("Clearooms offices in the workspace", _offices),
     "export": ("write the offices and their rooms for Clearooms", _export),
+    "register": (
+        "set up the app in Microsoft Entra ID for you (an administrator signs in)",
+        _register,
+    ),
 }
 
 
@@ -209,8 +219,8 @@ def shared_options() -> SharedOptions:
 
 def _not_for_this_command(option: str) -> str:
     return (
-        f"{option} is only for commands that talk to Microsoft 365 (check, rooms list, rooms "
-        "import, offices suggest); this command only uses the workspace. Leave it out."
+        f"{option} is only for commands that talk to Microsoft 365 (check, register, rooms "
+        "list, rooms import, offices suggest); this command only uses the workspace. Leave it out."
     )
 
 

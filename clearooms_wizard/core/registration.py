@@ -68,6 +68,23 @@ LIMIT_TO_ROOMS = (
 )
 
 
+# The pack's one-line alternative to steps 1 to 3, for an admin who would rather run a command.
+REGISTER_COMMAND = "clearooms-wizard register"
+ONE_LINE_ALTERNATIVE = (
+    "Or, instead of steps 1 to 3 below, run one command on a computer with the Clearooms setup "
+    f"wizard: {REGISTER_COMMAND}\n"
+    "   It opens Microsoft's sign-in page in your browser (add --device-code to sign in on "
+    "another device), shows what it will create (the app, its client secret and the three "
+    "permissions below) and creates nothing until you have signed in; --dry-run shows that plan "
+    "and stops. Then it creates them, tests the connection and saves it on that computer, with "
+    "the client secret in its keyring (add --show-secret to have the secret printed once, for a "
+    "secure hand-over). Running it again reuses the app rather than making a second one.\n"
+    "   Who may run it: a Global Administrator or Privileged Role Administrator does everything "
+    "in one go. An Application Administrator (or anyone allowed to register apps) can create "
+    "the app; a Global Administrator then approves its permissions with the link it prints."
+)
+
+
 @dataclass(frozen=True)
 class Step:
     key: str
@@ -166,6 +183,7 @@ def it_admin_instructions(cloud: Cloud, requester: str = "") -> str:
         "We are connecting our Microsoft 365 meeting-room calendars to Clearooms, our desk and "
         "room booking service. Could you please register an app for it in Microsoft Entra ID? "
         "It takes about ten minutes and needs an administrator who can grant admin consent.",
+        ONE_LINE_ALTERNATIVE,
         f"1. In the Microsoft Entra admin center, open App registrations "
         f"({cloud.app_registrations_url}) and click New registration.\n"
         f"   - Name: {SUGGESTED_APP_NAME}\n"

@@ -117,6 +117,15 @@ class Exported:
     rooms: int
 
 
+@dataclass(frozen=True)
+class SavedAwaiting:
+    """How a new app's values were kept while its permissions wait for approval."""
+
+    secret_in_keyring: bool
+    # Set when the workspace had to be started afresh: says where the old one went.
+    notice: str | None = None
+
+
 def _override(value: str, default: str | None) -> str | None:
     return None if value == default else value
 
@@ -232,6 +241,40 @@ class UseCases:
             on_device_code=on_device_code,
             open_browser=self.open_browser,
         )
+
+    def keep_until_approved(self, registered: RegisteredApp, cloud: Cloud) -> SavedAwaiting:
+        """Keep a new app's values while its permissions wait for a Global Administrator: the
+        secret in the keyring, the rest in the workspace marked as not yet tested, so that Test
+        Settings (the wizard's Connect page, or ``check --save``) can finish the job later."""
+        from clearooms_wizard.core.model import SavedConnection
+        from clearooms_wizard.core.workspace import open_workspace
+
+        defaults = CLOUDS.get(cloud.key)
+        connection = SavedConnection(
+            tenant=registered.tenant_id,
+            client_id=registered.client_id,
+            cloud=cloud.key,
+            tenant_id=registered.tenant_id,
+            authority_host=_override(
+                cloud.authority_host, defaults.authority_host if defaults else None
+            ),
+            graph_url=_override(cloud.graph_root, defaults.graph_root if defaults else None),
+            last_tested_at=None,
+            last_test_ok=None,
+            secret_expires_at=registered.secret_expires_at.isoformat(),
+        )
+        outcome = self.secrets.save(
+            registered.tenant_id, registered.client_id, registered.client_secret
+        )
+        with open_workspace(self.workspace_path) as workspace:
+            workspace.save_connection(connection)
+            notice = workspace.notice
+        log.info(
+            "kept the new app's connection until its permissions are approved; the client "
+            "secret is in the keyring: %s",
+            "yes" if outcome.kept_in_keyring else "no",
+        )
+        return SavedAwaiting(outcome.kept_in_keyring, notice)
 
     @contextmanager
     def graph(

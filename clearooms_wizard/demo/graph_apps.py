@@ -38,6 +38,7 @@ from clearooms_wizard.demo.registry import (
     DEFAULT_SECRET_LIFETIME,
     Application,
     AppRoleAssignment,
+    Conflict,
     Registry,
     ServicePrincipal,
 )
@@ -79,7 +80,7 @@ ROLES_THAT_MANAGE = frozenset(
 )
 # Application Administrators may grant any API's app roles except Microsoft Graph's.
 ROLES_THAT_GRANT_GRAPH = frozenset({GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR})
-ROLES_THAT_GRANT_OTHERS = ROLES_THAT_GRANT_GRAPH | ROLES_THAT_MANAGE - {GLOBAL_ADMINISTRATOR}
+ROLES_THAT_GRANT_OTHERS = ROLES_THAT_GRANT_GRAPH | ROLES_THAT_MANAGE
 
 _Replicated = TypeVar("_Replicated", Application, ServicePrincipal)
 
@@ -124,6 +125,19 @@ def not_found(key: str) -> GraphProblem:
 
 def _denied() -> GraphProblem:
     return GraphProblem(403, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES)
+
+
+def _unique_name_taken() -> GraphProblem:
+    return bad_request(
+        "Another object with the same value for property uniqueName already exists.",
+        "Request_MultipleObjectsWithSameKeyValue",
+    )
+
+
+def _already_granted() -> GraphProblem:
+    return bad_request(
+        "Permission being assigned already exists on the object", "Request_BadRequest"
+    )
 
 
 def _invalid(prop: str, resource: str) -> GraphProblem:
@@ -360,17 +374,14 @@ class AppRegistrationGraph:
     def create_application(self, call: GraphCall, match: re.Match[str]) -> DemoResponse:
         self._require_create(call)
         fields = application_properties(_body(call))
-        return self._create(call, fields)
+        try:
+            return self._create(call, fields)
+        except Conflict:
+            raise _unique_name_taken() from None
 
     def _create(self, call: GraphCall, fields: dict[str, Any]) -> DemoResponse:
         if "display_name" not in fields:
             raise _invalid("displayName", "Application")
-        unique = fields.get("unique_name")
-        if unique is not None and self._registry.application_by_unique_name(unique, visible=False):
-            raise bad_request(
-                "Another object with the same value for property uniqueName already exists.",
-                "Request_MultipleObjectsWithSameKeyValue",
-            )
         owner = self._user_id(call) if call.token.is_delegated else None
         display_name = fields.pop("display_name")
         app = self._registry.create_application(display_name, owner=owner, **fields)
@@ -393,7 +404,7 @@ class AppRegistrationGraph:
         self._require_write_scope(call)
         # Microsoft answers a write by unique name at the object's home, so a just-created app
         # is found there; by id, only once its copy has reached the replica asked.
-        app = self._app_by_key(kind, key, visible=kind != "id")
+        app = self._app_by_key(kind, key, visible=kind == "id")
         fields = application_properties(_body(call))
         if app is None:
             if not upsert:
@@ -401,19 +412,22 @@ class AppRegistrationGraph:
             self._require_create(call)
             if fields.setdefault("unique_name", key) != key:
                 raise _invalid("uniqueName", "Application")
-            return self._create(call, fields)
+            try:
+                return self._create(call, dict(fields))
+            except Conflict:
+                # Made by a request racing this one: then this one updates it, as Graph would.
+                app = self._app_by_key(kind, key, visible=False)
+                if app is None:
+                    raise _unique_name_taken() from None
+                fields.pop("unique_name")
         self._require_manage(call, app)
         if "unique_name" in fields and app.unique_name not in (None, fields["unique_name"]):
             # Set once, then immutable.
             raise _invalid("uniqueName", "Application")
-        if "unique_name" in fields and app.unique_name is None:
-            taken = self._registry.application_by_unique_name(fields["unique_name"], visible=False)
-            if taken is not None and taken.id != app.id:
-                raise bad_request(
-                    "Another object with the same value for property uniqueName already exists.",
-                    "Request_MultipleObjectsWithSameKeyValue",
-                )
-        self._registry.update_application(app.id, **fields)
+        try:
+            self._registry.update_application(app.id, **fields)
+        except Conflict:
+            raise _unique_name_taken() from None
         return no_content(call)
 
     def delete_application(self, call: GraphCall, match: re.Match[str]) -> DemoResponse:
@@ -564,14 +578,15 @@ class AppRegistrationGraph:
                 "application object.",
                 "Request_BadRequest",
             )
-        if self._registry.service_principal_by_app_id(app_id, visible=False) is not None:
+        try:
+            sp = self._registry.create_service_principal(app)
+        except Conflict:
             raise GraphProblem(
                 409,
                 "Request_MultipleObjectsWithSameKeyValue",
                 "The service principal cannot be created, updated, or restored because the "
                 f"service principal name {app.app_id} is already in use.",
-            )
-        sp = self._registry.create_service_principal(app)
+            ) from None
         return self._sp_entity(call, _as_seen_now(sp), status=201)
 
     def delete_service_principal(self, call: GraphCall, match: re.Match[str]) -> DemoResponse:
@@ -666,14 +681,15 @@ class AppRegistrationGraph:
                 "Request_BadRequest",
             )
         if self._registry.existing_assignment(principal_id, resource.id, role.id) is not None:
-            raise bad_request(
-                "Permission being assigned already exists on the object", "Request_BadRequest"
-            )
+            raise _already_granted()
         principal = self._registry.service_principal(principal_id)
         if principal is None:
             # Also what a service principal created seconds ago gets, until it has replicated.
             raise bad_request("Not a valid reference update.", "Request_BadRequest")
-        grant = self._registry.assign(principal, resource, role.id)
+        try:
+            grant = self._registry.assign(principal, resource, role.id)
+        except Conflict:
+            raise _already_granted() from None
         sp_id = (path_sp or resource).id
         payload = {
             "@odata.context": f"{call.root}/$metadata#servicePrincipals('{sp_id}')/{nav}/$entity"

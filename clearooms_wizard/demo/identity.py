@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import secrets
@@ -18,7 +19,7 @@ from clearooms_wizard.demo.messages import (
     new_guid,
     utc_now,
 )
-from clearooms_wizard.demo.registry import Application, Registry
+from clearooms_wizard.demo.registry import Application, Conflict, Registry
 from clearooms_wizard.demo.scenarios import Scenario
 from clearooms_wizard.demo.tokens import TokenStore
 from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
@@ -600,15 +601,15 @@ class IdentityService:
         permissions it holds afterwards."""
         registry = self._registry
         graph = registry.graph_service_principal
+        with contextlib.suppress(Conflict):
+            registry.create_service_principal(app)
         sp = registry.service_principal_by_app_id(app.app_id, visible=False)
-        if sp is None:
-            sp = registry.create_service_principal(app)
         names = []
         for role_id in app.graph_role_ids():
             role = next((r for r in graph.app_roles if r.id == role_id.lower()), None)
-            if role is None:
+            if sp is None or role is None:
                 continue
-            if registry.existing_assignment(sp.id, graph.id, role.id) is None:
+            with contextlib.suppress(Conflict):
                 registry.assign(sp, graph, role.id)
             names.append(role.value)
         return names

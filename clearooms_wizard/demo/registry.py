@@ -310,6 +310,12 @@ def assignment_id(principal_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
+class Conflict(Exception):
+    """The object would duplicate one that exists (seen yet or not): a unique name, a service
+    principal for the app, or the same grant. Checked under the registry's lock, so two
+    requests racing each other cannot both succeed."""
+
+
 class Registry:
     """Applications, service principals and grants, safe to use from many server threads."""
 
@@ -481,11 +487,19 @@ class Registry:
         )
         app = replace(app, **properties)
         with self._lock:
+            if app.unique_name is not None and self.application_by_unique_name(
+                app.unique_name, visible=False
+            ):
+                raise Conflict(app.unique_name)
             self._applications[object_id] = app
         return app
 
     def update_application(self, object_id: str, **properties: Any) -> Application:
         with self._lock:
+            unique = properties.get("unique_name")
+            taken = unique and self.application_by_unique_name(unique, visible=False)
+            if taken and taken.id != object_id:
+                raise Conflict(unique)
             app = replace(self._applications[object_id], **properties)
             self._applications[object_id] = app
             return app
@@ -558,6 +572,8 @@ class Registry:
             tags=app.tags,
         )
         with self._lock:
+            if self.service_principal_by_app_id(app.app_id, visible=False) is not None:
+                raise Conflict(app.app_id)
             self._service_principals[sp.id] = sp
         return sp
 
@@ -619,6 +635,8 @@ class Registry:
             visible_at=self._arrives(),
         )
         with self._lock:
+            if self.existing_assignment(principal.id, resource.id, grant.app_role_id):
+                raise Conflict(grant.app_role_id)
             self._assignments[grant.id] = grant
         return grant
 
@@ -666,6 +684,7 @@ __all__ = [
     "AppRole",
     "AppRoleAssignment",
     "Application",
+    "Conflict",
     "Registry",
     "Secret",
     "ServicePrincipal",

@@ -169,6 +169,7 @@ class DemoTenant:
         self.latency = self.scenario.latency if latency is None else latency
         self.mailbox_concurrency_limit = mailbox_concurrency_limit
         self.directory: Directory = data.build_directory(self.scenario.rooms)
+        # The scenario's app as the tenant starts; the registry holds it from then on.
         self.app: AppRegistration = data.build_app(
             utc_now(),
             secret_days_left=self.scenario.secret_days_left,

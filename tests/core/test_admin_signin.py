@@ -29,6 +29,7 @@ from clearooms_wizard.core.app_setup import (
     SignInMethod,
 )
 from clearooms_wizard.core.cancel import Cancelled, CancelToken
+from clearooms_wizard.core.errors import UnexpectedResponse
 from clearooms_wizard.core.secrets import MemorySecretStore
 from clearooms_wizard.core.usecases import OpenBrowser, UseCases
 from clearooms_wizard.demo import Fault, data
@@ -42,13 +43,13 @@ def use_cases(
     served: Served,
     tmp_path: Path,
     open_browser: OpenBrowser | None,
-    setup_client: SetupClient | None = None,
+    setup_client_id: str | None = None,
 ) -> UseCases:
     return UseCases(
         open_session_factory(served.ca_bundle),
         tmp_path / "workspace.sqlite3",
         MemorySecretStore(),
-        setup_client=setup_client,
+        setup_client_id=setup_client_id,
         open_browser=open_browser,
     )
 
@@ -87,6 +88,7 @@ def test_the_browser_sign_in_says_who_signed_in_and_what_they_may_do(
     admin = session.admin
     assert admin.username == f"{username}@{data.PRIMARY_DOMAIN}"
     assert admin.tenant_id == data.TENANT_ID
+    assert admin.tenant_name == data.TENANT_DISPLAY_NAME
     assert admin.role_names == roles
     assert admin.can_grant_permissions is can_grant
     # The token is the administrator's, for this Graph root, with the two permissions asked for.
@@ -328,7 +330,7 @@ def test_an_unknown_sign_in_app_is_refused_with_what_to_check(
     serve_demo: ServeDemo, tmp_path: Path
 ) -> None:
     served = serve_demo()
-    cases = use_cases(served, tmp_path, None, SetupClient(data.UNKNOWN_CLIENT_ID))
+    cases = use_cases(served, tmp_path, None, data.UNKNOWN_CLIENT_ID)
     with pytest.raises(AdminSignInError) as caught:
         cases.sign_in_admin(served.cloud, SignInMethod.DEVICE_CODE, CancelToken())
     assert caught.value.problem is AdminSignInProblem.REFUSED
@@ -429,3 +431,52 @@ def test_the_browser_variable_is_honoured(
     session = sign_in(served, tmp_path, None)
     assert session.admin.username.startswith("diego.siciliani@")
     assert '"delivered_status": 200' in record.read_text()
+
+
+# -- Microsoft's sign-in misbehaving ------------------------------------------------------------
+
+
+def test_an_organisation_microsoft_does_not_know_is_named(
+    serve_demo: ServeDemo, tmp_path: Path
+) -> None:
+    served = serve_demo()
+    browser = browser_for(served)
+    with pytest.raises(AdminSignInError) as caught:
+        sign_in(served, tmp_path, browser, tenant="nowhere.example")
+    assert caught.value.code == "AADSTS90002"
+    assert "nowhere.example" in str(caught.value)
+    assert browser.opened == []
+
+
+def test_a_server_error_at_the_token_endpoint_is_a_plain_refusal(
+    serve_demo: ServeDemo, tmp_path: Path
+) -> None:
+    served = serve_demo()
+    served.tenant.inject(
+        Fault.aadsts(
+            r"/oauth2/v2\.0/token$",
+            status=500,
+            error="server_error",
+            code=90033,
+            text="A transient error has occurred. Please try again.",
+        )
+    )
+    with pytest.raises(AdminSignInError) as caught:
+        sign_in(served, tmp_path, browser_for(served))
+    assert caught.value.problem is AdminSignInProblem.REFUSED
+    assert caught.value.code == "AADSTS90033"
+    assert str(caught.value) == (
+        "Microsoft refused the sign-in: AADSTS90033: A transient error has occurred. Please try "
+        "again."
+    )
+    assert caught.value.details.correlation_id
+
+
+def test_a_proxy_page_instead_of_the_token_is_a_plain_error(
+    serve_demo: ServeDemo, tmp_path: Path
+) -> None:
+    served = serve_demo()
+    served.tenant.inject(Fault(r"/oauth2/v2\.0/token$", "html", times=1))
+    with pytest.raises(UnexpectedResponse) as caught:
+        sign_in(served, tmp_path, browser_for(served))
+    assert str(caught.value).endswith("a proxy may be in the way.")

@@ -32,12 +32,13 @@ from clearooms_wizard.core.secrets import MemorySecretStore
 from clearooms_wizard.core.usecases import UseCases
 from clearooms_wizard.core.values import ConnectionInput
 from clearooms_wizard.demo import data
-from clearooms_wizard.demo.browser import DemoBrowser
 from clearooms_wizard.demo.org import AdminKey
 from clearooms_wizard.demo.registry import Application
 from clearooms_wizard.demo.tenant import Fault
 from tests.conftest import Served, ServeDemo
 from tests.support.canary import ExceptionCollector, Leaks
+from tests.support.scripted_browser import ScriptedBrowser
+from tests.support.scripted_browser import registered as registered_browser
 
 # Quick tries for the tests that wait on purpose; Microsoft's own times otherwise.
 QUICK = RetryPolicy(first_delay=0.1, max_delay=0.5, token_deadline=1.0, object_deadline=3.0)
@@ -530,22 +531,6 @@ def test_the_secret_never_reaches_a_log_a_file_or_a_message(
     assert len(collector.errors) > 0
 
 
-def browser_for(served: Served, login_hint: str | None = None) -> DemoBrowser:
-    """A browser that opens Microsoft's pages at the demo tenant over HTTPS, as a person
-    would, and hands the page's answer to the wizard's loopback listener."""
-
-    def open_session() -> requests.Session:
-        session = requests.Session()
-        session.verify = served.ca_bundle
-        session.trust_env = False
-        return session
-
-    def hint(url: str) -> str:
-        return f"{url}&login_hint={login_hint}" if login_hint else url
-
-    return DemoBrowser(open_session, prepare=hint)
-
-
 def test_the_approval_page_is_opened_and_its_answer_awaited(
     serve_demo: ServeDemo, tmp_path: Path
 ) -> None:
@@ -557,14 +542,18 @@ def test_the_approval_page_is_opened_and_its_answer_awaited(
     assert not registered.permissions_granted
 
     # The Application Administrator opens the link themselves: Microsoft refuses them.
-    use_cases.open_browser = browser_for(served, "diego.siciliani@northwind-demo.com")
+    use_cases.open_browser = ScriptedBrowser(
+        served.ca_bundle, sign_in_as="diego.siciliani@northwind-demo.com"
+    )
     with pytest.raises(ClearoomsError, match="only a Global Administrator or a Privileged Role"):
         use_cases.wait_for_admin_consent(registered, served.cloud, CancelToken())
     assert not use_cases.check_permissions_granted(registered, served.cloud, CancelToken())
 
-    # A Global Administrator approves.
-    use_cases.open_browser = browser_for(served)
-    assert use_cases.wait_for_admin_consent(registered, served.cloud, CancelToken())
+    # A Global Administrator approves, in the browser Python's webbrowser module opens.
+    use_cases.open_browser = None
+    with registered_browser(ScriptedBrowser(served.ca_bundle)) as browser:
+        assert use_cases.wait_for_admin_consent(registered, served.cloud, CancelToken())
+    assert len(browser.opened) == 1
     assert use_cases.check_permissions_granted(registered, served.cloud, CancelToken())
     pages = [r.path for r in served.tenant.request_log() if "/adminconsent?" in r.path]
     assert len(pages) == 2 and all("redirect_uri=http%3A%2F%2Flocalhost%3A" in p for p in pages)
@@ -587,7 +576,7 @@ def test_the_whole_path_from_the_browser_sign_in_to_test_settings(
 ) -> None:
     served = serve_demo("healthy")
     use_cases = use_cases_for(served, tmp_path / "ws.sqlite3")
-    use_cases.open_browser = browser_for(served)
+    use_cases.open_browser = ScriptedBrowser(served.ca_bundle)
     admin = use_cases.sign_in_admin(served.cloud, SignInMethod.BROWSER, CancelToken())
     assert admin.admin.username == "alex.wilber@northwind-demo.com"
     assert admin.admin.can_grant_permissions

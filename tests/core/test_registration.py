@@ -42,3 +42,19 @@ def test_pack_lists_what_to_create_and_never_asks_to_mail_the_secret() -> None:
 def test_mailto_is_encoded() -> None:
     url = mailto_url("A & B", "line 1\nline 2")
     assert url == "mailto:?subject=A%20%26%20B&body=line%201%0Aline%202"
+
+
+def test_pack_offers_the_one_line_command_and_says_who_may_run_it() -> None:
+    text = it_admin_instructions(CLOUDS["global"])
+    paragraphs = text.split("\n\n")
+    alternative = next(p for p in paragraphs if "clearooms-wizard register" in p)
+    # Offered before the click-through, as the alternative to it.
+    assert paragraphs.index(alternative) < next(
+        i for i, p in enumerate(paragraphs) if p.startswith("1. ")
+    )
+    assert "instead of steps 1 to 3" in alternative
+    assert "Global Administrator" in alternative and "Application Administrator" in alternative
+    assert "--dry-run" in alternative and "--device-code" in alternative
+    assert "--show-secret" in alternative and "reuses the app" in alternative
+    # Still one line per paragraph or list item, so mail programs wrap it.
+    assert all(line.startswith(("Or, ", "   ")) for line in alternative.splitlines())
