@@ -173,6 +173,9 @@ def test_an_application_administrator_gets_a_link_for_a_global_administrator(
         qtbot.mouseClick(setup.copy_link, LEFT)
         assert QGuiApplication.clipboard().text() == link
         assert wizard.state.registered is None
+        # Kept meanwhile (the secret in the keyring), so that closing the wizard loses nothing.
+        qtbot.waitUntil(lambda: "kept on this computer" in setup.later_note.text())
+        (kept_secret,) = MemoryKeyring.store.values()
 
         # Not approved yet.
         qtbot.mouseClick(setup.check_again_button, LEFT)
@@ -199,6 +202,8 @@ def test_an_application_administrator_gets_a_link_for_a_global_administrator(
 
     assert setup.rows[StepId.GRANT_PERMISSIONS].state is StepState.DONE
     assert_connect_filled(wizard, served)
+    assert wizard.state.registered is not None
+    assert wizard.state.registered.client_secret == kept_secret
 
 
 def test_the_approval_page_opened_from_the_wizard(

@@ -58,6 +58,7 @@ from clearooms_wizard.core.app_setup import (
 from clearooms_wizard.core.app_setup import DeviceCodePrompt as DeviceCode
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.registration import PERMISSIONS
+from clearooms_wizard.core.usecases import SavedAwaiting
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.copy_button import CopyButton
 from clearooms_wizard.ui.pages.base import Receiver, TaskPage, error_text
@@ -474,14 +475,9 @@ class SetupForMe(QWidget):
         )
         self.check_again_button.clicked.connect(self.check_again)
         approval_layout.addLayout(button_row(self.open_approval_button, self.check_again_button))
-        approval_layout.addWidget(
-            plain_label(
-                self.tr(
-                    "You can also close the wizard and continue later: Set it up for me will "
-                    "find this app again and give it a new secret."
-                )
-            )
-        )
+        # How to carry on another day: told once the app's values are kept (or not).
+        self.later_note = plain_label("")
+        approval_layout.addWidget(self.later_note)
         self.approval.hide()
         column.addWidget(self.approval)
 
@@ -898,6 +894,7 @@ class SetupForMe(QWidget):
             self._finish(app)
             return
         self._awaiting_approval = app
+        self._keep_until_approved(app)
         self.progress_title.setText(self.tr("Almost done"))
         self.consent_link.setText(app.consent_url or "")
         self.consent_link.setCursorPosition(0)
@@ -1092,6 +1089,56 @@ class SetupForMe(QWidget):
         self.progress_note.setText(self.tr("Undo stopped. Press Undo again to remove the rest."))
 
     # -- approval by a Global Administrator -----------------------------------------------
+
+    def _keep_until_approved(self, app: RegisteredApp) -> None:
+        """Keep the new app's values (the secret in the keyring) while they wait, so that
+        closing the wizard loses nothing: Test Settings finishes the job after approval."""
+        keep = self._context.use_cases.keep_until_approved
+        cloud = self._state.cloud
+
+        def work(cancel: CancelToken, progress: Progress) -> SavedAwaiting:
+            return keep(app, cloud)
+
+        self.later_note.setText(
+            self.tr(
+                "Keeping the app's details on this computer, so that you can also close the "
+                "wizard and carry on later…"
+            )
+        )
+        self._page.run_side_job(
+            "keep-until-approved",
+            work,
+            succeeded=self._on_kept,
+            failed=self._on_not_kept,
+        )
+
+    @Slot(object)
+    def _on_kept(self, kept: object) -> None:
+        assert isinstance(kept, SavedAwaiting)
+        if kept.secret_in_keyring:
+            text = self.tr(
+                "You can also close the wizard and carry on later: the app's details are kept "
+                "on this computer. Once a Global Administrator has approved, open the wizard, "
+                "choose “I already have these details” and press Test Settings."
+            )
+        else:
+            text = self.tr(
+                "This computer has no keyring to keep the client secret in, so stay here "
+                "until it is approved. (If you close the wizard, Set it up for me will find "
+                "this app again and give it a new secret.)"
+            )
+        self.later_note.setText(text + (f" {kept.notice}" if kept.notice else ""))
+
+    @Slot(object)
+    def _on_not_kept(self, error: object) -> None:
+        self.later_note.setText(
+            self.tr(
+                "The app's details could not be kept on this computer, so stay here until it "
+                "is approved."
+            )
+            + " "
+            + error_text(error)
+        )
 
     @Slot()
     def open_approval(self) -> None:
