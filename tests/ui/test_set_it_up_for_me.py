@@ -9,7 +9,7 @@ import threading
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from clearooms_wizard.core.app_setup import (
@@ -363,3 +363,24 @@ def test_a_code_instead_of_the_browser(
         qtbot.waitUntil(lambda: not wizard.register_page.busy, timeout=SLOW)
     assert setup.current_view is View.REVIEW
     assert setup.account.text().endswith("(alex.wilber@northwind-demo.com)")
+
+
+def test_every_step_has_its_own_alt_keys(make_wizard: MakeWizard) -> None:
+    """Alt plus an underlined letter presses one thing: a letter two visible buttons share
+    only moves between them (as “Sign &in” did beside “Ask my &IT admin”)."""
+    wizard = make_wizard(demo="healthy")
+    wizard.next()
+    wizard.register_page.choose_setup_for_me()
+    setup = setup_of(wizard)
+    for box in (setup.device_code, setup.failure, setup.approval):
+        box.show()
+    for view in View:
+        setup.show_view(view)
+        letters: list[str] = []
+        for widget in wizard.findChildren(QAbstractButton) + wizard.findChildren(QLabel):
+            if not widget.isVisible() or (isinstance(widget, QLabel) and widget.buddy() is None):
+                continue
+            text = widget.text().replace("&&", "")
+            if "&" in text:
+                letters.append(text[text.index("&") + 1].lower())
+        assert len(letters) == len(set(letters)), (view.name, sorted(letters))
