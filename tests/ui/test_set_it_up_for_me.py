@@ -17,6 +17,7 @@ from clearooms_wizard.core.app_setup import (
     DEFAULT_APP_NAME,
     STEP_TITLES,
     DeviceCodePrompt,
+    RegisteredApp,
     StepId,
     StepState,
 )
@@ -38,6 +39,14 @@ LEFT = Qt.MouseButton.LeftButton
 SLOW = 60_000
 
 
+def registered_of(wizard: SetupWizard) -> RegisteredApp | None:
+    return wizard.state.registered
+
+
+def view_of(setup: SetupForMe) -> View:
+    return setup.current_view
+
+
 def setup_of(wizard: SetupWizard) -> SetupForMe:
     return wizard.register_page.setup
 
@@ -47,7 +56,7 @@ def open_set_it_up_for_me(qtbot: QtBot, wizard: SetupWizard) -> SetupForMe:
     assert wizard.currentId() == PageId.REGISTER
     qtbot.mouseClick(wizard.register_page.setup_button, LEFT)
     setup = setup_of(wizard)
-    assert setup.isVisible() and setup.current_view is View.INTRO
+    assert setup.isVisible() and view_of(setup) is View.INTRO
     # The app Microsoft's page will name, and why, once the setting is read.
     qtbot.waitUntil(lambda: "“Microsoft Azure CLI”" in setup.shown_as_label.text())
     assert "keeps no access afterwards" in setup.shown_as_label.text()
@@ -57,7 +66,7 @@ def open_set_it_up_for_me(qtbot: QtBot, wizard: SetupWizard) -> SetupForMe:
 def sign_in(qtbot: QtBot, wizard: SetupWizard) -> SetupForMe:
     setup = open_set_it_up_for_me(qtbot, wizard)
     qtbot.mouseClick(setup.sign_in_button, LEFT)
-    assert setup.current_view is View.SIGNING_IN
+    assert view_of(setup) is View.SIGNING_IN
     qtbot.waitUntil(lambda: not wizard.register_page.busy, timeout=SLOW)
     return setup
 
@@ -110,7 +119,7 @@ def test_a_global_administrator_sets_it_all_up(
         assert len(browser.opened) == 1 and "/oauth2/v2.0/authorize" in browser.opened[0]
 
         # The review: nothing created yet, and everything that will be.
-        assert setup.current_view is View.REVIEW
+        assert view_of(setup) is View.REVIEW
         assert clearooms_apps(served) == []
         assert setup.organisation.text() == f"{TENANT_DISPLAY_NAME}\n{TENANT_ID}"
         assert setup.account.text() == "Alex Wilber (alex.wilber@northwind-demo.com)"
@@ -172,7 +181,7 @@ def test_an_application_administrator_gets_a_link_for_a_global_administrator(
         assert f"client_id={app.app_id}" in link
         qtbot.mouseClick(setup.copy_link, LEFT)
         assert QGuiApplication.clipboard().text() == link
-        assert wizard.state.registered is None
+        assert registered_of(wizard) is None
         # Kept meanwhile (the secret in the keyring), so that closing the wizard loses nothing.
         qtbot.waitUntil(lambda: "kept on this computer" in setup.later_note.text())
         (kept_secret,) = MemoryKeyring.store.values()
@@ -230,23 +239,27 @@ def test_no_rights_says_so_and_creates_nothing(
     with registered(ScriptedBrowser(served.ca_bundle)):
         wizard = make_wizard(served)
         setup = sign_in(qtbot, wizard)
-        if setup.current_view is View.REVIEW:
+        if view_of(setup) is View.REVIEW:
             assert setup.roles.text() == "None"
+            assert "no administrator role" in setup.approval_note.text()
             create(qtbot, wizard, setup)
+            assert setup.progress_title.text() == "It could not be set up"
             assert setup.failure.isVisible()
             message = setup.failure_text.text() or "".join(
                 row.detail.text() for row in setup.rows.values()
             )
             assert "Nothing was created" in setup.created_text.text()
             assert setup.undo_button.isHidden()
+            qtbot.mouseClick(setup.other_admin_button, LEFT)
+            assert view_of(setup) is View.INTRO
         else:
-            assert setup.current_view is View.INTRO
+            assert view_of(setup) is View.INTRO
             message = wizard.register_page.banner.label.text()
             assert "Nothing was created" in message
     assert "adele.vance@northwind-demo.com" in message
     assert "Global Administrator" in message
     assert wizard.currentId() == PageId.REGISTER
-    assert wizard.state.registered is None
+    assert registered_of(wizard) is None
     assert [a.id for a in served.tenant.registry.applications()] == apps_before
 
 
@@ -257,7 +270,7 @@ def test_cancelled_in_the_browser(
     with registered(ScriptedBrowser(served.ca_bundle)):
         wizard = make_wizard(served)
         setup = sign_in(qtbot, wizard)
-    assert setup.current_view is View.INTRO
+    assert view_of(setup) is View.INTRO
     banner = wizard.register_page.banner
     assert banner.isVisible() and "cancel" in banner.label.text().lower()
     assert wizard.state.admin_session is None
@@ -279,7 +292,7 @@ def test_stop_while_waiting_for_the_browser(
         qtbot.mouseClick(page.busy_row.stop_button, LEFT)
         qtbot.waitUntil(lambda: not page.busy, timeout=5_000)
     assert not wizard.runner.busy
-    assert setup.current_view is View.INTRO
+    assert view_of(setup) is View.INTRO
     assert "stopped" in page.banner.label.text().lower()
     assert page.isComplete() and setup.sign_in_button.isEnabled()
 
@@ -312,7 +325,7 @@ def test_stop_while_creating_then_undo(
         qtbot.waitUntil(lambda: not page.busy, timeout=SLOW)
     assert "Removed what this setup created" in page.banner.label.text()
     assert registry.application_by_unique_name(APP_UNIQUE_NAME, visible=False) is None
-    assert setup.current_view is View.REVIEW
+    assert view_of(setup) is View.REVIEW
 
 
 def test_an_earlier_app_is_reused(
@@ -328,7 +341,7 @@ def test_an_earlier_app_is_reused(
         # From the keyboard: Enter in the name creates it (and stops there: the progress
         # takes the name's place, and Stop would get the same key).
         qtbot.keyClick(setup.app_name, Qt.Key.Key_Return)
-        assert setup.current_view is View.PROGRESS
+        assert view_of(setup) is View.PROGRESS
         qtbot.waitUntil(lambda: not wizard.register_page.busy, timeout=SLOW)
         wait_for_connect_tested(qtbot, wizard)
     (app,) = clearooms_apps(served)
@@ -361,7 +374,7 @@ def test_a_code_instead_of_the_browser(
         typed.start()
         typed.join(30)
         qtbot.waitUntil(lambda: not wizard.register_page.busy, timeout=SLOW)
-    assert setup.current_view is View.REVIEW
+    assert view_of(setup) is View.REVIEW
     assert setup.account.text().endswith("(alex.wilber@northwind-demo.com)")
 
 

@@ -39,8 +39,12 @@ from PySide6.QtWidgets import (
 )
 
 from clearooms_wizard.core.app_setup import (
+    APPLICATION_ADMINISTRATOR,
+    APPLICATION_DEVELOPER,
+    CLOUD_APPLICATION_ADMINISTRATOR,
     DEFAULT_APP_NAME,
     DEFAULT_SECRET_MONTHS,
+    GLOBAL_ADMINISTRATOR,
     SECRET_MONTHS_CHOICES,
     STEP_TITLES,
     CreatedKind,
@@ -66,6 +70,15 @@ from clearooms_wizard.ui.state import WizardState
 from clearooms_wizard.ui.widgets import Tone, ToneBadge, plain_label
 from clearooms_wizard.workers.runner import Progress, TaskHandle, Work
 
+# The roles that may register an app whatever the organisation's settings.
+APP_CREATOR_ROLES = frozenset(
+    {
+        GLOBAL_ADMINISTRATOR,
+        APPLICATION_ADMINISTRATOR,
+        CLOUD_APPLICATION_ADMINISTRATOR,
+        APPLICATION_DEVELOPER,
+    }
+)
 # The progress bar beside Stop, in pixels.
 BUSY_WIDTH = 240
 # What Entra ID accepts as an app's display name.
@@ -441,7 +454,12 @@ class SetupForMe(QWidget):
         self.undo_button.clicked.connect(self.ask_undo)
         failure_layout.addWidget(self.failure_text)
         failure_layout.addWidget(self.created_text)
-        failure_layout.addLayout(button_row(self.retry_button, self.undo_button))
+        self.other_admin_button = QPushButton(self.tr("Sign in as someone &else"))
+        self.other_admin_button.setToolTip(self.tr("Back to the start, to sign in again"))
+        self.other_admin_button.clicked.connect(self._back_to_intro)
+        failure_layout.addLayout(
+            button_row(self.retry_button, self.undo_button, self.other_admin_button)
+        )
         self.failure.hide()
         column.addWidget(self.failure)
 
@@ -600,6 +618,7 @@ class SetupForMe(QWidget):
             self.review_back,
             self.retry_button,
             self.undo_button,
+            self.other_admin_button,
             self.open_approval_button,
             self.check_again_button,
             self.progress_back,
@@ -800,7 +819,16 @@ class SetupForMe(QWidget):
                 ).replace("%1", ", ".join(existing.missing_permissions))
             self.existing_note.setText(note)
         self.existing_note.setVisible(existing is not None)
-        if not plan.grant_directly:
+        if not plan.grant_directly and not set(admin.role_ids) & APP_CREATOR_ROLES:
+            self.approval_note.setText(
+                self.tr(
+                    "Your account has no administrator role: unless your organisation lets "
+                    "everyone register apps, Microsoft will refuse, and a Global Administrator "
+                    "or an Application Administrator should sign in instead. If it can create "
+                    "the app, a Global Administrator then approves its permissions with a link."
+                )
+            )
+        elif not plan.grant_directly:
             self.approval_note.setText(
                 self.tr(
                     "Your account can create the app but can't grant its permissions. When it "
@@ -915,7 +943,9 @@ class SetupForMe(QWidget):
         row = self.rows[error.step]
         if row.state is not StepState.FAILED:
             row.show_update(StepUpdate(error.step, StepState.FAILED))
-        self.progress_title.setText(self.tr("It stopped half-way"))
+        self.progress_title.setText(
+            self.tr("It stopped half-way") if error.created else self.tr("It could not be set up")
+        )
         # The problem alone (what exists now is listed under it), and only once: the failed
         # step's row may say it already.
         said = row.detail.text().strip() == error.problem.strip()
