@@ -108,6 +108,8 @@ class Shooter:
         self.shoot(approval, "2-setup-2-review-app-admin")
         page.setup.create_app()
         _wait(self.app, lambda: not page.busy, 300)
+        # Once the app's details are kept, which the approval step then says.
+        _wait(self.app, lambda: "Keeping" not in page.setup.later_note.text())
         self.shoot(approval, "2-setup-4-approval")
         approval.shutdown()
 
