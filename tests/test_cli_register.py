@@ -294,3 +294,50 @@ def test_the_secret_lasts_as_long_as_asked(serve_demo: ServeDemo, months: str) -
     [secret] = app.secrets
     days = (secret.end - secret.start).days
     assert int(months) * 28 <= days <= int(months) * 31 + 1
+
+
+# What each rehearsal of "Set it up for me" ends in on the command line: exit code, outcome,
+# and whether a Clearooms app exists afterwards.
+EVERY_SCENARIO = {
+    "healthy": (0, "done", True),
+    "register-app-admin": (0, "needs-approval", True),
+    "register-no-rights": (1, "failed", False),
+    "register-existing-app": (0, "done", True),
+    "register-no-secrets": (1, "failed", True),
+    "register-short-secrets": (0, "done", True),
+    "register-cancelled": (1, "failed", False),
+    "register-slow-replication": (0, "done", True),
+}
+
+
+def test_every_registration_scenario_is_covered_here() -> None:
+    from clearooms_wizard.demo import SCENARIO_NAMES
+
+    assert {n for n in SCENARIO_NAMES if n.startswith("register-")} | {"healthy"} == set(
+        EVERY_SCENARIO
+    )
+
+
+@pytest.mark.parametrize("scenario", sorted(EVERY_SCENARIO))
+def test_each_scenario_ends_plainly_with_its_exit_code_and_no_secret_shown(
+    serve_demo: ServeDemo, scenario: str
+) -> None:
+    expected_code, expected_outcome, app_exists = EVERY_SCENARIO[scenario]
+    served = serve_demo(scenario)
+    code, out, err, _ = register(served, "--json")
+    payload = json.loads(out)
+    assert (code, payload["outcome"]) == (expected_code, expected_outcome), err
+    assert bool(clearooms_apps(served)) is app_exists
+    assert "Traceback" not in out + err
+    secrets = [
+        secret.text
+        for app in served.tenant.registry.applications()
+        for secret in app.secrets
+        if secret.text
+    ]
+    assert secrets and not any(secret in out + err for secret in secrets)
+    if expected_outcome == "failed":
+        assert payload["error"]
+    if scenario == "register-short-secrets":
+        details = [s["detail"] for s in payload["steps"] if s["step"] == StepId.CREATE_SECRET]
+        assert any("12 months" in detail for detail in details), details
