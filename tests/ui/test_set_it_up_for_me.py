@@ -5,8 +5,11 @@ on the approval page), as a person's browser would."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QMessageBox
@@ -29,6 +32,7 @@ from clearooms_wizard.ui.pages.ids import PageId
 from clearooms_wizard.ui.pages.setup_for_me import SetupForMe, View
 from clearooms_wizard.ui.wizard import SetupWizard
 from tests.conftest import Served, ServeDemo
+from tests.support.canary import Leaks
 from tests.support.memory_keyring import MemoryKeyring
 from tests.support.scripted_browser import ScriptedBrowser, registered
 from tests.ui.conftest import MakeWizard
@@ -110,8 +114,13 @@ def assert_connect_filled(wizard: SetupWizard, served: Served) -> None:
 
 
 def test_a_global_administrator_sets_it_all_up(
-    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+    qtbot: QtBot,
+    make_wizard: MakeWizard,
+    serve_demo: ServeDemo,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     served = serve_demo("healthy")
     with registered(ScriptedBrowser(served.ca_bundle)) as browser:
         wizard = make_wizard(served)
@@ -157,6 +166,16 @@ def test_a_global_administrator_sets_it_all_up(
     qtbot.mouseClick(wizard.button(wizard.WizardButton.NextButton), LEFT)
     qtbot.waitUntil(lambda: wizard.currentId() == PageId.ROOMS, timeout=SLOW)
     assert registered_app.client_secret in MemoryKeyring.store.values()
+
+    # The canary: neither the new secret nor the administrator's token is in any file the
+    # wizard wrote (the workspace at least) or in any log line, down to debug (MSAL's too).
+    admin = wizard.state.admin_session
+    assert admin is not None
+    leaks = Leaks(secret=registered_app.client_secret, tokens=[admin.bearer()])
+    assert leaks.search_tree(tmp_path, "tmp") >= 1
+    leaks.search_text("log", caplog.text)
+    assert len(caplog.records) > 20
+    assert leaks.found == []
 
 
 def test_an_application_administrator_gets_a_link_for_a_global_administrator(
