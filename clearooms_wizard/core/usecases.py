@@ -50,7 +50,7 @@ if TYPE_CHECKING:
         ImportResult,
         OfficeSuggestion,
     )
-    from clearooms_wizard.core.model import Office, Room, RoomDirectory
+    from clearooms_wizard.core.model import Office, Room, RoomDirectory, SavedConnection
     from clearooms_wizard.core.provisioning import RetryPolicy
     from clearooms_wizard.core.secrets import SecretStore
     from clearooms_wizard.core.values import ConnectionInput, Credentials
@@ -130,6 +130,35 @@ def _override(value: str, default: str | None) -> str | None:
     return None if value == default else value
 
 
+def _connection_to_save(
+    tenant: str,
+    client_id: str,
+    tenant_id: str,
+    cloud: Cloud,
+    secret_expires_at: datetime | None,
+    *,
+    tested_at: datetime | None,
+) -> SavedConnection:
+    """What the workspace keeps of a connection (never the secret). Untested (``tested_at``
+    None) while a new app waits for its permissions to be approved."""
+    from clearooms_wizard.core.model import SavedConnection
+
+    defaults = CLOUDS.get(cloud.key)
+    return SavedConnection(
+        tenant=tenant,
+        client_id=client_id,
+        cloud=cloud.key,
+        tenant_id=tenant_id,
+        authority_host=_override(
+            cloud.authority_host, defaults.authority_host if defaults else None
+        ),
+        graph_url=_override(cloud.graph_root, defaults.graph_root if defaults else None),
+        last_tested_at=None if tested_at is None else tested_at.isoformat(timespec="seconds"),
+        last_test_ok=None if tested_at is None else True,
+        secret_expires_at=secret_expires_at.isoformat() if secret_expires_at else None,
+    )
+
+
 class UseCases:
     """Every use case, bound to the parts the composition root chose: how sessions to Microsoft
     are opened (or to the demo tenant), which workspace, which secret store, and for an
@@ -181,26 +210,18 @@ class UseCases:
         workspace had to be started afresh).
         """
         from clearooms_wizard.core.errors import ClearoomsError
-        from clearooms_wizard.core.model import SavedConnection
         from clearooms_wizard.core.workspace import open_workspace
 
         credentials, cloud = test.credentials, test.connection.cloud
         if credentials is None or test.tenant_id is None or not test.ok:
             raise ClearoomsError("Only settings whose checks all passed can be saved.")
-        defaults = CLOUDS.get(cloud.key)
-        expires = test.secret_expires_at
-        connection = SavedConnection(
-            tenant=credentials.tenant,
-            client_id=credentials.client_id,
-            cloud=cloud.key,
-            tenant_id=test.tenant_id,
-            authority_host=_override(
-                cloud.authority_host, defaults.authority_host if defaults else None
-            ),
-            graph_url=_override(cloud.graph_root, defaults.graph_root if defaults else None),
-            last_tested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            last_test_ok=True,
-            secret_expires_at=expires.isoformat() if expires else None,
+        connection = _connection_to_save(
+            credentials.tenant,
+            credentials.client_id,
+            test.tenant_id,
+            cloud,
+            test.secret_expires_at,
+            tested_at=datetime.now(UTC),
         )
         with open_workspace(self.workspace_path) as workspace:
             workspace.save_connection(connection)
@@ -246,22 +267,15 @@ class UseCases:
         """Keep a new app's values while its permissions wait for a Global Administrator: the
         secret in the keyring, the rest in the workspace marked as not yet tested, so that Test
         Settings (the wizard's Connect page, or ``check --save``) can finish the job later."""
-        from clearooms_wizard.core.model import SavedConnection
         from clearooms_wizard.core.workspace import open_workspace
 
-        defaults = CLOUDS.get(cloud.key)
-        connection = SavedConnection(
-            tenant=registered.tenant_id,
-            client_id=registered.client_id,
-            cloud=cloud.key,
-            tenant_id=registered.tenant_id,
-            authority_host=_override(
-                cloud.authority_host, defaults.authority_host if defaults else None
-            ),
-            graph_url=_override(cloud.graph_root, defaults.graph_root if defaults else None),
-            last_tested_at=None,
-            last_test_ok=None,
-            secret_expires_at=registered.secret_expires_at.isoformat(),
+        connection = _connection_to_save(
+            registered.tenant_id,
+            registered.client_id,
+            registered.tenant_id,
+            cloud,
+            registered.secret_expires_at,
+            tested_at=None,
         )
         outcome = self.secrets.save(
             registered.tenant_id, registered.client_id, registered.client_secret
