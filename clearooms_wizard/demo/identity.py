@@ -101,6 +101,20 @@ def aadsts_error(
     return json_response(status, payload, headers=headers)
 
 
+def post_only(request: DemoRequest) -> DemoResponse:
+    """Entra's answer to a GET (or any other method) at an endpoint that takes only POST."""
+    return aadsts_error(
+        request,
+        status=400,
+        error="invalid_request",
+        code=900561,
+        text=(
+            f"The endpoint only accepts POST, OPTIONS requests. Received a {request.method} "
+            "request."
+        ),
+    )
+
+
 def classify_tenant(name: str) -> str:
     """ "ours", "special" (common/organizations/consumers), "unknown" or "malformed"."""
     lowered = name.lower()
@@ -286,16 +300,7 @@ class IdentityService:
 
     def _token(self, request: DemoRequest, tenant: str) -> DemoResponse:
         if request.method != "POST":
-            return aadsts_error(
-                request,
-                status=400,
-                error="invalid_request",
-                code=900561,
-                text=(
-                    "The endpoint only accepts POST, OPTIONS requests. Received a "
-                    f"{request.method} request."
-                ),
-            )
+            return post_only(request)
         kind = classify_tenant(tenant)
         if kind == "malformed":
             return self._tenant_problem(request, tenant) or self._not_found()
@@ -694,4 +699,4 @@ def consent_redirect(redirect_uri: str, state: str | None, **fields: str) -> Dem
     return DemoResponse(302, headers, body.encode("utf-8"))
 
 
-__all__ = ["IdentityService", "aadsts_error", "classify_tenant", "graph_root_for"]
+__all__ = ["IdentityService", "aadsts_error", "classify_tenant", "graph_root_for", "post_only"]

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from clearooms_wizard.demo import data
-from clearooms_wizard.demo.identity import aadsts_error, classify_tenant
+from clearooms_wizard.demo.identity import aadsts_error, classify_tenant, post_only
 from clearooms_wizard.demo.messages import DemoRequest, DemoResponse, json_response, new_guid
 from clearooms_wizard.demo.scenarios import Scenario
 from clearooms_wizard.demo.tokens import TokenStore, b64url
@@ -446,16 +446,7 @@ class SignInService:
 
     def _device_code(self, request: DemoRequest, tenant: str) -> DemoResponse:
         if request.method != "POST":
-            return aadsts_error(
-                request,
-                status=400,
-                error="invalid_request",
-                code=900561,
-                text=(
-                    "The endpoint only accepts POST, OPTIONS requests. Received a "
-                    f"{request.method} request."
-                ),
-            )
+            return post_only(request)
         kind = classify_tenant(tenant)
         if kind in ("malformed", "unknown"):
             return aadsts_error(
