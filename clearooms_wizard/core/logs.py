@@ -145,6 +145,9 @@ def configure_logging(level: str = "info", path: Path | None = None) -> Path | N
     handler.setLevel(getattr(logging, level.upper(), logging.INFO))
     root.addHandler(handler)
     root.setLevel(min(root.level or logging.WARNING, handler.level))
+    # MSAL's debug lines write out its requests' forms (a one-time code, a client assertion):
+    # support's debug level is for our own lines.
+    logging.getLogger("msal").setLevel(logging.INFO)
     _installed = handler
     return target
 

@@ -46,7 +46,13 @@ def test_a_debug_run_logs_ids_and_outcomes_but_no_secret(log_file: Path, tmp_pat
         )
         == 0
     )
+    # "Set it up for me": an administrator's sign-in (one-time code, tokens) and a new secret.
+    assert cli("register", "--demo", "--workspace", workspace, "--log-level", "debug") == 0
     text = log_file.read_text(encoding="utf-8")
+    assert "register: done" in text
+    # The one-time sign-in code, as a query (code=...) or as MSAL's debug JSON ("code": "...").
+    assert not re.search(r"\bcode\W{1,4}[A-Za-z0-9._~-]{20,}", text)
+    assert "secretText" not in text
     assert "check token: fail (AADSTS7000215)" in text
     assert "correlation_id=" in text
     assert re.search(r"GET https://graph\.demo\.clearooms\.invalid/v1\.0/\S+ -> 200", text)
