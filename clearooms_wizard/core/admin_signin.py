@@ -515,14 +515,10 @@ def _refusal(
 ) -> AdminSignInError:
     """An error answer (from the browser's redirect or the token endpoint) as a plain one."""
     error = _text(answer.get("error")) or "error"
+    from clearooms_wizard.core.tokens import aadsts_of
+
     description = str(answer.get("error_description") or "")
-    codes = answer.get("error_codes")
-    aadsts: int | None = None
-    if isinstance(codes, list) and codes and isinstance(codes[0], int):
-        aadsts = codes[0]
-    else:
-        match = _AADSTS.search(description)
-        aadsts = int(match.group(1)) if match else None
+    aadsts = aadsts_of(answer)
     extra = TechnicalDetails(
         correlation_id=_text(answer.get("correlation_id")),
         trace_id=_text(answer.get("trace_id")),

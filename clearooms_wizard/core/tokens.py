@@ -8,6 +8,7 @@ import math
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -118,15 +119,19 @@ def authority_url(cloud: Cloud, tenant: str) -> str:
     return f"{cloud.authority_host}/{tenant}"
 
 
+def aadsts_of(payload: Mapping[str, Any]) -> int | None:
+    """The AADSTS code of an error answer: its first ``error_codes`` entry, else the number in
+    its description; None when it has neither."""
+    codes = payload.get("error_codes")
+    if isinstance(codes, list) and codes and isinstance(codes[0], int):
+        return codes[0]
+    match = _AADSTS.search(str(payload.get("error_description") or ""))
+    return int(match.group(1)) if match else None
+
+
 def _sign_in_error(payload: dict[str, Any], details: TechnicalDetails) -> SignInError:
     description = str(payload.get("error_description") or "")
-    codes = payload.get("error_codes")
-    aadsts: int | None = None
-    if isinstance(codes, list) and codes and isinstance(codes[0], int):
-        aadsts = codes[0]
-    else:
-        match = _AADSTS.search(description)
-        aadsts = int(match.group(1)) if match else None
+    aadsts = aadsts_of(payload)
     merged = TechnicalDetails(
         correlation_id=_str_or_none(payload.get("correlation_id")),
         trace_id=_str_or_none(payload.get("trace_id")),
