@@ -968,9 +968,7 @@ class _Run:
             lambda: self.graph.get(f"/applications/{oid}", {"$select": "id,web"}),
             self.policy.object_deadline,
         )
-        web = app.get("web") if isinstance(app.get("web"), dict) else {}
-        uris = web.get("redirectUris") if isinstance(web, dict) else None
-        current = [u for u in uris if isinstance(u, str)] if isinstance(uris, list) else []
+        current = _redirect_uris(app)
         if CONSENT_REDIRECT_URI not in current:
             self.retrying(
                 lambda: self.graph.send(
@@ -987,6 +985,27 @@ class _Run:
             CONSENT_REDIRECT_URI,
             secrets.token_urlsafe(16),
         )
+
+
+def _redirect_uris(app: dict[str, Any]) -> list[str]:
+    web = app.get("web")
+    uris = web.get("redirectUris") if isinstance(web, dict) else None
+    return [u for u in uris if isinstance(u, str)] if isinstance(uris, list) else []
+
+
+def remove_consent_redirect(graph: AdminGraph, app_object_id: str) -> bool:
+    """Take the loopback address the approval page needed off the app again, once its
+    permissions are approved: an app that signs in with a secret has no use for it. True when
+    there was one to take off."""
+    oid = _object_id(app_object_id)
+    app = graph.get(f"/applications/{oid}", {"$select": "id,web"})
+    current = _redirect_uris(app)
+    if CONSENT_REDIRECT_URI not in current:
+        return False
+    remaining = [uri for uri in current if uri != CONSENT_REDIRECT_URI]
+    graph.send("PATCH", f"/applications/{oid}", body={"web": {"redirectUris": remaining}})
+    log.info("took the approval page's redirect address off app %s", oid)
+    return True
 
 
 def _secret_name(when: datetime) -> str:

@@ -487,6 +487,20 @@ class UseCases:
         finally:
             session.close()
 
+    def tidy_after_approval(
+        self, admin: AdminSession, registered: RegisteredApp, cancel: CancelToken
+    ) -> bool:
+        """Once a Global Administrator has approved the app, take off the redirect address the
+        approval page needed (with the administrator still signed in). True when one was."""
+        from clearooms_wizard.core.provisioning import AdminGraph, remove_consent_redirect
+
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            return remove_consent_redirect(graph, registered.app_object_id)
+        finally:
+            session.close()
+
     def unfinished_registration(self) -> RegistrationJournal | None:
         """What a "Set it up for me" run that did not finish created, if any."""
         return _WorkspaceJournal(self.workspace_path).load()

@@ -194,6 +194,18 @@ def test_an_application_administrator_gets_a_consent_link_for_a_global_administr
     assert "admin_consent=True" in answer.headers["Location"]
     assert use_cases.check_permissions_granted(registered, served.cloud, CancelToken())
 
+    # The approval page needed a loopback redirect address on the app; once approved, it goes.
+    def redirects() -> tuple[str, ...]:
+        current = served.tenant.registry.application(registered.app_object_id)
+        assert current is not None
+        return current.redirect_uris
+
+    assert redirects() == ("http://localhost",)
+    assert use_cases.tidy_after_approval(admin, registered, CancelToken())
+    assert redirects() == ()
+    assert not use_cases.tidy_after_approval(admin, registered, CancelToken())
+    assert use_cases.check_permissions_granted(registered, served.cloud, CancelToken())
+
 
 def test_someone_without_rights_is_told_plainly_and_nothing_is_created(
     serve_demo: ServeDemo, tmp_path: Path

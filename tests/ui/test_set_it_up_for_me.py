@@ -233,6 +233,15 @@ def test_an_application_administrator_gets_a_link_for_a_global_administrator(
     assert wizard.state.registered is not None
     assert wizard.state.registered.client_secret == kept_secret
 
+    # The redirect address the approval page needed is taken off the app again, by the
+    # administrator still signed in.
+    def redirects() -> tuple[str, ...]:
+        current = served.tenant.registry.application(app.id)
+        assert current is not None
+        return current.redirect_uris
+
+    qtbot.waitUntil(lambda: redirects() == (), timeout=SLOW)
+
 
 def test_the_approval_page_opened_from_the_wizard(
     qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo

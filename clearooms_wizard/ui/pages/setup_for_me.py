@@ -1274,6 +1274,26 @@ class SetupForMe(QWidget):
             )
         )
         self._finish(replace(app, permissions_granted=True))
+        self._tidy_after_approval(app)
+
+    def _tidy_after_approval(self, app: RegisteredApp) -> None:
+        """Take the approval page's redirect address off the app while the administrator who
+        made it is still signed in. Best effort: the app works either way."""
+        admin = self._state.admin_session
+        if admin is None or admin.expires_at <= time.time() + 60:
+            return
+        tidy = self._context.use_cases.tidy_after_approval
+
+        def work(cancel: CancelToken, progress: Progress) -> bool:
+            return tidy(admin, app, cancel)
+
+        self._page.run_side_job("tidy-after-approval", work, failed=self._on_tidy_failed)
+
+    @Slot(object)
+    def _on_tidy_failed(self, error: object) -> None:
+        # Nothing for the user to do: the address only lets Microsoft's pages answer this
+        # computer, and the app works with or without it.
+        return
 
     # -- done -----------------------------------------------------------------------------
 
