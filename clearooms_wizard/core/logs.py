@@ -118,6 +118,17 @@ def _rotate(target: Path) -> None:
         return  # a log that cannot be rotated is appended to
 
 
+class _LogFile(logging.FileHandler):
+    """The log file, which stays closed once closed. A thread that picked this handler up just
+    before it was swapped for another would otherwise reopen the file with its record, and
+    nothing would ever close it again."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is None and getattr(self, "_closed", False):
+            return
+        super().emit(record)
+
+
 def configure_logging(level: str = "info", path: Path | None = None) -> Path | None:
     """Send the product's logs to a rotating file; returns its path, or None if it cannot be
     written (logging must never stop the wizard from working)."""
@@ -135,7 +146,7 @@ def configure_logging(level: str = "info", path: Path | None = None) -> Path | N
         # A plain FileHandler, rotated when the wizard starts: logging.handlers would load
         # socket, pickle and queue before the first page is on screen, and one run of the
         # wizard writes far less than the limit.
-        handler: logging.Handler = logging.FileHandler(target, encoding="utf-8")
+        handler: logging.Handler = _LogFile(target, encoding="utf-8")
     except OSError:
         return None
     handler.setFormatter(

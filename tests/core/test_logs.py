@@ -135,3 +135,18 @@ def test_an_error_code_from_a_hostile_tenant_stays_on_its_log_line(
     for line in text.splitlines():
         assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ", line), line
     assert "ErrorAccessDenied\\u001b[2J\\n2026" in text
+
+
+def test_a_record_that_reaches_a_replaced_log_file_does_not_reopen_it(tmp_path: Path) -> None:
+    configure_logging("info", tmp_path / "first.log")
+    (first,) = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.FileHandler) and h.baseFilename == str(tmp_path / "first.log")
+    ]
+    configure_logging("info", tmp_path / "second.log")
+    assert first not in logging.getLogger().handlers
+    # As a thread that took the handler list just before the swap would hand it a record.
+    first.handle(logging.LogRecord("late", logging.INFO, __file__, 1, "late", None, None))
+    assert first.stream is None
+    assert "late" not in (tmp_path / "first.log").read_text(encoding="utf-8")
