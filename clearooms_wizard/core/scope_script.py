@@ -9,9 +9,13 @@ script never holds a secret: the administrator signs in to Exchange Online thems
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from clearooms_wizard.core.errors import ClearoomsError
 from clearooms_wizard.core.model import is_room_email
@@ -26,6 +30,8 @@ ROOM_FILTER = "RecipientTypeDetails -eq 'RoomMailbox'"
 
 # The command and the button that produce the script, for the texts that point to it.
 SCOPE_SCRIPT_COMMAND = "clearooms-wizard scope script"
+# The file name offered when the script is saved.
+SCRIPT_NAME = "Limit-Clearooms-To-Rooms.ps1"
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # PowerShell ends a single-quoted string at any of these, not only at the ASCII apostrophe.
@@ -233,3 +239,33 @@ class ScopeScript:
     text: str
     values: ScopeValues
     missing: tuple[str, ...] = ()
+
+
+def write_script_file(text: str, path: Path) -> None:
+    """Write the script as UTF-8, whole or not at all. Raises ClearoomsError saying plainly
+    why it could not be written."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ClearoomsError(f"The folder {folder} does not exist. Choose another place.")
+    if path.is_dir():
+        raise ClearoomsError(f"{path} is a folder. Give a file name, such as {path / SCRIPT_NAME}.")
+    temporary: str | None = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+        temporary = None
+    except OSError as exc:
+        reason = {
+            errno.ENOSPC: "the disk is full",
+            errno.EACCES: "you may not write there",
+            errno.EPERM: "you may not write there",
+            errno.EROFS: "that place is read-only",
+        }.get(exc.errno or 0, exc.strerror or "the system refused")
+        raise ClearoomsError(
+            f"The script could not be saved to {path}: {reason}. Choose another place."
+        ) from None
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
