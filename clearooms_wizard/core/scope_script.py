@@ -9,10 +9,7 @@ script never holds a secret: the administrator signs in to Exchange Online thems
 
 from __future__ import annotations
 
-import errno
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,6 +241,11 @@ class ScopeScript:
 def write_script_file(text: str, path: Path) -> None:
     """Write the script as UTF-8, whole or not at all. Raises ClearoomsError saying plainly
     why it could not be written."""
+    # Imported here: the instruction texts import this module while the wizard starts.
+    import errno
+    import os
+    import tempfile
+
     folder = path.parent
     if not folder.is_dir():
         raise ClearoomsError(f"The folder {folder} does not exist. Choose another place.")
