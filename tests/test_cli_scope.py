@@ -3,6 +3,7 @@ HTTPS, to standard output or a file, never with the secret in it."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -74,25 +75,10 @@ def test_a_wrong_secret_fails_with_its_fix(serve_demo: ServeDemo) -> None:
 
 
 def test_usage_errors() -> None:
-    code = main(["scope"], stdout=_Sink(), stderr=(err := _Sink()))
-    assert code == EXIT_USAGE and "clearooms-wizard scope script" in err.text
+    code = main(["scope"], stdout=io.StringIO(), stderr=(err := io.StringIO()))
+    assert code == EXIT_USAGE and "clearooms-wizard scope script" in err.getvalue()
     with pytest.raises(SystemExit) as ended:
-        main(["scope", "script", "--bogus"], stdout=_Sink(), stderr=_Sink())
+        main(["scope", "script", "--bogus"], stdout=io.StringIO(), stderr=io.StringIO())
     assert ended.value.code == EXIT_USAGE
-    code = main(["scope", "script"], stdout=_Sink(), stderr=(err := _Sink()))
-    assert code == EXIT_USAGE and "tenant" in err.text.lower()
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> int:
-        self.text += text
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
+    code = main(["scope", "script"], stdout=io.StringIO(), stderr=(err := io.StringIO()))
+    assert code == EXIT_USAGE and "tenant" in err.getvalue().lower()

@@ -71,7 +71,7 @@ def test_without_permissions_the_script_leaves_each_value_for_the_admin(
 
 
 def _script(**overrides: str | None) -> str:
-    values = {
+    values: dict[str, str | None] = {
         "client_id": GUID,
         "tenant": "contoso.onmicrosoft.com",
         "service_principal_id": SP,
