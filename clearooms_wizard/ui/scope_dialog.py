@@ -48,7 +48,7 @@ class ScopeScriptDialog(QDialog):
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setAccessibleName(self.tr("PowerShell script"))
-        self.editor.setMinimumSize(520, 260)
+        self.editor.setMinimumSize(460, 200)
         self.copy_button = QPushButton(self.tr("&Copy"))
         self.save_button = QPushButton(self.tr("&Save…"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -64,6 +64,8 @@ class ScopeScriptDialog(QDialog):
         layout.addWidget(self.editor, 1)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
+        # Wide enough for most of the script's lines, and within the wizard's smallest size.
+        self.resize(760, 520)
 
     @Slot()
     def _copy(self) -> None:
