@@ -127,6 +127,12 @@ def _register() -> CommandGroup:
     return register
 
 
+def _scope() -> CommandGroup:
+    from clearooms_wizard.cli import scope
+
+    return scope
+
+
 # name: (summary, the group's module). The summaries are here so that --help lists every command
 # without loading the modules.
 COMMAND_GROUPS: dict[str, tuple[str, Callable[[], CommandGroup]]] = {
@@ -137,6 +143,10 @@ COMMAND_GROUPS: dict[str, tuple[str, Callable[[], CommandGroup]]] = {
     "register": (
         "set up the app in Microsoft Entra ID for you (an administrator signs in)",
         _register,
+    ),
+    "scope": (
+        "limit the app to the room mailboxes (a script for an Exchange administrator)",
+        _scope,
     ),
 }
 
@@ -220,7 +230,8 @@ def shared_options() -> SharedOptions:
 def _not_for_this_command(option: str) -> str:
     return (
         f"{option} is only for commands that talk to Microsoft 365 (check, register, rooms "
-        "list, rooms import, offices suggest); this command only uses the workspace. Leave it out."
+        "list, rooms import, offices suggest, scope script); this command only uses the "
+        "workspace. Leave it out."
     )
 
 

@@ -606,3 +606,29 @@ class GraphClient:
                     email, calendar_access_for(exc), exc.code, exc.message, exc.details
                 )
         return CalendarProbe(email, CalendarAccess.READABLE)
+
+    # -- limiting the app to room mailboxes --------------------------------------------------
+
+    def service_principal_id(self, app_id: str) -> str | None:
+        """The Object ID of the app's Enterprise application (its service principal), or None
+        when the organisation has none for it. Raises GraphError when Graph refuses (403: the
+        app may not read service principals)."""
+        # A GUID and nothing else goes inside the quotes of the address.
+        key = str(uuid.UUID(app_id))
+        try:
+            item = self.get(self._url(f"/servicePrincipals(appId='{key}')"), {"$select": "id"})
+        except GraphError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _token(item.get("id"))
+
+    def mailbox_addresses(self, top: int = 50) -> list[str]:
+        """The e-mail addresses of the first ``top`` directory users that have one (people,
+        and rooms too: Graph lists room mailboxes among the users)."""
+        page = self.get(self._url("/users"), {"$top": top, "$select": "mail,userPrincipalName"})
+        users = page.get("value")
+        if not isinstance(users, list):
+            return []
+        found = (_email(user.get("mail")) for user in users[:top] if isinstance(user, dict))
+        return [address for address in found if address is not None]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from clearooms_wizard.core.clouds import Cloud
+from clearooms_wizard.core.scope_script import SCOPE_SCRIPT_COMMAND
 
 SUGGESTED_APP_NAME = "Clearooms Calendar Integration"
 
@@ -44,27 +45,27 @@ PERMISSIONS = (
 )
 
 # Microsoft Entra ID has no permission for room calendars alone; Exchange Online can narrow
-# Calendars.ReadWrite to the room mailboxes.
+# Calendars.ReadWrite to the room mailboxes (RBAC for Applications).
 CALENDARS_REACH = (
     "Calendars.ReadWrite reaches every mailbox's calendar, not only the rooms'. Clearooms uses "
     "it only for the rooms you connect, and an Exchange administrator can limit it to the room "
-    "mailboxes: the instructions under “Ask my IT admin” say how."
+    "mailboxes: after Test Settings, “Limit to room mailboxes…” gives them a script for it."
 )
 LIMIT_TO_ROOMS = (
-    "About Calendars.ReadWrite: Microsoft Entra ID has no permission for room calendars alone, "
-    "so as granted above it reaches every mailbox's calendar, people's as well as rooms'. "
-    "Clearooms uses it only for the room calendars we connect. An Exchange administrator can "
-    "limit the app to the room mailboxes:\n"
-    "   - with an application access policy: New-ApplicationAccessPolicy -AppId <client ID> "
-    "-PolicyScopeGroupId <a mail-enabled security group that holds the room mailboxes> "
-    "-AccessRight RestrictAccess (add every room we will connect to the group; it can take an "
-    "hour to apply);\n"
-    "   - or with RBAC for Applications in Exchange Online, which Microsoft now recommends: the "
-    "role “Application Calendars.ReadWrite” with a management scope such as "
-    "RecipientTypeDetails -eq 'RoomMailbox'. It adds to what Microsoft Entra ID grants, so it "
-    "limits the app only once Calendars.ReadWrite is removed from the app in Entra ID. This "
-    "version of the Clearooms setup wizard still looks for Calendars.ReadWrite in Entra ID, so "
-    "for now the access policy is the way that works with it."
+    "About Calendars.ReadWrite: as granted in Microsoft Entra ID, it lets Clearooms read and "
+    "change every mailbox's calendar, people's as well as rooms'. An Exchange administrator can "
+    "limit it to the meeting-room mailboxes with RBAC for Applications in Exchange Online, so "
+    "that no one's own calendar can be reached; we recommend it.\n"
+    f"   How: run {SCOPE_SCRIPT_COMMAND} on a computer with the Clearooms setup wizard (or "
+    "press “Limit to room mailboxes…” in the wizard after Test Settings) for a PowerShell script "
+    "with our values filled in. It creates a management scope for RecipientTypeDetails -eq "
+    "'RoomMailbox', gives the app the role “Application Calendars.ReadWrite” in that scope only, "
+    "and checks it with Test-ServicePrincipalAuthorization; running it again is safe. This limit "
+    "adds to what Microsoft Entra ID grants, so it takes effect only once the Calendars.ReadWrite "
+    "admin consent is removed from the app in Entra ID (Enterprise applications > the app > "
+    "Permissions). Exchange Online takes 30 minutes to 2 hours to apply it.\n"
+    "   Application access policies (New-ApplicationAccessPolicy) are the older way: Microsoft "
+    "has replaced them with RBAC for Applications, so please do not use them for a new setup."
 )
 
 

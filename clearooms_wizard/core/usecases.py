@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     )
     from clearooms_wizard.core.model import Office, Room, RoomDirectory, SavedConnection
     from clearooms_wizard.core.provisioning import RetryPolicy
+    from clearooms_wizard.core.scope_script import ScopeScript
     from clearooms_wizard.core.secrets import SecretStore
     from clearooms_wizard.core.values import ConnectionInput, Credentials
 
@@ -317,6 +318,76 @@ class UseCases:
             directory.skipped,
         )
         return directory
+
+    def scope_script(
+        self, credentials: Credentials, cloud: Cloud, cancel: CancelToken
+    ) -> ScopeScript:
+        """The PowerShell script that limits the app to the room mailboxes, with this
+        organisation's values read with the app's own sign-in: its Enterprise application's
+        Object ID, one room and one person. A value that cannot be read is left for the
+        administrator to fill in, and ``missing`` says why and where to find it. Slow."""
+        from clearooms_wizard.core.errors import GraphError
+        from clearooms_wizard.core.scope_script import (
+            ScopeScript,
+            ScopeValues,
+            render_scope_script,
+            usable_address,
+        )
+
+        missing: list[str] = []
+        with self.graph(credentials, cloud, cancel) as client:
+            try:
+                sp_id = client.service_principal_id(credentials.client_id)
+            except GraphError as exc:
+                sp_id = None
+                missing.append(
+                    "The app may not read its Enterprise application's Object ID "
+                    + ("(it needs Directory.Read.All)" if exc.status == 403 else f"({exc.code})")
+                    + ". Copy it from Enterprise applications > the Clearooms app > Overview."
+                )
+            else:
+                if sp_id is None:
+                    missing.append(
+                        "Microsoft Entra ID has no Enterprise application for this app yet: "
+                        "grant it admin consent first, then copy the Object ID from Enterprise "
+                        "applications > the Clearooms app > Overview."
+                    )
+            try:
+                sample = client.sample_rooms(top=100)
+                rooms = [room.email for room in sample.rooms if usable_address(room.email)]
+            except GraphError:
+                rooms = []
+                missing.append("The rooms could not be listed, so no room address is filled in.")
+            else:
+                if not rooms:
+                    missing.append("No room mailbox was found, so no room address is filled in.")
+            room_keys = {room.casefold() for room in rooms}
+            try:
+                people = [
+                    address
+                    for address in client.mailbox_addresses()
+                    if address.casefold() not in room_keys and usable_address(address)
+                ]
+            except GraphError:
+                people = []
+                missing.append(
+                    "The directory could not be read, so no person's address is filled in."
+                )
+            else:
+                if not people:
+                    missing.append("No person with a mailbox was found among the first users.")
+        values = ScopeValues(
+            client_id=credentials.client_id,
+            tenant=credentials.tenant,
+            service_principal_id=sp_id,
+            room=rooms[0] if rooms else None,
+            person=people[0] if people else None,
+        )
+        log.info(
+            "wrote the script that limits the app to room mailboxes; values left to fill in: %d",
+            len(missing),
+        )
+        return ScopeScript(render_scope_script(values), values, tuple(missing))
 
     # -- the workspace -----------------------------------------------------------------------
 

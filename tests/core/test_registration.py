@@ -58,3 +58,19 @@ def test_pack_offers_the_one_line_command_and_says_who_may_run_it() -> None:
     assert "--show-secret" in alternative and "reuses the app" in alternative
     # Still one line per paragraph or list item, so mail programs wrap it.
     assert all(line.startswith(("Or, ", "   ")) for line in alternative.splitlines())
+
+
+def test_the_pack_recommends_rbac_and_points_to_the_script() -> None:
+    text = it_admin_instructions(CLOUDS["global"])
+    # Two sentences an office manager can forward: what the permission reaches, and the choice.
+    assert (
+        "it lets Clearooms read and change every mailbox's calendar, people's as well as rooms'. "
+        "An Exchange administrator can limit it to the meeting-room mailboxes with RBAC for "
+        "Applications" in text
+    )
+    assert "we recommend it" in text
+    assert "clearooms-wizard scope script" in text and "Limit to room mailboxes…" in text
+    assert "admin consent is removed from the app in Entra ID" in text
+    assert "30 minutes to 2 hours" in text
+    assert "Application access policies (New-ApplicationAccessPolicy) are the older way" in text
+    assert "for now the access policy is the way" not in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QLocale, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
@@ -28,6 +30,7 @@ from clearooms_wizard.core.checks import (
     Status,
 )
 from clearooms_wizard.core.report import support_report
+from clearooms_wizard.core.scope_script import ScopeScript, write_script_file
 from clearooms_wizard.core.values import (
     Checked,
     ConnectionInput,
@@ -38,6 +41,7 @@ from clearooms_wizard.core.values import (
 from clearooms_wizard.ui.check_row import CheckRow
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
+from clearooms_wizard.ui.scope_dialog import ScopeScriptDialog
 from clearooms_wizard.ui.state import TestedConnection, WizardState
 from clearooms_wizard.ui.widgets import Tone, plain_label
 from clearooms_wizard.workers.runner import Progress, TaskHandle, TaskRunner
@@ -179,11 +183,23 @@ class ConnectPage(TaskPage):
         self._report_note_timer.setSingleShot(True)
         self._report_note_timer.setInterval(COPIED_NOTE_MS)
         self._report_note_timer.timeout.connect(self.report_note.hide)
+        # Shown once a test has signed the app in: the script needs the app's own sign-in.
+        self.scope_button = QPushButton(self.tr("Li&mit to room mailboxes…"))
+        self.scope_button.setToolTip(
+            self.tr(
+                "A script for your Exchange administrator that lets Clearooms reach room "
+                "calendars only"
+            )
+        )
+        self.scope_button.clicked.connect(self.start_scope_script)
+        self.scope_button.hide()
+        self.scope_dialog: ScopeScriptDialog | None = None
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.busy_row)
         buttons.addStretch(1)
         buttons.addWidget(self.report_note)
+        buttons.addWidget(self.scope_button)
         buttons.addWidget(self.report_button)
 
         self.rows = {
@@ -314,6 +330,7 @@ class ConnectPage(TaskPage):
             row.waiting()
         self.hide_message()
         self.report_note.hide()
+        self.scope_button.hide()
         self._first_failure = None
         self.results_area.verticalScrollBar().setValue(0)
         make_test = self._context.use_cases.test_connection
@@ -366,6 +383,7 @@ class ConnectPage(TaskPage):
     def _on_test_done(self, test: object) -> None:
         assert isinstance(test, SettingsTest)
         self.test = test
+        self.scope_button.setVisible(test.signed_in is not None)
         failed = [r for r in test.results if r.status is Status.FAIL]
         warned = [r for r in test.results if r.status is Status.WARN]
         if failed:
@@ -425,6 +443,52 @@ class ConnectPage(TaskPage):
         QGuiApplication.clipboard().setText(report)
         self.report_note.show()
         self._report_note_timer.start()
+
+    # -- Limit to room mailboxes ----------------------------------------------------------
+
+    @Slot()
+    def start_scope_script(self) -> None:
+        test = self.test
+        if test is None or test.signed_in is None or test.credentials is None:
+            return
+        # As entered: the script names the organisation by its domain when one was given.
+        credentials, cloud = test.credentials, test.connection.cloud
+        scope_script = self._context.use_cases.scope_script
+
+        def work(cancel: CancelToken, progress: Progress) -> ScopeScript:
+            return scope_script(credentials, cloud, cancel)
+
+        self.scope_button.setEnabled(False)
+        handle = self.run_side_job(
+            "scope-script",
+            work,
+            failure=self.tr("Could not write the script: "),
+            succeeded=self._show_scope_script,
+        )
+        handle.signals.finished.connect(lambda: self.scope_button.setEnabled(True))
+
+    @Slot(object)
+    def _show_scope_script(self, script: object) -> None:
+        assert isinstance(script, ScopeScript)
+        dialog = ScopeScriptDialog(script, self)
+        dialog.save_requested.connect(self._save_scope_script)
+        self.scope_dialog = dialog
+        dialog.open()
+
+    @Slot(str, str)
+    def _save_scope_script(self, path: str, text: str) -> None:
+        def work(cancel: CancelToken, progress: Progress) -> str:
+            write_script_file(text, Path(path))
+            return path
+
+        dialog = self.scope_dialog
+        # The dialog is in front: how the save went is told there.
+        self.run_side_job(
+            "save-scope-script",
+            work,
+            succeeded=dialog.show_saved if dialog is not None else None,
+            failed=dialog.show_error if dialog is not None else None,
+        )
 
     # -- QWizardPage ----------------------------------------------------------------------
 
