@@ -70,7 +70,7 @@ _ROLES_THAT_CREATE = frozenset(
 _CALENDARS_REACH = (
     "Note: Calendars.ReadWrite reaches every mailbox's calendar, not only the rooms'. Clearooms "
     "uses it only for the rooms you connect, and an Exchange administrator can limit the app to "
-    "the room mailboxes with an application access policy (New-ApplicationAccessPolicy)."
+    "the room mailboxes: “clearooms-wizard scope script” writes the script for them."
 )
 
 _MARKS = {
