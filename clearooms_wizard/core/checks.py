@@ -26,8 +26,7 @@ from clearooms_wizard.core.fixes import (
     POLICY_REPLACED_NOTE,
     ROOMS_FORBIDDEN,
     ROOMS_ONLY_NOTE,
-    SCOPE_NOT_IN_EFFECT,
-    TENANT_WIDE,
+    SCOPE_WARNINGS,
     Explanation,
     explain_error,
     explain_graph,
@@ -570,11 +569,8 @@ class SettingsTest:
             )
         if probe.access is CalendarAccess.READABLE:
             entra_grant = self._roles is not None and "calendars.readwrite" in self._roles
-            found, code = (
-                (TENANT_WIDE, "tenant_wide")
-                if entra_grant
-                else (SCOPE_NOT_IN_EFFECT, "scope_pending")
-            )
+            code = "tenant_wide" if entra_grant else "scope_pending"
+            found = SCOPE_WARNINGS[code]
             return CheckResult(
                 "mailbox_scope",
                 Status.WARN,

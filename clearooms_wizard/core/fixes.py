@@ -169,6 +169,11 @@ SCOPE_NOT_IN_EFFECT = Explanation(
     "Test-ServicePrincipalAuthorization (the script from "
     f"“{SCOPE_SCRIPT_COMMAND}” does this at its end).",
 )
+# The mailbox_scope check's warnings, by the code the check reports.
+SCOPE_WARNINGS: dict[str, Explanation] = {
+    "tenant_wide": TENANT_WIDE,
+    "scope_pending": SCOPE_NOT_IN_EFFECT,
+}
 ROOMS_ONLY_NOTE = (
     "Calendars.ReadWrite is not granted in Microsoft Entra, and room calendars can be read: "
     "calendar access comes from Exchange (rooms only). Which calendars it reaches is checked "
@@ -395,6 +400,9 @@ def markdown_table() -> str:
     rows += [
         f"| list:{problem.value} | {cell(e.summary)} | {cell(e.fix)} |"
         for problem, e in LIST_FIXES.items()
+    ]
+    rows += [
+        f"| {code} | {cell(e.summary)} | {cell(e.fix)} |" for code, e in SCOPE_WARNINGS.items()
     ]
     rows.append(
         f"| unexpected_response | {cell(UNEXPECTED_RESPONSE.summary)} | "
