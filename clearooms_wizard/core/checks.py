@@ -546,8 +546,8 @@ class SettingsTest:
         details = {
             **probe.details.as_dict(),
             "mailbox": address,
-            "read": f"Only the calendar metadata (its id) of one mailbox, {address}, was read; "
-            "never its events.",
+            "read": "Only the calendar metadata (its id) of this one mailbox was read, never "
+            "its events.",
         }
         if probe.message:
             details["message"] = probe.message

@@ -596,13 +596,6 @@ class GraphClient:
 
     # -- directory, application, calendars -------------------------------------------------
 
-    def first_user_id(self) -> str | None:
-        page = self.get(self._url("/users"), {"$top": 1, "$select": "id"})
-        users = page.get("value")
-        if isinstance(users, list) and users and isinstance(users[0], dict):
-            return _token(users[0].get("id"))
-        return None
-
     def sample_users(self, top: int = 50) -> tuple[DirectoryUser, ...]:
         """The first page of the directory's accounts (proves the directory can be read)."""
         page = self.get(
