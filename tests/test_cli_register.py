@@ -74,7 +74,8 @@ def test_a_global_administrator_sets_everything_up_and_the_secret_is_never_shown
     assert "No Clearooms app was found, so a new one is created." in out
     for step in ("Creating the app", "Creating its client secret", "Granting the three"):
         assert f"[DONE] {step}" in err
-    assert out.count("[PASS]") == len(CHECK_IDS)
+    # Every check passes but mailbox_scope: the new app reaches every mailbox's calendar.
+    assert out.count("[PASS]") == len(CHECK_IDS) - 1 and out.count("[WARN]") == 1
     assert "All set: the connection works. Saved. The client secret is in this computer's" in out
     [app] = clearooms_apps(served)
     [secret] = app.secrets

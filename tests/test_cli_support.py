@@ -196,7 +196,7 @@ def test_check_json_carries_what_the_support_report_does() -> None:
     payload = json.loads(out)
     # The keys scripts read already, unchanged.
     assert payload["ok"] is False and payload["tenant_id"] == data.TENANT_ID
-    assert payload["demo_scenario"] == "wrong-secret" and len(payload["checks"]) == 8
+    assert payload["demo_scenario"] == "wrong-secret" and len(payload["checks"]) == 9
     # And what Copy report gives support.
     assert payload["version"] == __version__
     assert payload["qt_binding"].startswith("PySide6") and payload["python"] and payload["os"]

@@ -1,10 +1,10 @@
-"""Test Settings: the eight checks, each reported the moment it completes."""
+"""Test Settings: the nine checks, each reported the moment it completes."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,13 +23,16 @@ from clearooms_wizard.core.errors import (
 from clearooms_wizard.core.fixes import (
     NO_ROOMS,
     POLICY_FIX,
+    POLICY_REPLACED_NOTE,
     ROOMS_FORBIDDEN,
+    ROOMS_ONLY_NOTE,
+    SCOPE_WARNINGS,
     Explanation,
     explain_error,
     explain_graph,
     permission_fix,
 )
-from clearooms_wizard.core.graph import GraphClient
+from clearooms_wizard.core.graph import CalendarProbe, DirectoryUser, GraphClient
 from clearooms_wizard.core.model import CalendarAccess
 from clearooms_wizard.core.tokens import AccessToken, TokenProvider, discover_tenant
 from clearooms_wizard.core.values import ConnectionInput, Credentials, check_secret, check_values
@@ -41,6 +44,8 @@ log = logging.getLogger(__name__)
 
 REQUIRED_PERMISSIONS = ("Directory.Read.All", "Calendars.ReadWrite", "Place.Read.All")
 EXPIRY_WARNING_DAYS = 30
+# People whose calendars are tried, in turn, until one has a mailbox in Exchange Online.
+PEOPLE_TO_TRY = 3
 
 
 class Status(StrEnum):
@@ -58,6 +63,7 @@ CHECK_TITLES: dict[str, str] = {
     "rooms": "Rooms can be read",
     "directory": "The directory can be read",
     "calendars": "Room calendars can be read",
+    "mailbox_scope": "Which calendars the app can reach",
     "secret_expiry": "The client secret is not about to expire",
 }
 CHECK_IDS = tuple(CHECK_TITLES)
@@ -158,6 +164,7 @@ class SettingsTest:
         self.secret_expires_at: datetime | None = None
         self.results: list[CheckResult] = []
         self._no_consent = False
+        self._roles: frozenset[str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -166,6 +173,9 @@ class SettingsTest:
     def run(self) -> Iterator[CheckResult]:
         for result in self._run():
             self.results.append(result)
+            # A check may finish out of turn (permissions waits for the calendar probe when
+            # only Calendars.ReadWrite is missing); reports list them in their usual order.
+            self.results.sort(key=lambda r: CHECK_IDS.index(r.id))
             log.info(
                 "check %s: %s%s %s",
                 result.id,
@@ -205,9 +215,14 @@ class SettingsTest:
             if token is None:
                 yield from self._skip_rest("token", "Skipped because the app could not sign in.")
                 return
-            yield self._check_permissions(token)
+            permissions_result = self._check_permissions(token)
+            # Without the Entra grant of Calendars.ReadWrite, Exchange may still give the app
+            # room calendars (RBAC for Applications): the room probe decides.
+            held = permissions_result if self._only_calendars_missing(permissions_result) else None
+            if held is None:
+                yield permissions_result
             graph = GraphClient(session, tokens, cloud.graph_root, self.cancel)
-            yield from self._graph_checks(graph, signed_in)
+            yield from self._graph_checks(graph, signed_in, held)
         finally:
             session.close()
 
@@ -297,6 +312,7 @@ class SettingsTest:
 
     def _check_permissions(self, token: AccessToken) -> CheckResult:
         roles = token.roles
+        self._roles = None if roles is None else frozenset(role.casefold() for role in roles)
         if roles is None:
             self._no_consent = True
             return CheckResult(
@@ -328,6 +344,21 @@ class SettingsTest:
             details={"granted": ", ".join(sorted(roles))},
         )
 
+    def _only_calendars_missing(self, result: CheckResult) -> bool:
+        if result.code != "missing_permissions" or self._roles is None:
+            return False
+        missing = {p for p in REQUIRED_PERMISSIONS if p.casefold() not in self._roles}
+        return missing == {"Calendars.ReadWrite"}
+
+    def _permissions_after_calendars(
+        self, held: CheckResult, calendars_result: CheckResult
+    ) -> CheckResult:
+        if calendars_result.status is not Status.PASS:
+            return held
+        return CheckResult(
+            "permissions", Status.PASS, ROOMS_ONLY_NOTE, code="rooms_only", details=held.details
+        )
+
     def _not_allowed(self, summary: str, permission: str) -> Explanation:
         if self._no_consent:
             return Explanation(
@@ -335,37 +366,52 @@ class SettingsTest:
             )
         return Explanation(summary, permission_fix(permission))
 
-    def _graph_checks(self, graph: GraphClient, credentials: Credentials) -> Iterator[CheckResult]:
-        # Rooms, directory and expiry are independent; the calendar probe needs a room first.
-        pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="test-settings")
+    def _graph_checks(
+        self, graph: GraphClient, credentials: Credentials, held: CheckResult | None
+    ) -> Iterator[CheckResult]:
+        # Rooms, directory and expiry are independent; the room's calendar probe needs a room,
+        # the person's a person from the directory (and the rooms, to leave them out). The two
+        # calendar probes run side by side.
+        pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-settings")
         try:
             rooms_future = pool.submit(self._check_rooms, graph)
             directory_future = pool.submit(self._check_directory, graph)
             expiry_future = pool.submit(self._check_secret_expiry, graph, credentials)
-            rooms_result, first_room = rooms_future.result()
+            rooms_result, room_emails = rooms_future.result()
             yield rooms_result
+            first_room = room_emails[0] if room_emails else None
             calendars_future = pool.submit(self._check_calendars, graph, first_room, rooms_result)
-            yield directory_future.result()
-            yield calendars_future.result()
+            directory_result, users = directory_future.result()
+            yield directory_result
+            person_future = (
+                pool.submit(self._probe_person, graph, users, room_emails)
+                if users is not None
+                else None
+            )
+            calendars_result = calendars_future.result()
+            if held is not None:
+                yield self._permissions_after_calendars(held, calendars_result)
+            yield calendars_result
+            yield self._check_mailbox_scope(person_future, calendars_result)
             yield expiry_future.result()
         finally:
             # After Cancel, do not wait for requests still in flight: they end by their timeout.
             pool.shutdown(wait=not self.cancel.cancelled, cancel_futures=True)
 
-    def _check_rooms(self, graph: GraphClient) -> tuple[CheckResult, str | None]:
+    def _check_rooms(self, graph: GraphClient) -> tuple[CheckResult, tuple[str, ...]]:
         try:
             sample = graph.sample_rooms()
         except GraphError as exc:
             if exc.status == 403:
                 cannot_read = self._not_allowed(ROOMS_FORBIDDEN.summary, "Place.Read.All")
-                return _failure("rooms", exc, cannot_read), None
-            return _failure("rooms", exc), None
+                return _failure("rooms", exc, cannot_read), ()
+            return _failure("rooms", exc), ()
         except ClearoomsError as exc:
-            return _failure("rooms", exc), None
+            return _failure("rooms", exc), ()
         if not sample.rooms:
             return (
                 CheckResult("rooms", Status.WARN, NO_ROOMS.summary, NO_ROOMS.fix, "no_rooms"),
-                None,
+                (),
             )
         if sample.total is not None:
             detail = f"Found {sample.total} room{'s' if sample.total != 1 else ''}."
@@ -374,11 +420,13 @@ class SettingsTest:
         else:
             count = len(sample.rooms)
             detail = f"Found {count} room{'s' if count != 1 else ''}."
-        return CheckResult("rooms", Status.PASS, detail), sample.rooms[0].email
+        return CheckResult("rooms", Status.PASS, detail), tuple(r.email for r in sample.rooms)
 
-    def _check_directory(self, graph: GraphClient) -> CheckResult:
+    def _check_directory(
+        self, graph: GraphClient
+    ) -> tuple[CheckResult, tuple[DirectoryUser, ...] | None]:
         try:
-            graph.first_user_id()
+            users = graph.sample_users()
         except GraphError as exc:
             if exc.status == 403:
                 return _failure(
@@ -387,11 +435,11 @@ class SettingsTest:
                     self._not_allowed(
                         "The app is not allowed to read your directory.", "Directory.Read.All"
                     ),
-                )
-            return _failure("directory", exc)
+                ), None
+            return _failure("directory", exc), None
         except ClearoomsError as exc:
-            return _failure("directory", exc)
-        return CheckResult("directory", Status.PASS, "The app can read users and groups.")
+            return _failure("directory", exc), None
+        return CheckResult("directory", Status.PASS, "The app can read users and groups."), users
 
     def _check_calendars(
         self, graph: GraphClient, room_email: str | None, rooms_result: CheckResult
@@ -444,6 +492,106 @@ class SettingsTest:
             explanation.fix,
             probe.code,
             details,
+        )
+
+    def _probe_person(
+        self, graph: GraphClient, users: tuple[DirectoryUser, ...], room_emails: tuple[str, ...]
+    ) -> tuple[str, CalendarProbe] | None:
+        """One person's calendar metadata (never events): (their address, the answer); None when
+        the directory shows no one to try. Raises ClearoomsError when Graph cannot be reached."""
+        rooms = {email.casefold() for email in room_emails}
+        people = [
+            user
+            for user in users
+            if user.looks_like_a_person and (user.mail or "").casefold() not in rooms
+        ]
+        tried: tuple[str, CalendarProbe] | None = None
+        for person in people[:PEOPLE_TO_TRY]:
+            probe = graph.probe_calendar(person.id)
+            tried = (person.mail or person.id, probe)
+            if probe.access not in (
+                CalendarAccess.NOT_FOUND,
+                CalendarAccess.NOT_IN_EXCHANGE_ONLINE,
+            ):
+                break
+        return tried
+
+    def _check_mailbox_scope(
+        self, person_future: Future[tuple[str, CalendarProbe] | None] | None, calendars: CheckResult
+    ) -> CheckResult:
+        if person_future is None:
+            return CheckResult(
+                "mailbox_scope",
+                Status.SKIP,
+                "Skipped because the directory could not be read, so there was no person's "
+                "mailbox to test with.",
+            )
+        try:
+            tried = person_future.result()
+        except ClearoomsError as exc:
+            found, code = explain_error(exc)
+            return CheckResult(
+                "mailbox_scope",
+                Status.SKIP,
+                f"Skipped: a person's calendar could not be checked. {found.summary}",
+                code=code,
+            )
+        if tried is None:
+            return CheckResult(
+                "mailbox_scope",
+                Status.SKIP,
+                "Skipped: no person with a mailbox was found in the directory to test with.",
+            )
+        address, probe = tried
+        details = {
+            **probe.details.as_dict(),
+            "mailbox": address,
+            "read": "Only the calendar metadata (its id) of this one mailbox was read, never "
+            "its events.",
+        }
+        if probe.message:
+            details["message"] = probe.message
+        if probe.access in (CalendarAccess.NOT_FOUND, CalendarAccess.NOT_IN_EXCHANGE_ONLINE):
+            return CheckResult(
+                "mailbox_scope",
+                Status.SKIP,
+                "Skipped: none of the people tried has a mailbox in Exchange Online to test with.",
+                code=probe.code,
+                details=details,
+            )
+        if probe.access is CalendarAccess.FAILED:
+            return CheckResult(
+                "mailbox_scope",
+                Status.SKIP,
+                f"Skipped: the calendar of {address} could not be checked ({probe.code}).",
+                code=probe.code,
+                details=details,
+            )
+        if probe.access is CalendarAccess.READABLE:
+            entra_grant = self._roles is not None and "calendars.readwrite" in self._roles
+            code = "tenant_wide" if entra_grant else "scope_pending"
+            found = SCOPE_WARNINGS[code]
+            return CheckResult(
+                "mailbox_scope",
+                Status.WARN,
+                f"{found.summary} (tested with {address})",
+                found.fix,
+                code,
+                details,
+            )
+        if probe.access is CalendarAccess.BLOCKED_BY_POLICY:
+            details["note"] = POLICY_REPLACED_NOTE
+        detail = (
+            "Clearooms can reach room calendars only."
+            if calendars.status is Status.PASS
+            else "Clearooms cannot read people's calendars."
+        )
+        return CheckResult(
+            "mailbox_scope",
+            Status.PASS,
+            f"{detail} The calendar of {address} was refused.",
+            code="rooms_only",
+            details=details,
         )
 
     def _check_secret_expiry(self, graph: GraphClient, credentials: Credentials) -> CheckResult:

@@ -150,6 +150,41 @@ POLICY_FIX = (
     "<room email> -AppId <client ID>. Changes can take an hour to apply."
 )
 
+# Limiting calendar access to room mailboxes (Exchange's RBAC for Applications). Exchange's
+# scope adds to the Entra grant of Calendars.ReadWrite, so the grant must go too.
+SCOPE_SCRIPT_COMMAND = "clearooms-wizard scope script"
+TENANT_WIDE = Explanation(
+    "Clearooms can read and change every mailbox's calendar in your organisation; you can "
+    "limit it to rooms.",
+    f"To limit it to room mailboxes, ask your Exchange admin to run the script that "
+    f"“{SCOPE_SCRIPT_COMMAND}” writes for your organisation. Then remove the admin consent for "
+    "Calendars.ReadWrite from the app in Microsoft Entra (Enterprise applications, your "
+    "Clearooms app, Permissions): while that grant stays, Exchange's limit to rooms has no "
+    "effect, even once it is in place.",
+)
+SCOPE_NOT_IN_EFFECT = Explanation(
+    "Clearooms can still read people's calendars: the limit to room mailboxes is not in effect "
+    "yet. Exchange takes 30 minutes to 2 hours; press Test Settings again later.",
+    "If this still shows after 2 hours, ask your Exchange admin to check the limit with "
+    "Test-ServicePrincipalAuthorization (the script from "
+    f"“{SCOPE_SCRIPT_COMMAND}” does this at its end).",
+)
+# The mailbox_scope check's warnings, by the code the check reports.
+SCOPE_WARNINGS: dict[str, Explanation] = {
+    "tenant_wide": TENANT_WIDE,
+    "scope_pending": SCOPE_NOT_IN_EFFECT,
+}
+ROOMS_ONLY_NOTE = (
+    "Calendars.ReadWrite is not granted in Microsoft Entra, and room calendars can be read: "
+    "calendar access comes from Exchange (rooms only). Which calendars it reaches is checked "
+    "below."
+)
+POLICY_REPLACED_NOTE = (
+    "An Exchange application access policy refused it. Microsoft has replaced those policies with "
+    "RBAC for Applications; the script from "
+    f"“{SCOPE_SCRIPT_COMMAND}” sets that up."
+)
+
 GRAPH_FIXES: dict[str, Explanation] = {
     "Authorization_RequestDenied": Explanation(
         "The app is not allowed to read your directory.",
@@ -365,6 +400,9 @@ def markdown_table() -> str:
     rows += [
         f"| list:{problem.value} | {cell(e.summary)} | {cell(e.fix)} |"
         for problem, e in LIST_FIXES.items()
+    ]
+    rows += [
+        f"| {code} | {cell(e.summary)} | {cell(e.fix)} |" for code, e in SCOPE_WARNINGS.items()
     ]
     rows.append(
         f"| unexpected_response | {cell(UNEXPECTED_RESPONSE.summary)} | "

@@ -224,6 +224,22 @@ def calendar_access_for(error: GraphError) -> CalendarAccess:
     return CalendarAccess.FAILED
 
 
+@dataclass(frozen=True)
+class DirectoryUser:
+    """One account from the directory: enough to tell a person with a mailbox from the rest."""
+
+    id: str
+    mail: str | None
+    enabled: bool | None
+    member: bool
+
+    @property
+    def looks_like_a_person(self) -> bool:
+        # Room and shared mailboxes are created with their sign-in account disabled; guests'
+        # mailboxes live in their own organisation.
+        return self.mail is not None and self.enabled is True and self.member
+
+
 class GraphClient:
     def __init__(
         self,
@@ -580,12 +596,28 @@ class GraphClient:
 
     # -- directory, application, calendars -------------------------------------------------
 
-    def first_user_id(self) -> str | None:
-        page = self.get(self._url("/users"), {"$top": 1, "$select": "id"})
-        users = page.get("value")
-        if isinstance(users, list) and users and isinstance(users[0], dict):
-            return _token(users[0].get("id"))
-        return None
+    def sample_users(self, top: int = 50) -> tuple[DirectoryUser, ...]:
+        """The first page of the directory's accounts (proves the directory can be read)."""
+        page = self.get(
+            self._url("/users"), {"$top": top, "$select": "id,mail,userType,accountEnabled"}
+        )
+        items = page.get("value")
+        users: list[DirectoryUser] = []
+        for item in items if isinstance(items, list) else []:
+            user_id = _token(item.get("id")) if isinstance(item, dict) else None
+            if user_id is None:
+                continue
+            user_type = item.get("userType")
+            users.append(
+                DirectoryUser(
+                    user_id,
+                    _email(item.get("mail")),
+                    _bool(item.get("accountEnabled")),
+                    # Graph leaves userType out for some synced accounts: a member, not a guest.
+                    not isinstance(user_type, str) or user_type.casefold() == "member",
+                )
+            )
+        return tuple(users)
 
     def get_application(self, app_id: str) -> dict[str, Any]:
         # app_id has passed check_client_id (a GUID), so it is safe inside the quotes.

@@ -263,6 +263,8 @@ class Person:
             "surname": self.surname,
             "userPrincipalName": self.email,
             "id": self.id,
+            "accountEnabled": True,
+            "userType": "Member",
         }
 
 
@@ -280,6 +282,9 @@ def room_user_graph(room: Room) -> dict[str, Any]:
         "surname": None,
         "userPrincipalName": room.email,
         "id": room.user_id,
+        # Exchange creates room mailboxes with their sign-in account disabled.
+        "accountEnabled": False,
+        "userType": "Member",
     }
 
 

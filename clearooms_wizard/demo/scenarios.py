@@ -36,6 +36,12 @@ class Scenario:
     throttle_first_graph_request: bool = False
     latency: float = 0.0
     policy_blocks_all_rooms: bool = False
+    # Which mailboxes' calendars the app reaches, beyond what its Entra grant gives (Exchange's
+    # RBAC for Applications adds to that grant, it never takes away): "tenant" has no Exchange
+    # scope; "rooms" and "rooms-and-entra" add one for room mailboxes (with the Entra grant
+    # removed, and still present); "pending" has the grant removed and the scope made, but
+    # Exchange still answers from its cache (30 minutes to 2 hours), so every mailbox is open.
+    calendar_scope: Literal["tenant", "rooms", "rooms-and-entra", "pending"] = "tenant"
     policy_blocked_rooms: tuple[str, ...] = ()
     on_premises_rooms: tuple[str, ...] = ()
     # "Set it up for me": who signs in at the demo's Microsoft sign-in page, and whether they
@@ -49,6 +55,8 @@ class Scenario:
     # Seconds before a new app, service principal, secret or permission is seen everywhere.
     replication_delay: float = 0.0
 
+
+_WITHOUT_CALENDARS = tuple(r for r in data.REQUIRED_ROLES if r != "Calendars.ReadWrite")
 
 _SCENARIO_LIST: tuple[Scenario, ...] = (
     Scenario(
@@ -114,7 +122,30 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         "missing-permission",
         "Calendar permission missing",
         "Calendars.ReadWrite was left out, so rooms are listed but their calendars cannot be read.",
-        granted_roles=("Directory.Read.All", "Place.Read.All"),
+        granted_roles=_WITHOUT_CALENDARS,
+    ),
+    Scenario(
+        "scoped-to-rooms",
+        "Calendar access limited to rooms",
+        "Exchange limits the app's calendar access to room mailboxes and the tenant-wide "
+        "Calendars.ReadWrite grant has been removed, so people's calendars are refused.",
+        granted_roles=_WITHOUT_CALENDARS,
+        calendar_scope="rooms",
+    ),
+    Scenario(
+        "scoped-but-entra-grant",
+        "Limited to rooms, but the Entra grant remains",
+        "Exchange limits the app to room mailboxes, but Calendars.ReadWrite is still granted in "
+        "Microsoft Entra, and the two add up: people's calendars can still be read.",
+        calendar_scope="rooms-and-entra",
+    ),
+    Scenario(
+        "scope-pending",
+        "Limit to rooms not in effect yet",
+        "The tenant-wide Calendars.ReadWrite grant was just removed and Exchange limits the app "
+        "to room mailboxes, but Exchange has not caught up: people's calendars can still be read.",
+        granted_roles=_WITHOUT_CALENDARS,
+        calendar_scope="pending",
     ),
     Scenario(
         "access-policy",

@@ -78,6 +78,7 @@ def test_frozen_check_on_the_demo_tenant(frozen_app: Path) -> None:
         "rooms",
         "directory",
         "calendars",
+        "mailbox_scope",
         "secret_expiry",
     ]
 

@@ -227,7 +227,7 @@ DIRECT: dict[str, Callable[[GraphClient], object]] = {
     "rooms": lambda graph: graph.list_rooms(),
     "room lists": lambda graph: graph.list_room_lists(),
     "list members": lambda graph: graph.list_room_list_members(LONDON_LIST),
-    "users": lambda graph: graph.first_user_id(),
+    "users": lambda graph: graph.sample_users(),
     "application": lambda graph: graph.get_application(data.APP_ID),
     "calendar probe": lambda graph: graph.probe_calendar(THAMES),
 }
