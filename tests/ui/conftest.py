@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from clearooms_wizard.app import build_wizard_context
@@ -29,22 +28,6 @@ def _no_network_on_the_gui_thread(monkeypatch: pytest.MonkeyPatch) -> None:
         guarded(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
-
-
-@pytest.fixture(autouse=True)
-def _warnings_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Next after a warning asks "Continue with warnings?" in a modal dialog, and the demo's healthy
-    tenant warns (mailbox_scope: the app reaches every mailbox's calendar). The usual answer is
-    Yes; tests of that question patch QMessageBox.question themselves, and any other question
-    still reaches the real dialog."""
-    original = QMessageBox.question
-
-    def question(parent: Any, title: str, text: str, *args: Any, **kwargs: Any) -> Any:
-        if title == "Continue with warnings?":
-            return QMessageBox.StandardButton.Yes
-        return original(parent, title, text, *args, **kwargs)
-
-    monkeypatch.setattr(QMessageBox, "question", question)
 
 
 class OpenedUrls(list[str]):
