@@ -77,6 +77,10 @@ GATEWAY_PAGE = (
 NESTED = nested_json()
 XML_BODY = b'<?xml version="1.0" encoding="utf-8"?><Error><Code>Blocked</Code></Error>'
 
+# The demo's healthy tenant reaches every mailbox's calendar, as Clearooms' guide sets the app up:
+# mailbox_scope warns of it in every recovered run, which is the baseline, not a fault's mark.
+TENANT_WIDE = ("mailbox_scope", "tenant_wide")
+
 
 def gateway(pattern: str, status: int, times: int | None) -> Fault:
     body = GATEWAY_PAGE.replace(b"{status}", str(status).encode())
@@ -339,7 +343,9 @@ def check_flow(target: Target, endpoint: str, row: Row) -> Flow:
         flow.problems.append(f"checks reported: {list(results)}")
     if row.expect == "recover":
         failed = {
-            k: (r.status.value, r.code) for k, r in results.items() if r.status is not Status.PASS
+            k: (r.status.value, r.code)
+            for k, r in results.items()
+            if r.status is not Status.PASS and (k, r.code) != TENANT_WIDE
         }
         if failed:
             flow.problems.append(f"did not recover: {failed}")

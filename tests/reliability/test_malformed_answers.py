@@ -21,6 +21,15 @@ FAST = HttpOptions(connect_timeout=2.0, read_timeout=5.0, retries=0)
 CHECK_OF = {"discovery": "tenant", "token": "token"}
 
 
+def passed_as_healthy(result: CheckResult) -> bool:
+    """Passed, or the healthy demo tenant's one warning: the app reaches every mailbox's
+    calendar, as Clearooms' guide sets it up."""
+    return result.status is Status.PASS or (result.id, result.code) == (
+        "mailbox_scope",
+        "tenant_wide",
+    )
+
+
 def answer_with(served: Served, answer: IdentityAnswer) -> HookedTenant:
     """Every successful answer of ``answer.endpoint`` replaced by the malformed one."""
     tenant = served.tenant
@@ -82,7 +91,7 @@ def test_a_token_said_to_expire_at_once_is_used_for_a_while(
         ),
     )
     results = run_check(served)
-    assert all(r.status is Status.PASS for r in results.values()), results
+    assert all(passed_as_healthy(r) for r in results.values()), results
     assert len(tenant.issued_tokens) == 1
     code, out, err = served.run_cli("rooms", "list", "--json")
     assert code == 0, err
@@ -112,7 +121,7 @@ def test_a_short_lived_token_that_did_expire_is_replaced(serve_hooked: ServeHook
     # Graph refuses the first token as expired half-way: one more sign-in, and the run passes.
     tenant.before(ENDPOINTS["users"], tenant.expire_tokens)
     results = run_check(served)
-    assert all(r.status is Status.PASS for r in results.values()), results
+    assert all(passed_as_healthy(r) for r in results.values()), results
     assert len(tenant.issued_tokens) == 2
 
 
