@@ -147,7 +147,9 @@ POLICY_FIX = (
     "An Exchange Online application access policy stops the app from reading these room "
     "calendars. Ask your Exchange admin to add the rooms to the group the policy allows (or "
     "remove the policy); they can check with Test-ApplicationAccessPolicy -Identity "
-    "<room email> -AppId <client ID>. Changes can take an hour to apply."
+    "<room email> -AppId <client ID>. Changes can take an hour to apply. Access policies are "
+    "the older way: Microsoft now recommends RBAC for Applications, which "
+    "“clearooms-wizard scope script” sets up for the room mailboxes."
 )
 
 # Limiting calendar access to room mailboxes (Exchange's RBAC for Applications). Exchange's
