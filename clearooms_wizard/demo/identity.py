@@ -115,6 +115,22 @@ def post_only(request: DemoRequest) -> DemoResponse:
     )
 
 
+def resource_not_found(request: DemoRequest, resource: str) -> DemoResponse:
+    """Entra's answer to a token asked for a resource the tenant does not have."""
+    return aadsts_error(
+        request,
+        status=400,
+        error="invalid_resource",
+        code=500011,
+        text=(
+            f"The resource principal named {resource} was not found in the tenant named "
+            f"{data.TENANT_DISPLAY_NAME}. This can happen if the application has not been "
+            "installed by the administrator of the tenant or consented to by any user in the "
+            "tenant. You might have sent your authentication request to the wrong tenant."
+        ),
+    )
+
+
 def classify_tenant(name: str) -> str:
     """ "ours", "special" (common/organizations/consumers), "unknown" or "malformed"."""
     lowered = name.lower()
@@ -377,19 +393,7 @@ class IdentityService:
         if secret_problem is not None:
             return secret_problem
         if resource.rstrip("/").lower() not in self._accepted_resources(request):
-            return aadsts_error(
-                request,
-                status=400,
-                error="invalid_resource",
-                code=500011,
-                text=(
-                    f"The resource principal named {resource} was not found in the tenant named "
-                    f"{data.TENANT_DISPLAY_NAME}. This can happen if the application has not "
-                    "been installed by the administrator of the tenant or consented to by any "
-                    "user in the tenant. You might have sent your authentication request to "
-                    "the wrong tenant."
-                ),
-            )
+            return resource_not_found(request, resource)
         if self._scenario.conditional_access_block:
             return aadsts_error(
                 request,
@@ -699,4 +703,11 @@ def consent_redirect(redirect_uri: str, state: str | None, **fields: str) -> Dem
     return DemoResponse(302, headers, body.encode("utf-8"))
 
 
-__all__ = ["IdentityService", "aadsts_error", "classify_tenant", "graph_root_for", "post_only"]
+__all__ = [
+    "IdentityService",
+    "aadsts_error",
+    "classify_tenant",
+    "graph_root_for",
+    "post_only",
+    "resource_not_found",
+]

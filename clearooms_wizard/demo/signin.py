@@ -24,7 +24,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from clearooms_wizard.demo import data
-from clearooms_wizard.demo.identity import aadsts_error, classify_tenant, post_only
+from clearooms_wizard.demo.identity import (
+    aadsts_error,
+    classify_tenant,
+    post_only,
+    resource_not_found,
+)
 from clearooms_wizard.demo.messages import DemoRequest, DemoResponse, json_response, new_guid
 from clearooms_wizard.demo.scenarios import Scenario
 from clearooms_wizard.demo.tokens import TokenStore, b64url
@@ -397,19 +402,7 @@ class SignInService:
         accepted = {root.rstrip("/").lower() for root in self._graph_roots}
         accepted.add(request.base.lower())
         if resource not in accepted:
-            return aadsts_error(
-                request,
-                status=400,
-                error="invalid_resource",
-                code=500011,
-                text=(
-                    f"The resource principal named {resource} was not found in the tenant named "
-                    f"{data.TENANT_DISPLAY_NAME}. This can happen if the application has not "
-                    "been installed by the administrator of the tenant or consented to by any "
-                    "user in the tenant. You might have sent your authentication request to "
-                    "the wrong tenant."
-                ),
-            )
+            return resource_not_found(request, resource)
         names = [s.rsplit("/", 1)[-1] for s in resource_scopes] or ["User.Read"]
         granted: list[str] = []
         for name in names:
