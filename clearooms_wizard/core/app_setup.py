@@ -179,6 +179,12 @@ class RegistrationPlan:
     existing: ExistingApp | None
     # False: the permissions go to a Global Administrator as a consent link instead.
     grant_directly: bool
+    # Rooms only: Calendars.ReadWrite is neither granted nor listed in Microsoft Entra ID; an
+    # Exchange administrator gives it for the room mailboxes only (the scope script).
+    rooms_only: bool = False
+    # The permissions the app is set up without (Calendars.ReadWrite, for rooms only), with
+    # the tenant's role ids: an earlier setup's listing of them is taken off the app.
+    left_out: tuple[PermissionToGrant, ...] = ()
 
 
 class StepId(StrEnum):
@@ -195,7 +201,7 @@ STEP_TITLES = {
     StepId.CREATE_APP: "Creating the app",
     StepId.CREATE_SECRET: "Creating its client secret",
     StepId.ADD_TO_ORGANISATION: "Adding it to your organisation",
-    StepId.GRANT_PERMISSIONS: "Granting the three permissions",
+    StepId.GRANT_PERMISSIONS: "Granting its permissions",
     StepId.WAIT_FOR_MICROSOFT: "Waiting for Microsoft to finish (usually under a minute)",
 }
 
@@ -260,6 +266,25 @@ class RegisteredApp:
     permissions_granted: bool
     # For a Global Administrator to open when this sign-in could not grant the permissions.
     consent_url: str | None = None
+    # Set up for room mailboxes only: Calendars.ReadWrite comes from Exchange (the scope
+    # script), not Microsoft Entra ID.
+    rooms_only: bool = False
+
+    @property
+    def permission_names(self) -> tuple[str, ...]:
+        """What the app's token carries once its permissions are granted."""
+        return tuple(p.name for p in permissions_for(rooms_only=self.rooms_only))
 
 
 DEFAULT_PERMISSIONS: tuple[Permission, ...] = PERMISSIONS
+
+# The permission Exchange gives for the room mailboxes only, when the app is set up that way.
+CALENDARS_PERMISSION = "Calendars.ReadWrite"
+
+
+def permissions_for(*, rooms_only: bool) -> tuple[Permission, ...]:
+    """The Microsoft Graph permissions Microsoft Entra ID grants the app: all three, or for
+    rooms only every one but Calendars.ReadWrite."""
+    if not rooms_only:
+        return DEFAULT_PERMISSIONS
+    return tuple(p for p in DEFAULT_PERMISSIONS if p.name != CALENDARS_PERMISSION)

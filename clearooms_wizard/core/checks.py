@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from clearooms_wizard.core.app_setup import GRAPH_APP_ID, KNOWN_ROLE_IDS
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.clouds import Cloud
 from clearooms_wizard.core.connection import SessionOpener
@@ -26,6 +27,7 @@ from clearooms_wizard.core.fixes import (
     POLICY_REPLACED_NOTE,
     ROOMS_FORBIDDEN,
     ROOMS_ONLY_NOTE,
+    ROOMS_ONLY_PENDING_NOTE,
     SCOPE_WARNINGS,
     Explanation,
     explain_error,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REQUIRED_PERMISSIONS = ("Directory.Read.All", "Calendars.ReadWrite", "Place.Read.All")
+CALENDARS_ROLE = "Calendars.ReadWrite"
 EXPIRY_WARNING_DAYS = 30
 # People whose calendars are tried, in turn, until one has a mailbox in Exchange Online.
 PEOPLE_TO_TRY = 3
@@ -353,10 +356,17 @@ class SettingsTest:
     def _permissions_after_calendars(
         self, held: CheckResult, calendars_result: CheckResult
     ) -> CheckResult:
-        if calendars_result.status is not Status.PASS:
+        # Set up for rooms only and waiting for Exchange: the calendars check says so, and
+        # Microsoft Entra holds exactly what it should.
+        exchange_pending = calendars_result.code == "exchange_pending"
+        if calendars_result.status is not Status.PASS and not exchange_pending:
             return held
         return CheckResult(
-            "permissions", Status.PASS, ROOMS_ONLY_NOTE, code="rooms_only", details=held.details
+            "permissions",
+            Status.PASS,
+            ROOMS_ONLY_PENDING_NOTE if exchange_pending else ROOMS_ONLY_NOTE,
+            code="rooms_only",
+            details=held.details,
         )
 
     def _not_allowed(self, summary: str, permission: str) -> Explanation:
@@ -471,6 +481,16 @@ class SettingsTest:
                 probe.code,
                 details,
             )
+        if probe.access is CalendarAccess.NO_PERMISSION and self._rooms_only_by_design(graph):
+            pending = SCOPE_WARNINGS["exchange_pending"]
+            return CheckResult(
+                "calendars",
+                Status.WARN,
+                f"{pending.summary} (tested with {room_email})",
+                pending.fix,
+                "exchange_pending",
+                details,
+            )
         if probe.access is CalendarAccess.NO_PERMISSION:
             not_allowed = self._not_allowed(
                 "The app is not allowed to read room calendars.", "Calendars.ReadWrite"
@@ -493,6 +513,32 @@ class SettingsTest:
             probe.code,
             details,
         )
+
+    def _rooms_only_by_design(self, graph: GraphClient) -> bool:
+        """Whether the app is meant to get calendars from Exchange, for rooms only: its token
+        lacks Calendars.ReadWrite and its registration does not even ask for it (as "Set it up
+        for me" leaves it for rooms only, so that no consent can grant it tenant-wide). An app
+        that asks for it without the grant is missing its admin consent instead."""
+        if (
+            self._roles is None
+            or CALENDARS_ROLE.casefold() in self._roles
+            or self.credentials is None
+        ):
+            return False
+        try:
+            application = graph.get_application(self.credentials.client_id)
+        except ClearoomsError:
+            return False
+        entries = application.get("requiredResourceAccess")
+        asked: set[str] = set()
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or entry.get("resourceAppId") != GRAPH_APP_ID:
+                continue
+            access = entry.get("resourceAccess")
+            for item in access if isinstance(access, list) else []:
+                if isinstance(item, dict) and item.get("type") == "Role":
+                    asked.add(str(item.get("id", "")).lower())
+        return bool(asked) and KNOWN_ROLE_IDS[CALENDARS_ROLE] not in asked
 
     def _probe_person(
         self, graph: GraphClient, users: tuple[DirectoryUser, ...], room_emails: tuple[str, ...]

@@ -171,15 +171,29 @@ SCOPE_NOT_IN_EFFECT = Explanation(
     "Test-ServicePrincipalAuthorization (the script from "
     f"“{SCOPE_SCRIPT_COMMAND}” does this at its end).",
 )
-# The mailbox_scope check's warnings, by the code the check reports.
+EXCHANGE_STEP_PENDING = Explanation(
+    "Room calendars cannot be read yet: Clearooms is set up for room mailboxes only, and the "
+    "Exchange step that gives it the rooms' calendars is still to do.",
+    f"Send your Exchange admin the script that “{SCOPE_SCRIPT_COMMAND}” (or “Limit to room "
+    "mailboxes…” in the wizard) writes for your organisation. Exchange takes 30 minutes to 2 "
+    "hours to apply it; then press Test Settings again.",
+)
+# The mailbox_scope check's warnings, by the code the check reports (and the calendars
+# check's, for an app set up for rooms only before Exchange's part is done).
 SCOPE_WARNINGS: dict[str, Explanation] = {
     "tenant_wide": TENANT_WIDE,
     "scope_pending": SCOPE_NOT_IN_EFFECT,
+    "exchange_pending": EXCHANGE_STEP_PENDING,
 }
 ROOMS_ONLY_NOTE = (
     "Calendars.ReadWrite is not granted in Microsoft Entra, and room calendars can be read: "
     "calendar access comes from Exchange (rooms only). Which calendars it reaches is checked "
     "below."
+)
+ROOMS_ONLY_PENDING_NOTE = (
+    "Calendars.ReadWrite is not granted in Microsoft Entra, as it should not be when Clearooms is "
+    "set up for room mailboxes only: Exchange is to give it the rooms' calendars (see the "
+    "calendars check below)."
 )
 POLICY_REPLACED_NOTE = (
     "An Exchange application access policy refused it. Microsoft has replaced those policies with "

@@ -622,7 +622,9 @@ class GraphClient:
     def get_application(self, app_id: str) -> dict[str, Any]:
         # app_id has passed check_client_id (a GUID), so it is safe inside the quotes.
         url = self._url(f"/applications(appId='{app_id}')")
-        return self.get(url, {"$select": "id,appId,displayName,passwordCredentials"})
+        return self.get(
+            url, {"$select": "id,appId,displayName,passwordCredentials,requiredResourceAccess"}
+        )
 
     def probe_calendar(self, email: str) -> CalendarProbe:
         """Can the app read this room's calendar? Never raises for a Graph answer."""

@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 from clearooms_wizard.core.app_setup import (
     APP_TAGS,
     APP_UNIQUE_NAME,
+    CALENDARS_PERMISSION,
     DEFAULT_PERMISSIONS,
     GRAPH_APP_ID,
     KNOWN_ROLE_IDS,
@@ -50,6 +51,7 @@ from clearooms_wizard.core.app_setup import (
     StepId,
     StepState,
     StepUpdate,
+    permissions_for,
 )
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.clouds import Cloud
@@ -455,13 +457,19 @@ def _granted_role_ids(graph: AdminGraph, sp_id: str, graph_sp_id: str) -> set[st
 
 
 def plan_registration(
-    graph: AdminGraph, admin: SignedInAdmin, app_name: str, secret_months: int
+    graph: AdminGraph,
+    admin: SignedInAdmin,
+    app_name: str,
+    secret_months: int,
+    *,
+    rooms_only: bool = False,
 ) -> RegistrationPlan:
-    """What a run will do: reads only, creates nothing."""
+    """What a run will do: reads only, creates nothing. ``rooms_only``: without the Microsoft
+    Entra grant of Calendars.ReadWrite (Exchange then gives it for the room mailboxes)."""
     name = check_app_name(app_name)
     months = check_secret_months(secret_months)
     try:
-        return _plan(graph, admin, name, months)
+        return _plan(graph, admin, name, months, rooms_only)
     except GraphError as exc:
         kind = classify(exc)
         if kind is Failure.DENIED:
@@ -481,10 +489,15 @@ def plan_registration(
         raise ClearoomsError(f"{problem} Nothing was created.") from None
 
 
-def _plan(graph: AdminGraph, admin: SignedInAdmin, name: str, months: int) -> RegistrationPlan:
+def _plan(
+    graph: AdminGraph, admin: SignedInAdmin, name: str, months: int, rooms_only: bool
+) -> RegistrationPlan:
     graph_sp = _graph_service_principal(graph)
     graph_sp_id = _object_id(graph_sp.get("id"), "Microsoft Graph's id")
-    permissions = resolve_permissions(graph_sp)
+    resolved = resolve_permissions(graph_sp)
+    wanted = {p.name for p in permissions_for(rooms_only=rooms_only)}
+    permissions = tuple(p for p in resolved if p.name in wanted)
+    left_out = tuple(p for p in resolved if p.name not in wanted)
     existing: ExistingApp | None = None
     found = find_existing_app(graph)
     if found is not None:
@@ -517,6 +530,8 @@ def _plan(graph: AdminGraph, admin: SignedInAdmin, name: str, months: int) -> Re
         graph_service_principal_id=graph_sp_id,
         existing=existing,
         grant_directly=admin.can_grant_permissions,
+        rooms_only=rooms_only,
+        left_out=left_out,
     )
 
 
@@ -549,8 +564,20 @@ def application_body(plan: RegistrationPlan, today: str) -> dict[str, Any]:
 
 
 def _graph_access(plan: RegistrationPlan, current: list[Any]) -> dict[str, Any]:
-    """Microsoft Graph's entry of requiredResourceAccess: what it lists now, plus our three."""
-    access = [dict(a) for a in current if isinstance(a, dict)]
+    """Microsoft Graph's entry of requiredResourceAccess: what it lists now, plus ours, less
+    what the plan leaves out.
+
+    For rooms only, Calendars.ReadWrite is not listed at all, not merely left ungranted:
+    Exchange's limit to rooms adds to what Microsoft Entra ID grants (a union), and both the
+    admin center's "Grant admin consent" button and Microsoft's consent page (scope /.default)
+    grant everything listed, which would give every mailbox's calendar back."""
+    dropped = {p.role_id for p in plan.left_out}
+    access = [
+        dict(a)
+        for a in current
+        if isinstance(a, dict)
+        and not (a.get("type") == "Role" and str(a.get("id", "")).lower() in dropped)
+    ]
     have = {(str(a.get("id", "")).lower(), a.get("type")) for a in access}
     for permission in plan.permissions:
         if (permission.role_id, "Role") not in have:
@@ -778,7 +805,7 @@ class _Run:
         graph_entry = next((e for e in entries if e.get("resourceAppId") == GRAPH_APP_ID), {})
         listed = graph_entry.get("resourceAccess")
         wanted = _graph_access(self.plan, listed if isinstance(listed, list) else [])
-        if graph_entry and len(wanted["resourceAccess"]) == len(listed or []):
+        if graph_entry and wanted["resourceAccess"] == listed:
             return
         self.retrying(
             lambda: self.graph.send(
@@ -786,7 +813,7 @@ class _Run:
             ),
             self.policy.object_deadline,
         )
-        log.info("listed the three permissions on app %s", oid)
+        log.info("listed the permissions on app %s (rooms only: %s)", oid, self.plan.rooms_only)
 
     def secret(self, object_id: str) -> _Secret:
         self.report(StepId.CREATE_SECRET, StepState.RUNNING)
@@ -922,7 +949,7 @@ class _Run:
             self.report(
                 StepId.GRANT_PERMISSIONS,
                 StepState.SKIPPED,
-                "The three permissions were granted already.",
+                f"The {_how_many(self.plan)} were granted already.",
             )
             return True
         if not self.plan.grant_directly:
@@ -951,7 +978,9 @@ class _Run:
                     label=permission.name,
                 )
             )
-        self.report(StepId.GRANT_PERMISSIONS, StepState.DONE, "Granted the three permissions.")
+        self.report(
+            StepId.GRANT_PERMISSIONS, StepState.DONE, f"Granted the {_how_many(self.plan)}."
+        )
         return True
 
     def grant(self, sp_id: str, graph_sp: str, role_id: str) -> GraphAnswer:
@@ -1006,6 +1035,100 @@ def remove_consent_redirect(graph: AdminGraph, app_object_id: str) -> bool:
     graph.send("PATCH", f"/applications/{oid}", body={"web": {"redirectUris": remaining}})
     log.info("took the approval page's redirect address off app %s", oid)
     return True
+
+
+def remove_calendars_grant(graph: AdminGraph, admin: SignedInAdmin, client_id: str) -> bool:
+    """Take the tenant-wide Calendars.ReadWrite grant (Microsoft Entra's admin consent) off
+    the app, and the permission off its list so that no later consent grants it again. Then
+    only Exchange's limit to rooms gives the app calendars. True when there was a grant to
+    remove; ClearoomsError in plain words when Microsoft refuses."""
+    app_id = _guid(client_id, "the app's client ID")
+    try:
+        graph_sp = _graph_service_principal(graph)
+        graph_sp_id = _object_id(graph_sp.get("id"), "Microsoft Graph's id")
+        role_id = _role_id(graph_sp, CALENDARS_PERMISSION)
+        sp_id = _service_principal_of(graph, app_id)
+        removed = False
+        if sp_id is not None:
+            listed = graph.get(f"/servicePrincipals/{sp_id}/appRoleAssignments")
+            for row in _values(listed):
+                if (
+                    str(row.get("resourceId", "")).lower() != graph_sp_id.lower()
+                    or str(row.get("appRoleId", "")).lower() != role_id
+                ):
+                    continue
+                assignment = _object_id(row.get("id"), "the permission's id")
+                try:
+                    graph.send(
+                        "DELETE", f"/servicePrincipals/{graph_sp_id}/appRoleAssignedTo/{assignment}"
+                    )
+                except GraphError as exc:
+                    if exc.status != 404:
+                        raise
+                    continue
+                removed = True
+                log.info("removed the Calendars.ReadWrite grant %s of app %s", assignment, app_id)
+        _unlist_role(graph, app_id, role_id)
+    except GraphError as exc:
+        kind = classify(exc)
+        if kind is Failure.DENIED:
+            problem = (
+                f"Microsoft does not let {_shown(admin.username)} remove the permission: only a "
+                "Global Administrator or a Privileged Role Administrator can."
+            )
+        elif kind is Failure.SIGNED_OUT:
+            problem = "Microsoft no longer accepts the administrator's sign-in. Sign in again."
+        else:
+            problem = "The permission could not be removed. " + _microsoft_said(exc)
+        raise ClearoomsError(problem) from None
+    return removed
+
+
+def _role_id(graph_sp: dict[str, Any], value: str) -> str:
+    roles = graph_sp.get("appRoles")
+    for role in roles if isinstance(roles, list) else []:
+        if isinstance(role, dict) and role.get("value") == value:
+            return _guid(role.get("id"), f"the id of {value}")
+    return KNOWN_ROLE_IDS[value]
+
+
+def _unlist_role(graph: AdminGraph, app_id: str, role_id: str) -> None:
+    """The app's registration no longer asks for the role (the admin center's "Grant admin
+    consent" and Microsoft's consent page grant whatever it asks for)."""
+    app = graph.get_or_none(
+        f"/applications(appId='{app_id}')", {"$select": "id,requiredResourceAccess"}
+    )
+    current = app.get("requiredResourceAccess") if app is not None else None
+    if app is None or not isinstance(current, list):
+        return
+    changed = False
+    entries: list[Any] = []
+    for entry in current:
+        if isinstance(entry, dict) and isinstance(entry.get("resourceAccess"), list):
+            kept = [
+                a
+                for a in entry["resourceAccess"]
+                if not (
+                    isinstance(a, dict)
+                    and a.get("type") == "Role"
+                    and str(a.get("id", "")).lower() == role_id
+                )
+            ]
+            changed = changed or len(kept) != len(entry["resourceAccess"])
+            entry = {**entry, "resourceAccess": kept}
+        entries.append(entry)
+    if changed:
+        oid = _object_id(app.get("id"), "the app's id")
+        graph.send("PATCH", f"/applications/{oid}", body={"requiredResourceAccess": entries})
+        log.info("took Calendars.ReadWrite off the permissions app %s asks for", oid)
+
+
+def _how_many(plan: RegistrationPlan) -> str:
+    count = len(plan.permissions)
+    return f"{_COUNT_WORDS.get(count, str(count))} permission{'s' if count != 1 else ''}"
+
+
+_COUNT_WORDS = {1: "one", 2: "two", 3: "three"}
 
 
 def _secret_name(when: datetime) -> str:
@@ -1063,9 +1186,7 @@ def register_app(
         journal.run_id,
         f"resuming with {len(journal.created)} objects" if journal.created else "new",
     )
-    run.report(
-        StepId.FIND_GRAPH, StepState.DONE, "Found Microsoft Graph and its three permissions."
-    )
+    run.report(StepId.FIND_GRAPH, StepState.DONE, "Found Microsoft Graph and its permissions.")
     try:
         object_id, app_id, reused = run.application()
         secret = run.secret(object_id)
@@ -1077,7 +1198,7 @@ def register_app(
             run.report(
                 StepId.GRANT_PERMISSIONS,
                 StepState.NEEDS_APPROVAL,
-                "A Global Administrator needs to approve the three permissions with the link "
+                f"A Global Administrator needs to approve the {_how_many(plan)} with the link "
                 "below.",
             )
         else:
@@ -1099,7 +1220,7 @@ def register_app(
             run.report(
                 StepId.WAIT_FOR_MICROSOFT,
                 StepState.DONE,
-                "Microsoft signs the app in with its three permissions.",
+                f"Microsoft signs the app in with its {_how_many(plan)}.",
             )
     except RegistrationFailed:
         raise
@@ -1127,6 +1248,7 @@ def register_app(
         reused=reused,
         permissions_granted=granted,
         consent_url=consent_url,
+        rooms_only=plan.rooms_only,
     )
 
 

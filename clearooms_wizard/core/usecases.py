@@ -389,6 +389,21 @@ class UseCases:
         )
         return ScopeScript(render_scope_script(values), values, tuple(missing))
 
+    def remove_calendars_grant(
+        self, admin: AdminSession, client_id: str, cancel: CancelToken
+    ) -> bool:
+        """With the administrator "Set it up for me" signed in: take Microsoft Entra's
+        tenant-wide Calendars.ReadWrite grant off the app (and off its list of permissions), so
+        that only Exchange's limit to rooms gives it calendars. True when there was one. Slow."""
+        from clearooms_wizard.core.provisioning import AdminGraph, remove_calendars_grant
+
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            return remove_calendars_grant(graph, admin.admin, client_id)
+        finally:
+            session.close()
+
     # -- the workspace -----------------------------------------------------------------------
 
     def workspace_snapshot(self) -> WorkspaceSnapshot:
@@ -515,16 +530,25 @@ class UseCases:
     # -- "Set it up for me" --------------------------------------------------------------------
 
     def plan_registration(
-        self, admin: AdminSession, app_name: str, secret_months: int, cancel: CancelToken
+        self,
+        admin: AdminSession,
+        app_name: str,
+        secret_months: int,
+        cancel: CancelToken,
+        *,
+        rooms_only: bool = False,
     ) -> RegistrationPlan:
         """What registering the app will create or reuse, for the user to confirm. Reads only:
-        creates nothing. Slow."""
+        creates nothing. ``rooms_only``: without Microsoft Entra's Calendars.ReadWrite grant
+        (Exchange gives it for the room mailboxes: the scope script). Slow."""
         from clearooms_wizard.core.provisioning import AdminGraph, plan_registration
 
         session = self.open_session(cancel)
         try:
             graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
-            return plan_registration(graph, admin.admin, app_name, secret_months)
+            return plan_registration(
+                graph, admin.admin, app_name, secret_months, rooms_only=rooms_only
+            )
         finally:
             session.close()
 
@@ -598,8 +622,7 @@ class UseCases:
     def check_permissions_granted(
         self, registered: RegisteredApp, cloud: Cloud, cancel: CancelToken
     ) -> bool:
-        """Whether Microsoft now signs the app in with all three permissions (a fresh token)."""
-        from clearooms_wizard.core.app_setup import DEFAULT_PERMISSIONS
+        """Whether Microsoft now signs the app in with all its permissions (a fresh token)."""
         from clearooms_wizard.core.provisioning import roles_granted
 
         session = self.open_session(cancel)
@@ -610,7 +633,7 @@ class UseCases:
                 registered.tenant_id,
                 registered.client_id,
                 registered.client_secret,
-                tuple(p.name for p in DEFAULT_PERMISSIONS),
+                registered.permission_names,
             )
         finally:
             session.close()
@@ -626,7 +649,6 @@ class UseCases:
         a refusal raises ClearoomsError with what to do."""
         import secrets
 
-        from clearooms_wizard.core.app_setup import DEFAULT_PERMISSIONS
         from clearooms_wizard.core.errors import ClearoomsError
         from clearooms_wizard.core.loopback import NoAnswer, RedirectListener
         from clearooms_wizard.core.provisioning import (
@@ -667,7 +689,7 @@ class UseCases:
                 registered.tenant_id,
                 registered.client_id,
                 registered.client_secret,
-                tuple(p.name for p in DEFAULT_PERMISSIONS),
+                registered.permission_names,
                 self.registration_policy or RetryPolicy(),
             )
         except StillWaiting:

@@ -153,6 +153,7 @@ class GraphService:
         self._scenario = scenario
         self._directory = directory
         self._tokens = tokens
+        self._registry = registry
         apps = AppRegistrationGraph(scenario, registry)
         self._lock = threading.Lock()
         self._throttled_paths: set[str] = set()
@@ -526,6 +527,11 @@ class GraphService:
         ("pending"), the grant it last saw still opens every mailbox."""
         scope = self._scenario.calendar_scope
         if call.roles & CALENDAR_ROLES or scope == "pending":
+            return True
+        principal = call.token.claims.get("oid")
+        if isinstance(principal, str) and self._registry.still_cached(
+            principal, "Calendars.ReadWrite"
+        ):
             return True
         return is_room and scope in ("rooms", "rooms-and-entra")
 

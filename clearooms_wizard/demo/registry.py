@@ -324,9 +324,14 @@ class Registry:
         *,
         replication_delay: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        exchange_cache: float = 0.0,
     ) -> None:
         self.replication_delay = replication_delay
+        # Seconds Exchange goes on answering from a grant it last saw, once it is removed.
+        self.exchange_cache = exchange_cache
         self._clock = clock
+        # (principal, role) of each grant removed, and when: Exchange's cache remembers them.
+        self._removed: dict[tuple[str, str], float] = {}
         self._lock = threading.RLock()
         self._applications: dict[str, Application] = {}
         self._service_principals: dict[str, ServicePrincipal] = {}
@@ -649,7 +654,18 @@ class Registry:
 
     def delete_assignment(self, assignment_id_: str) -> None:
         with self._lock:
-            self._assignments.pop(assignment_id_, None)
+            removed = self._assignments.pop(assignment_id_, None)
+            if removed is not None:
+                key = (removed.principal_id, removed.app_role_id)
+                self._removed[key] = self._clock()
+
+    def still_cached(self, principal_id: str, role_value: str) -> bool:
+        """Whether Exchange still answers as if the principal had this Microsoft Graph role:
+        it was removed less than ``exchange_cache`` seconds ago."""
+        role = GRAPH_ROLE_BY_VALUE[role_value]
+        with self._lock:
+            removed = self._removed.get((principal_id.lower(), role.id))
+        return removed is not None and self._clock() - removed < self.exchange_cache
 
     # --- what the token endpoint needs ------------------------------------------------------
 

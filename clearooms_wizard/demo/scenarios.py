@@ -30,6 +30,8 @@ class Scenario:
     service_principal: bool = True
     # Empty means no admin consent: the token is issued without a `roles` claim at all.
     granted_roles: tuple[str, ...] = data.REQUIRED_ROLES
+    # The permissions the app's registration asks for (its API permissions page).
+    required_roles: tuple[str, ...] = data.REQUIRED_ROLES
     conditional_access_block: bool = False
     rooms: RoomLayout = "standard"
     places_paging_bug: bool = False
@@ -42,6 +44,9 @@ class Scenario:
     # removed, and still present); "pending" has the grant removed and the scope made, but
     # Exchange still answers from its cache (30 minutes to 2 hours), so every mailbox is open.
     calendar_scope: Literal["tenant", "rooms", "rooms-and-entra", "pending"] = "tenant"
+    # Seconds Exchange goes on reaching every mailbox once the Entra grant of Calendars.ReadWrite
+    # is removed (30 minutes to 2 hours in Microsoft 365).
+    exchange_cache: float = 0.0
     policy_blocked_rooms: tuple[str, ...] = ()
     on_premises_rooms: tuple[str, ...] = ()
     # "Set it up for me": who signs in at the demo's Microsoft sign-in page, and whether they
@@ -138,6 +143,7 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         "Exchange limits the app to room mailboxes, but Calendars.ReadWrite is still granted in "
         "Microsoft Entra, and the two add up: people's calendars can still be read.",
         calendar_scope="rooms-and-entra",
+        exchange_cache=30.0,
     ),
     Scenario(
         "scope-pending",
@@ -146,6 +152,14 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         "to room mailboxes, but Exchange has not caught up: people's calendars can still be read.",
         granted_roles=_WITHOUT_CALENDARS,
         calendar_scope="pending",
+    ),
+    Scenario(
+        "rooms-only-exchange-pending",
+        "Rooms only, Exchange step still to do",
+        "The app was set up for room mailboxes only (no Calendars.ReadWrite in Microsoft Entra), "
+        "but the Exchange administrator has not run the script yet, so no calendar can be read.",
+        granted_roles=_WITHOUT_CALENDARS,
+        required_roles=_WITHOUT_CALENDARS,
     ),
     Scenario(
         "access-policy",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
@@ -164,20 +164,26 @@ class DemoTenant:
         token_lifetime: int = 3599,
         mailbox_concurrency_limit: int = 4,
         replication_delay: float | None = None,
+        exchange_cache: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.scenario = get_scenario(scenario) if isinstance(scenario, str) else scenario
         self.latency = self.scenario.latency if latency is None else latency
         self.mailbox_concurrency_limit = mailbox_concurrency_limit
         self.directory: Directory = data.build_directory(self.scenario.rooms)
         # The scenario's app as the tenant starts; the registry holds it from then on.
-        self.app: AppRegistration = data.build_app(
-            utc_now(),
-            secret_days_left=self.scenario.secret_days_left,
-            previous_secret=self.scenario.previous_secret,
+        self.app: AppRegistration = replace(
+            data.build_app(
+                utc_now(),
+                secret_days_left=self.scenario.secret_days_left,
+                previous_secret=self.scenario.previous_secret,
+            ),
+            required_roles=self.scenario.required_roles,
         )
         delay = self.scenario.replication_delay if replication_delay is None else replication_delay
         # The app registrations: what Graph changes and the token endpoint signs in.
-        self.registry = Registry(replication_delay=delay)
+        cache = self.scenario.exchange_cache if exchange_cache is None else exchange_cache
+        self.registry = Registry(replication_delay=delay, clock=clock, exchange_cache=cache)
         self.registry.seed_scenario_app(
             self.app,
             service_principal=self.scenario.service_principal,
