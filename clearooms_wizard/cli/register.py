@@ -73,6 +73,20 @@ _CALENDARS_REACH = (
     "the room mailboxes: “clearooms-wizard scope script” writes the script for them."
 )
 
+_ROOMS_ONLY = (
+    "room mailboxes only (recommended; --all-mailboxes for every mailbox). Calendars.ReadWrite "
+    "is not granted in Microsoft Entra ID: an Exchange administrator gives it for the rooms "
+    "with the script “clearooms-wizard scope script” writes. Until then Test Settings warns "
+    "that the Exchange step is still to do."
+)
+
+_EXCHANGE_STEP = (
+    "One step left, for an Exchange administrator: run “clearooms-wizard scope script --output "
+    "Limit-Clearooms-To-Rooms.ps1” and send them the file. It gives the app the room "
+    "mailboxes' calendars (and no one else's); Exchange takes 30 minutes to 2 hours to apply "
+    "it. Then run “clearooms-wizard check”."
+)
+
 _MARKS = {
     StepState.DONE: "DONE",
     StepState.SKIPPED: "HAD IT",
@@ -83,9 +97,14 @@ _MARKS = {
 _DESCRIPTION = """\
 Set up the Clearooms app in Microsoft Entra ID for you. An administrator signs in once, in the
 browser (or with --device-code, on another device); the command then shows what it will create
-(the app, its client secret and the three Microsoft Graph permissions) and, unless --dry-run,
+(the app, its client secret and its Microsoft Graph permissions) and, unless --dry-run,
 creates them, runs Test Settings and saves the connection (the client secret in this computer's
 keyring). Running it again reuses the app: it never creates a second one.
+
+Calendars: with --rooms-only (the default) the app gets no calendar permission in Microsoft Entra
+ID; an Exchange administrator then runs the script “clearooms-wizard scope script” writes, which
+lets it reach the room mailboxes' calendars only. --all-mailboxes grants Calendars.ReadWrite in
+Microsoft Entra ID instead, which reaches every mailbox's calendar.
 
 Sign in as a Global Administrator or Privileged Role Administrator to do everything at once. An
 Application Administrator (or anyone allowed to register apps) can create the app; a Global
@@ -119,6 +138,23 @@ def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> 
         default=str(DEFAULT_SECRET_MONTHS),
         help="how long the client secret lasts: "
         f"{_choices()} months (default {DEFAULT_SECRET_MONTHS})",
+    )
+    calendars = register.add_mutually_exclusive_group()
+    calendars.add_argument(
+        "--rooms-only",
+        dest="rooms_only",
+        action="store_true",
+        default=True,
+        help="the default, recommended: Calendars.ReadWrite is not granted in Microsoft Entra "
+        "ID; an Exchange administrator gives it for the room mailboxes only, with the script "
+        "“clearooms-wizard scope script” writes",
+    )
+    calendars.add_argument(
+        "--all-mailboxes",
+        dest="rooms_only",
+        action="store_false",
+        help="grant Calendars.ReadWrite in Microsoft Entra ID, which reaches every mailbox's "
+        "calendar (no Exchange step)",
     )
     register.add_argument(
         "--device-code",
@@ -238,6 +274,7 @@ class Run:
                 )
         self.app_name = app_name(args.app_name)
         self.secret_months = secret_months(args.secret_months)
+        self.rooms_only: bool = args.rooms_only
         if args.undo and not args.dry_run and args.show_secret:
             raise UsageError("--show-secret cannot be used with --undo: no secret is made.")
         options = dataclasses.replace(
@@ -333,6 +370,7 @@ class Run:
                 "roles": list(admin.role_names),
             },
             "app_name": plan.app_name,
+            "calendars": "rooms-only" if plan.rooms_only else "all-mailboxes",
             "permissions": [
                 {"name": p.name, "allows": p.permission.allows, "why": p.permission.why}
                 for p in plan.permissions
@@ -376,7 +414,10 @@ class Run:
         lines.append(f"  Client secret:  lasts {plan.secret_months} months")
         lines.append("  Permissions (Microsoft Graph application permissions):")
         lines += [f"    - {p.name}: {p.permission.allows}." for p in plan.permissions]
-        lines.append(f"    {_CALENDARS_REACH}")
+        if plan.rooms_only:
+            lines.append(f"  Calendars:      {_ROOMS_ONLY}")
+        else:
+            lines.append(f"  Calendars:      all mailboxes (--all-mailboxes). {_CALENDARS_REACH}")
         if plan.grant_directly:
             lines.append("  Approval:       your account can grant these permissions itself.")
         elif not admin.role_ids or not set(admin.role_ids) & _ROLES_THAT_CREATE:
@@ -477,6 +518,8 @@ class Run:
             saved = f"Saved the tenant and client ID in {where}. {problem}"
         self.report.saved = saved
         self.say(f"\nAll set: the connection works. {saved}\n")
+        if registered.rooms_only:
+            self.say(f"\n{_EXCHANGE_STEP}\n")
         return EXIT_OK
 
     def needs_approval(self, registered: RegisteredApp) -> None:
@@ -567,7 +610,9 @@ def _register(work: Run) -> int:
     resuming = use_cases.unfinished_registration()
     try:
         admin = work.sign_in()
-        plan = use_cases.plan_registration(admin, work.app_name, work.secret_months, work.cancel)
+        plan = use_cases.plan_registration(
+            admin, work.app_name, work.secret_months, work.cancel, rooms_only=work.rooms_only
+        )
     except ClearoomsError as exc:
         report.error = str(exc)
         work.tell(f"{printable(str(exc))}\nNothing was created.\n")
@@ -600,6 +645,7 @@ def _register(work: Run) -> int:
         "service_principal_id": registered.service_principal_id,
         "reused": registered.reused,
         "permissions_granted": registered.permissions_granted,
+        "calendars": "rooms-only" if registered.rooms_only else "all-mailboxes",
     }
     work.say(
         f"\n{'Reused' if registered.reused else 'Created'} the app: client ID "

@@ -22,6 +22,7 @@ EXPECTED_SCENARIOS = {
     "no-consent",
     "missing-permission",
     "scoped-to-rooms",
+    "rooms-only-exchange-pending",
     "scoped-but-entra-grant",
     "scope-pending",
     "access-policy",
