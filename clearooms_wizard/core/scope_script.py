@@ -52,6 +52,8 @@ class ScopeValues:
     # A room mailbox, to show it is in scope, and a person's mailbox, to show it is not.
     room: str | None = None
     person: str | None = None
+    # The Microsoft cloud's key (core.clouds): which Exchange Online to connect to.
+    cloud: str = "global"
 
 
 def powershell_quoted(value: str) -> str:
@@ -104,7 +106,27 @@ def checked_values(values: ScopeValues) -> ScopeValues:
         ),
         room=_address(values.room, "room's address"),
         person=_address(values.person, "person's address"),
+        cloud=values.cloud,
     )
+
+
+# Connect-ExchangeOnline's -ExchangeEnvironmentName for each cloud that has its own Exchange
+# Online. The worldwide cloud, GCC (moderate) included, uses the default endpoint, and so does
+# a cloud of custom hosts (the worldwide one, reached another way). Only these fixed names are
+# ever written, never the key itself.
+EXCHANGE_ENVIRONMENTS = {
+    "usgov": "O365USGovGCCHigh",
+    "usgov-dod": "O365USGovDoD",
+    "china": "O365China",
+}
+
+
+def connect_command(cloud: str) -> str:
+    """The line that signs in to this cloud's Exchange Online."""
+    environment = EXCHANGE_ENVIRONMENTS.get(cloud)
+    if environment is None:
+        return "Connect-ExchangeOnline"
+    return f"Connect-ExchangeOnline -ExchangeEnvironmentName {environment}"
 
 
 def _assignment(name: str, value: str | None, fill_in: str) -> list[str]:
@@ -178,7 +200,7 @@ def render_scope_script(values: ScopeValues) -> str:
         "}",
         "",
         "# 1. Sign in to Exchange Online as an Exchange administrator.",
-        "Connect-ExchangeOnline",
+        connect_command(v.cloud),
         "",
         "# 2. Tell Exchange about the Clearooms app (a pointer to its Enterprise application).",
         "if (Get-ServicePrincipal -Identity $ServicePrincipalId -ErrorAction SilentlyContinue) {",

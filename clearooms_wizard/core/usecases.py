@@ -382,6 +382,7 @@ class UseCases:
             service_principal_id=sp_id,
             room=rooms[0] if rooms else None,
             person=people[0] if people else None,
+            cloud=cloud.key,
         )
         log.info(
             "wrote the script that limits the app to room mailboxes; values left to fill in: %d",
