@@ -58,14 +58,22 @@ class ScopeScriptDialog(QDialog):
         self.save_button.clicked.connect(self._save)
         buttons.rejected.connect(self.reject)
         self.status = plain_label("")
+        # Who can remove Microsoft Entra's grant, when the wizard cannot do it itself.
+        self.grant_note = plain_label("")
+        self.grant_note.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addWidget(self.grant_note)
         layout.addWidget(self.missing)
         layout.addWidget(self.editor, 1)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
         # Wide enough for most of the script's lines, and within the wizard's smallest size.
         self.resize(760, 520)
+
+    def set_grant_note(self, text: str) -> None:
+        self.grant_note.setText(text)
+        self.grant_note.show()
 
     @Slot()
     def _copy(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt, QTimer, Slot
@@ -194,6 +195,23 @@ class ConnectPage(TaskPage):
         self.scope_button.clicked.connect(self.start_scope_script)
         self.scope_button.hide()
         self.scope_dialog: ScopeScriptDialog | None = None
+        # With the administrator "Set it up for me" signed in, while Microsoft Entra still
+        # grants every mailbox's calendar.
+        self.remove_grant_button = QPushButton(
+            self.tr("Remove the tenant-&wide calendar permission…")
+        )
+        self.remove_grant_button.setToolTip(
+            self.tr(
+                "Take Calendars.ReadWrite off the app in Microsoft Entra ID, so that only "
+                "Exchange's limit to room mailboxes gives it calendars"
+            )
+        )
+        self.remove_grant_button.clicked.connect(self.ask_remove_grant)
+        self.remove_grant_button.hide()
+        self.remove_grant_dialog: QMessageBox | None = None
+        # "Set it up for me" made the app for rooms only: its script is handed over once the
+        # first test has signed the app in.
+        self._hand_over_script = False
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.busy_row)
@@ -201,6 +219,9 @@ class ConnectPage(TaskPage):
         buttons.addWidget(self.report_note)
         buttons.addWidget(self.scope_button)
         buttons.addWidget(self.report_button)
+        remove_row = QHBoxLayout()
+        remove_row.addStretch(1)
+        remove_row.addWidget(self.remove_grant_button)
 
         self.rows = {
             check_id: CheckRow(check_id, self.tr(CHECK_TITLES[check_id])) for check_id in CHECK_IDS
@@ -218,6 +239,7 @@ class ConnectPage(TaskPage):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addLayout(remove_row)
         layout.addWidget(self.banner)
         layout.addWidget(self.results_area, 1)
 
@@ -331,6 +353,7 @@ class ConnectPage(TaskPage):
         self.hide_message()
         self.report_note.hide()
         self.scope_button.hide()
+        self.remove_grant_button.hide()
         self._first_failure = None
         self.results_area.verticalScrollBar().setValue(0)
         make_test = self._context.use_cases.test_connection
@@ -384,6 +407,10 @@ class ConnectPage(TaskPage):
         assert isinstance(test, SettingsTest)
         self.test = test
         self.scope_button.setVisible(test.signed_in is not None)
+        self.remove_grant_button.setVisible(self._can_remove_grant(test))
+        if self._hand_over_script and test.signed_in is not None:
+            self._hand_over_script = False
+            self.start_scope_script()
         failed = [r for r in test.results if r.status is Status.FAIL]
         warned = [r for r in test.results if r.status is Status.WARN]
         if failed:
@@ -471,6 +498,14 @@ class ConnectPage(TaskPage):
     def _show_scope_script(self, script: object) -> None:
         assert isinstance(script, ScopeScript)
         dialog = ScopeScriptDialog(script, self)
+        if self._tenant_wide(self.test) and not self._can_remove_grant(self.test):
+            dialog.set_grant_note(
+                self.tr(
+                    "A Global Administrator or Privileged Role Administrator removes the "
+                    "tenant-wide permission in the Microsoft Entra admin center: Enterprise "
+                    "applications > the Clearooms app > Permissions."
+                )
+            )
         dialog.save_requested.connect(self._save_scope_script)
         self.scope_dialog = dialog
         dialog.open()
@@ -489,6 +524,96 @@ class ConnectPage(TaskPage):
             succeeded=dialog.show_saved if dialog is not None else None,
             failed=dialog.show_error if dialog is not None else None,
         )
+
+    # -- Remove the tenant-wide calendar permission ---------------------------------------
+
+    @staticmethod
+    def _tenant_wide(test: SettingsTest | None) -> bool:
+        return test is not None and any(
+            r.id == "mailbox_scope" and r.code == "tenant_wide" for r in test.results
+        )
+
+    def _can_remove_grant(self, test: SettingsTest | None) -> bool:
+        """Microsoft Entra still grants every mailbox's calendar, and the administrator "Set it
+        up for me" signed in, in this organisation, may still act."""
+        admin = self._state.admin_session
+        return (
+            self._tenant_wide(test)
+            and test is not None
+            and test.credentials is not None
+            and admin is not None
+            and admin.expires_at > time.time() + 60
+            and admin.admin.tenant_id.lower() == (test.tenant_id or "").lower()
+        )
+
+    @Slot()
+    def ask_remove_grant(self) -> None:
+        if self.busy or not self._can_remove_grant(self.test):
+            return
+        dialog = QMessageBox(self)
+        dialog.setIcon(QMessageBox.Icon.Question)
+        dialog.setWindowTitle(self.tr("Remove the tenant-wide calendar permission?"))
+        dialog.setTextFormat(Qt.TextFormat.PlainText)
+        dialog.setText(
+            self.tr(
+                "Have you run the Exchange script (Limit to room mailboxes…)?\n\n"
+                "Removing Calendars.ReadWrite from the app in Microsoft Entra ID means "
+                "Clearooms can no longer read people's calendars. Room calendars keep working "
+                "only if your Exchange administrator has run the script; otherwise Clearooms "
+                "cannot see any bookings until they do.\n\n"
+                "Exchange takes 30 minutes to 2 hours to catch up: until then Test Settings "
+                "says the limit is not in effect yet."
+            )
+        )
+        dialog.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        dialog.setDefaultButton(QMessageBox.StandardButton.No)
+        dialog.button(QMessageBox.StandardButton.Yes).setText(self.tr("Yes, remove it"))
+        dialog.button(QMessageBox.StandardButton.No).setText(self.tr("Not yet"))
+        dialog.finished.connect(self._remove_grant_answered)
+        self.remove_grant_dialog = dialog
+        dialog.open()
+
+    @Slot(int)
+    def _remove_grant_answered(self, _result: int) -> None:
+        dialog = self.remove_grant_dialog
+        self.remove_grant_dialog = None
+        if dialog is None:
+            return
+        chose = dialog.standardButton(dialog.clickedButton())
+        dialog.deleteLater()
+        if chose == QMessageBox.StandardButton.Yes:
+            self.remove_grant()
+
+    def remove_grant(self) -> None:
+        test, admin = self.test, self._state.admin_session
+        if self.busy or test is None or test.credentials is None or admin is None:
+            return
+        client_id = test.credentials.client_id
+        remove = self._context.use_cases.remove_calendars_grant
+
+        def work(cancel: CancelToken, progress: Progress) -> bool:
+            return remove(admin, client_id, cancel)
+
+        self.remove_grant_button.hide()
+        self.show_message(Tone.INFO, self.tr("Removing the tenant-wide calendar permission…"))
+        self.run_task(
+            "remove-calendars-grant",
+            work,
+            succeeded=self._on_grant_removed,
+            failed=self._on_test_failed,
+            cancelled=self._on_remove_grant_cancelled,
+        )
+
+    @Slot(object)
+    @current_task_only
+    def _on_grant_removed(self, _removed: object) -> None:
+        # Test again once this task has ended: it says whether Exchange has caught up.
+        self._test_when_idle = True
+
+    @Slot()
+    @current_task_only
+    def _on_remove_grant_cancelled(self) -> None:
+        self.show_message(Tone.INFO, self.tr("Stopped. Nothing may have changed yet; test again."))
 
     # -- QWizardPage ----------------------------------------------------------------------
 
@@ -580,6 +705,7 @@ class ConnectPage(TaskPage):
         if registered is None or registered is self._filled_from:
             return
         self._filled_from = registered
+        self._hand_over_script = registered.rooms_only
         self.setSubTitle(
             self.tr(
                 "“Set it up for me” filled these in, and Test Settings checks them. Nothing is "

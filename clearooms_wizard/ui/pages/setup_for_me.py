@@ -63,6 +63,7 @@ from clearooms_wizard.core.app_setup import DeviceCodePrompt as DeviceCode
 from clearooms_wizard.core.cancel import CancelToken
 from clearooms_wizard.core.registration import PERMISSIONS
 from clearooms_wizard.core.usecases import SavedAwaiting
+from clearooms_wizard.ui.calendar_choice import CalendarChoice
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.copy_button import CopyButton
 from clearooms_wizard.ui.pages.base import Receiver, TaskPage, error_text
@@ -406,6 +407,9 @@ class SetupForMe(QWidget):
         form.addRow(self.tr("Roles:"), self.roles)
         form.addRow(self.tr("App na&me:"), self.app_name)
         form.addRow(self.tr("Permissions:"), permissions)
+        # Which calendars: rooms only leaves Calendars.ReadWrite out of Microsoft Entra.
+        self.calendar_choice = CalendarChoice()
+        form.addRow(self.tr("Calendars:"), self.calendar_choice)
         months_label = QLabel(self.tr("Client secret &lasts:"))
         months_label.setBuddy(self.secret_months)
         form.addRow(months_label, months_row)
@@ -471,7 +475,7 @@ class SetupForMe(QWidget):
         approval_layout.addWidget(
             plain_label(
                 self.tr(
-                    "The app is created, but your account can't grant its three permissions. "
+                    "The app is created, but your account can't grant its permissions. "
                     "Send this link to a Global Administrator, or open it yourself and sign in "
                     "as one:"
                 )
@@ -866,15 +870,18 @@ class SetupForMe(QWidget):
             row.reset()
         # Planned again with the name and lifetime chosen: the plan checks them, and sees the
         # organisation as it is now.
-        self._start_registration(self.app_name.text().strip(), self.chosen_months)
+        self._start_registration(
+            self.app_name.text().strip(), self.chosen_months, self.calendar_choice.rooms_only
+        )
 
     @Slot()
     def retry(self) -> None:
         if self._page.busy or self._plan is None:
             return
-        self._start_registration(self._plan.app_name, self._plan.secret_months)
+        plan = self._plan
+        self._start_registration(plan.app_name, plan.secret_months, plan.rooms_only)
 
-    def _start_registration(self, app_name: str, months: int) -> None:
+    def _start_registration(self, app_name: str, months: int, rooms_only: bool) -> None:
         session = self._state.admin_session
         if session is None:
             self.show_view(View.INTRO)
@@ -882,7 +889,9 @@ class SetupForMe(QWidget):
         use_cases = self._context.use_cases
 
         def work(cancel: CancelToken, progress: Progress) -> RegisteredApp:
-            plan = use_cases.plan_registration(session, app_name, months, cancel)
+            plan = use_cases.plan_registration(
+                session, app_name, months, cancel, rooms_only=rooms_only
+            )
             progress(plan)
             return use_cases.register_app(session, plan, cancel, progress)
 
@@ -1324,8 +1333,7 @@ class SetupForMe(QWidget):
                 else self.tr("The app “%1” is created, with its client secret ").replace("%1", name)
             )
             + self.tr(
-                "and its three permissions. Its details are filled in on the next page, which "
-                "tests them."
+                "and its permissions. Its details are filled in on the next page, which tests them."
             )
         )
         self.show_view(View.DONE)
