@@ -14,7 +14,7 @@ class CalendarChoice(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rooms_only_button = QRadioButton(self.tr("Rooms onl&y (recommended)"))
-        self.all_mailboxes_button = QRadioButton(self.tr("All mail&boxes"))
+        self.all_mailboxes_button = QRadioButton(self.tr("All mailbo&xes"))
         self.rooms_only_button.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.rooms_only_button)

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -80,8 +80,18 @@ def clearooms_apps(served: Served) -> list[Application]:
     return [a for a in served.tenant.registry.applications() if a.unique_name == APP_UNIQUE_NAME]
 
 
-def create(qtbot: QtBot, wizard: SetupWizard, setup: SetupForMe) -> None:
+def create(
+    qtbot: QtBot, wizard: SetupWizard, setup: SetupForMe, *, rooms_only: bool = False
+) -> None:
+    """Create the app; with all mailboxes (as Clearooms' guide sets it up) unless told
+    rooms only, the choice the review starts with."""
     assert setup.views.currentIndex() == View.REVIEW
+    assert setup.calendar_choice.rooms_only
+    if not rooms_only:
+        button = setup.calendar_choice.all_mailboxes_button
+        # On the round indicator: the button is as wide as the form, its text is not.
+        qtbot.mouseClick(button, LEFT, pos=QPoint(8, button.height() // 2))
+        assert not setup.calendar_choice.rooms_only
     qtbot.mouseClick(setup.create_button, LEFT)
     assert setup.views.currentIndex() == View.PROGRESS
     qtbot.waitUntil(lambda: not wizard.register_page.busy, timeout=SLOW)
