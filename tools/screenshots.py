@@ -96,8 +96,28 @@ class Shooter:
         _wait(self.app, lambda: sum(row.state is not None for row in rows) >= 4 or not page.busy)
         self.shoot(wizard, "2-setup-3-progress")
         _wait(self.app, lambda: wizard.currentId() == 2 and not wizard.connect_page.busy, 300)
+        # Rooms only: the script for the Exchange administrator comes by itself.
+        _wait(self.app, lambda: wizard.connect_page.scope_dialog is not None)
+        script = wizard.connect_page.scope_dialog
+        assert script is not None
+        self.shoot(script, "3-connect-rooms-only-script")
+        script.close()
         self.shoot(wizard, "3-connect-set-up-for-me")
         wizard.shutdown()
+
+        # All mailboxes, where Exchange already limits the app to rooms: the offer to remove
+        # Microsoft Entra's tenant-wide grant, with the administrator still signed in.
+        granted = self.wizard("scoped-but-entra-grant")
+        granted.next()
+        page = granted.register_page
+        page.choose_setup_for_me()
+        page.setup.sign_in()
+        _wait(self.app, lambda: not page.busy)
+        page.setup.calendar_choice.all_mailboxes_button.setChecked(True)
+        page.setup.create_app()
+        _wait(self.app, lambda: granted.currentId() == 2 and not granted.connect_page.busy, 300)
+        self.shoot(granted, "3-connect-remove-grant")
+        granted.shutdown()
 
         approval = self.wizard("register-app-admin")
         approval.next()

@@ -25,12 +25,22 @@ class ScopeScriptDialog(QDialog):
 
     save_requested = Signal(str, str)
 
-    def __init__(self, script: ScopeScript, parent: QWidget | None) -> None:
+    def __init__(
+        self, script: ScopeScript, parent: QWidget | None, *, rooms_only: bool = False
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Limit Clearooms to room mailboxes"))
         self.text = script.text
+        # Set up for rooms only: no Microsoft Entra grant to remove, the script is the last step.
         intro = plain_label(
             self.tr(
+                "Clearooms is set up for meeting rooms only. One step is left: send this script "
+                "to your Exchange administrator. Once they run it in PowerShell, Clearooms can "
+                "reach the rooms' calendars, and no one else's (Exchange takes 30 minutes to 2 "
+                "hours to apply it)."
+            )
+            if rooms_only
+            else self.tr(
                 "This script lets Clearooms reach the calendars of meeting rooms only, not "
                 "people's own calendars. Send it to your Exchange administrator: they run it in "
                 "PowerShell, and it has no effect until they also remove the Calendars.ReadWrite "

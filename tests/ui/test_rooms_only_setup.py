@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from clearooms_wizard.core.checks import Status
 from clearooms_wizard.demo.registry import GRAPH_SERVICE_PRINCIPAL_ID
+from clearooms_wizard.ui.pages.connect import ConnectPage
 from clearooms_wizard.ui.pages.ids import PageId
 from clearooms_wizard.ui.wizard import SetupWizard
 from tests.conftest import ServeDemo
@@ -34,6 +35,11 @@ class StoppedClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def question_of(connect: ConnectPage) -> QMessageBox | None:
+    """The question open on the page (read afresh each time: clicking changes it)."""
+    return connect.remove_grant_dialog
 
 
 def result_of(wizard: SetupWizard, check_id: str) -> tuple[Status, str | None]:
@@ -104,16 +110,16 @@ def test_removing_the_tenant_wide_grant_then_exchange_catches_up(
     # The question says what changes; "Not yet" changes nothing.
     served.tenant.clear_request_log()
     qtbot.mouseClick(connect.remove_grant_button, LEFT)
-    box = connect.remove_grant_dialog
+    box = question_of(connect)
     assert box is not None and box.isVisible()
     assert "Have you run the Exchange script" in box.text()
     assert "people's calendars" in box.text()
     box.button(QMessageBox.StandardButton.No).click()
-    assert connect.remove_grant_dialog is None and not connect.busy
+    assert question_of(connect) is None and not connect.busy
     assert served.tenant.request_log() == []
 
     qtbot.mouseClick(connect.remove_grant_button, LEFT)
-    box = connect.remove_grant_dialog
+    box = question_of(connect)
     assert box is not None
     box.button(QMessageBox.StandardButton.Yes).click()
     # Removed, then tested again by itself: Exchange still answers from its cache.

@@ -26,6 +26,8 @@ def test_every_page_is_rendered(qapp: QApplication, tmp_path: Path) -> None:
         "3-connect",
         "3-connect-no-consent",
         "3-connect-passed",
+        "3-connect-remove-grant",
+        "3-connect-rooms-only-script",
         "3-connect-set-up-for-me",
         "3-connect-wrong-secret",
         "4-rooms",

@@ -497,7 +497,13 @@ class ConnectPage(TaskPage):
     @Slot(object)
     def _show_scope_script(self, script: object) -> None:
         assert isinstance(script, ScopeScript)
-        dialog = ScopeScriptDialog(script, self)
+        registered = self._state.registered
+        rooms_only = (
+            registered is not None
+            and registered.rooms_only
+            and registered.client_id == script.values.client_id
+        )
+        dialog = ScopeScriptDialog(script, self, rooms_only=rooms_only)
         if self._tenant_wide(self.test) and not self._can_remove_grant(self.test):
             dialog.set_grant_note(
                 self.tr(
