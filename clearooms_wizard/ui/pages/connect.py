@@ -611,10 +611,18 @@ class ConnectPage(TaskPage):
         )
 
     @Slot(object)
-    @current_task_only
     def _on_grant_removed(self, _removed: object) -> None:
-        # Test again once this task has ended: it says whether Exchange has caught up.
-        self._test_when_idle = True
+        # Test again, which says whether Exchange has caught up: at once when this task has
+        # ended by then, else as soon as it ends.
+        self.remove_grant_button.hide()
+        QTimer.singleShot(0, self._test_after_removal)
+
+    @Slot()
+    def _test_after_removal(self) -> None:
+        if self.busy:
+            self._test_when_idle = True
+        else:
+            self.start_test()
 
     @Slot()
     @current_task_only
