@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         SignInMethod,
         StepUpdate,
     )
+    from clearooms_wizard.core.certificates import CertificateCredential
     from clearooms_wizard.core.checks import SettingsTest
     from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.graph import GraphClient
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from clearooms_wizard.core.model import Office, Room, RoomDirectory, SavedConnection
     from clearooms_wizard.core.provisioning import RetryPolicy
     from clearooms_wizard.core.scope_script import ScopeScript
-    from clearooms_wizard.core.secrets import SecretStore
+    from clearooms_wizard.core.secrets import SaveOutcome, SecretStore
     from clearooms_wizard.core.values import ConnectionInput, Credentials
 
 
@@ -139,6 +140,7 @@ def _connection_to_save(
     secret_expires_at: datetime | None,
     *,
     tested_at: datetime | None,
+    certificate: CertificateCredential | None = None,
 ) -> SavedConnection:
     """What the workspace keeps of a connection (never the secret). Untested (``tested_at``
     None) while a new app waits for its permissions to be approved."""
@@ -157,7 +159,24 @@ def _connection_to_save(
         last_tested_at=None if tested_at is None else tested_at.isoformat(timespec="seconds"),
         last_test_ok=None if tested_at is None else True,
         secret_expires_at=secret_expires_at.isoformat() if secret_expires_at else None,
+        # Public facts only: which credential, and the certificate's thumbprint and end date.
+        credential_kind="secret" if certificate is None else "certificate",
+        certificate_thumbprint=None if certificate is None else certificate.sha1_thumbprint,
+        certificate_expires_at=None if certificate is None else certificate.not_after.isoformat(),
     )
+
+
+def _keep_credential(
+    secrets: SecretStore,
+    tenant_id: str,
+    client_id: str,
+    secret: str,
+    certificate: CertificateCredential | None,
+) -> SaveOutcome:
+    """The secret, or the certificate's private key, into the keyring (or memory)."""
+    if certificate is not None:
+        return secrets.save_certificate(tenant_id, client_id, certificate.keyring_text())
+    return secrets.save(tenant_id, client_id, secret)
 
 
 class UseCases:
@@ -223,12 +242,17 @@ class UseCases:
             cloud,
             test.secret_expires_at,
             tested_at=datetime.now(UTC),
+            certificate=credentials.certificate,
         )
         with open_workspace(self.workspace_path) as workspace:
             workspace.save_connection(connection)
             notice = workspace.notice
-        outcome = self.secrets.save(
-            test.tenant_id, credentials.client_id, credentials.client_secret
+        outcome = _keep_credential(
+            self.secrets,
+            test.tenant_id,
+            credentials.client_id,
+            credentials.client_secret,
+            credentials.certificate,
         )
         log.info(
             "saved the connection (cloud %s); the client secret is in the keyring: %s",
@@ -277,9 +301,14 @@ class UseCases:
             cloud,
             registered.secret_expires_at,
             tested_at=None,
+            certificate=registered.certificate,
         )
-        outcome = self.secrets.save(
-            registered.tenant_id, registered.client_id, registered.client_secret
+        outcome = _keep_credential(
+            self.secrets,
+            registered.tenant_id,
+            registered.client_id,
+            registered.client_secret,
+            registered.certificate,
         )
         with open_workspace(self.workspace_path) as workspace:
             workspace.save_connection(connection)

@@ -334,8 +334,14 @@ class AppRegistrationGraph:
         self, call: GraphCall, app: Application, *, status: int = 200
     ) -> DemoResponse:
         check_options(call.request, ("$select",), "Request_BadRequest")
-        item = app.to_graph(self._registry.now())
+        now = self._registry.now()
+        item = app.to_graph(now)
         selected = select(call.request, item, "microsoft.graph.application", "Request_BadRequest")
+        if selected and "keyCredentials" in selected:
+            # Graph gives a certificate's key only to a $select of one object's keyCredentials.
+            item["keyCredentials"] = [
+                k.to_graph(with_key=True) for k in app.key_credentials if k.visible_at <= now
+            ]
         context = "applications" if not selected else f"applications({','.join(selected)})"
         payload: dict[str, Any] = {"@odata.context": f"{call.root}/$metadata#{context}/$entity"}
         payload.update(_only(item, selected))
