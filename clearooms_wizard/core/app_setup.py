@@ -183,6 +183,10 @@ class RegistrationPlan:
     existing: ExistingApp | None
     # False: the permissions go to a Global Administrator as a consent link instead.
     grant_directly: bool
+    # Sign in with a certificate instead of a client secret (its key stays on this computer).
+    use_certificate: bool = False
+    # When the organisation's policy refuses client secrets, use a certificate instead.
+    certificate_fallback: bool = True
 
 
 class StepId(StrEnum):

@@ -544,18 +544,26 @@ class UseCases:
     # -- "Set it up for me" --------------------------------------------------------------------
 
     def plan_registration(
-        self, admin: AdminSession, app_name: str, secret_months: int, cancel: CancelToken
+        self,
+        admin: AdminSession,
+        app_name: str,
+        secret_months: int,
+        cancel: CancelToken,
+        *,
+        use_certificate: bool = False,
     ) -> RegistrationPlan:
         """What registering the app will create or reuse, for the user to confirm. Reads only:
-        creates nothing. Slow."""
+        creates nothing. Slow. With ``use_certificate``, the app gets a certificate instead of
+        a client secret."""
         from clearooms_wizard.core.provisioning import AdminGraph, plan_registration
 
         session = self.open_session(cancel)
         try:
             graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
-            return plan_registration(graph, admin.admin, app_name, secret_months)
+            plan = plan_registration(graph, admin.admin, app_name, secret_months)
         finally:
             session.close()
+        return replace(plan, use_certificate=True) if use_certificate else plan
 
     def register_app(
         self,
