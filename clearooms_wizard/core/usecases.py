@@ -262,6 +262,38 @@ class UseCases:
         messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
         return " ".join(messages) or None
 
+    def keep_certificate(
+        self, tenant: str, client_id: str, cloud: Cloud, certificate: CertificateCredential
+    ) -> str | None:
+        """Make ``certificate`` the saved connection's credential: its private key in the
+        keyring, its public facts in the workspace (marked untested until Test Settings passes).
+        Returns a message when the key could not go to the keyring."""
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self.workspace_path) as workspace:
+            saved = workspace.load_connection()
+            # The keyring entry is keyed by the tenant GUID once a test has resolved it.
+            tenant_id = (
+                saved.tenant_id
+                if saved is not None and saved.tenant == tenant and saved.client_id == client_id
+                else None
+            )
+            connection = _connection_to_save(
+                tenant, client_id, tenant_id or tenant, cloud, None,
+                tested_at=None, certificate=certificate,
+            )  # fmt: skip
+            workspace.save_connection(replace(connection, tenant_id=tenant_id))
+            notice = workspace.notice
+        outcome = self.secrets.save_certificate(
+            tenant_id or tenant, client_id, certificate.keyring_text()
+        )
+        log.info(
+            "kept a new certificate for the connection; its key is in the keyring: %s",
+            "yes" if outcome.kept_in_keyring else "no",
+        )
+        messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
+        return " ".join(messages) or None
+
     # -- "Set it up for me" ------------------------------------------------------------------
 
     def sign_in_admin(
