@@ -165,8 +165,7 @@ CERTIFICATE_SIGN_IN_FIXES: dict[int, Explanation] = {
     ),
     50027: Explanation(
         "Microsoft could not read the certificate sign-in; a proxy may have changed it.",
-        "Create a new certificate and upload it. If it happens again, send the report to "
-        "support.",
+        "Create a new certificate and upload it. If it happens again, send the report to support.",
     ),
 }
 SIGN_IN_FIXES.update(CERTIFICATE_SIGN_IN_FIXES)
