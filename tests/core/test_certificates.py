@@ -130,7 +130,7 @@ def test_the_keyring_keeps_the_certificate_in_parts_windows_can_hold() -> None:
 def test_without_a_keyring_the_key_stays_in_memory_and_the_user_is_told() -> None:
     from keyring.backends import fail
 
-    keyring.set_keyring(fail.Keyring())
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
     store = KeyringSecretStore()
     made = create_certificate(CLIENT)
     outcome = store.save_certificate(TENANT, CLIENT, made.keyring_text())

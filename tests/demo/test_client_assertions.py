@@ -149,7 +149,7 @@ def test_each_wrong_assertion_gets_entras_own_error(certified: Served) -> None:
     for garbage in ("not.a.jwt", "x" * 20, ""):
         refused = _post(certified, garbage)
         assert refused.status_code in (400, 401)
-    unsigned = jwt.encode({"aud": _token_url(certified)}, None, algorithm="none")
+    unsigned = jwt.encode({"aud": _token_url(certified)}, "", algorithm="none")
     assert _code(_post(certified, unsigned)) == 50027
 
 
