@@ -721,7 +721,11 @@ def _certificate_format(certificate: CertificateCredential, note: str) -> CheckR
         Status.PASS,
         "The tenant and client ID look right, and the app signs in with a certificate "
         f"(thumbprint {certificate.sha1_thumbprint.upper()}, valid until {until})." + note,
-        details={"credential": "certificate"},
+        details={
+            "credential": "certificate",
+            # What the sign-in names it by (x5t#S256); the portal shows the SHA-1 one.
+            "sha256_thumbprint": certificate.sha256_thumbprint.upper(),
+        },
     )
 
 
