@@ -262,6 +262,24 @@ class UseCases:
         messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
         return " ".join(messages) or None
 
+    def new_certificate(self, client_id: str, months: int = 12) -> CertificateCredential:
+        """A new key pair and self-signed certificate for the app (a moment's work: call it on a
+        worker). Nothing is kept until the connection is saved."""
+        from clearooms_wizard.core.certificates import create_certificate
+
+        return create_certificate(client_id, months=months)
+
+    def write_certificate_file(self, certificate: CertificateCredential, path: Path) -> None:
+        """The public .cer file (DER) an administrator uploads; it holds no secret."""
+        from clearooms_wizard.core.errors import ClearoomsError
+
+        try:
+            path.write_bytes(certificate.der)
+        except OSError as exc:
+            raise ClearoomsError(
+                f"Could not write {path.name}: {exc.strerror or type(exc).__name__}."
+            ) from None
+
     def keep_certificate(
         self, tenant: str, client_id: str, cloud: Cloud, certificate: CertificateCredential
     ) -> str | None:
