@@ -1327,5 +1327,19 @@ class SetupForMe(QWidget):
                 "and its three permissions. Its details are filled in on the next page, which "
                 "tests them."
             )
+            + self._certificate_words(app)
         )
         self.show_view(View.DONE)
+
+    def _certificate_words(self, app: RegisteredApp) -> str:
+        """Said when the app signs in with a certificate instead of a client secret."""
+        if app.certificate is None:
+            return ""
+        words = [app.certificate_reason] if app.certificate_reason else []
+        words.append(
+            self.tr(
+                "It signs in with a certificate, not a client secret: the certificate's private "
+                "key stays in this computer's keyring."
+            )
+        )
+        return "\n\n" + " ".join(words)
