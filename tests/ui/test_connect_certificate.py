@@ -64,7 +64,8 @@ def test_a_certificate_made_on_the_page_is_uploaded_tested_and_saved(
     assert asked == ["clearooms-booking.cer"]
     made = page.certificate
     assert made is not None
-    assert made.sha1_thumbprint.upper() in page.certificate_summary.text()
+    assert made.sha1_thumbprint.upper()[:8] in page.certificate_summary.text()
+    assert made.sha1_thumbprint.upper() in page.certificate_summary.toolTip()
     uploaded = x509.load_der_x509_certificate(cer.read_bytes())
     assert uploaded.subject.rfc4514_string() == f"CN=Clearooms booking {data.APP_ID}"
 
@@ -123,7 +124,9 @@ def test_set_it_up_for_me_falls_back_to_a_certificate_and_says_so(
     row = setup.rows[StepId.CREATE_SECRET]
     assert row.state is StepState.DONE
     assert "does not allow client secrets" in row.detail.text()
-    assert "signs in with a certificate" in setup.done_text.text()
+    done = setup.done_text.text()
+    assert "with a certificate instead of a client secret" in done
+    assert "does not allow client secrets" in done and "its client secret" not in done
     app = wizard.state.registered
     assert app is not None and app.certificate is not None
     connect = wizard.connect_page

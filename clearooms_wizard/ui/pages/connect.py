@@ -336,11 +336,16 @@ class ConnectPage(TaskPage):
         else:
             end = made.not_after
             until = QLocale().toString(QDate(end.year, end.month, end.day), "d MMMM yyyy")
+            thumbprint = made.sha1_thumbprint.upper()
+            # Short enough for a small window; the whole thumbprint is in the tooltip (and in
+            # the format check's result) to compare with the one the portal shows.
             self.certificate_summary.setText(
-                self.tr("Thumbprint %1, valid until %2")
-                .replace("%1", made.sha1_thumbprint.upper())
-                .replace("%2", until)
+                self.tr("Valid until %1 (thumbprint %2…%3)")
+                .replace("%1", until)
+                .replace("%2", thumbprint[:8])
+                .replace("%3", thumbprint[-6:])
             )
+            self.certificate_summary.setToolTip(self.tr("Thumbprint %1").replace("%1", thumbprint))
 
     @Slot()
     def start_create_certificate(self) -> None:

@@ -1317,7 +1317,9 @@ class SetupForMe(QWidget):
         )
         self.done_text.setText(
             (
-                self.tr("The app “%1” already existed: it has a new client secret, ").replace(
+                self._certificate_opening(app, name)
+                if app.certificate is not None
+                else self.tr("The app “%1” already existed: it has a new client secret, ").replace(
                     "%1", name
                 )
                 if app.reused
@@ -1331,15 +1333,17 @@ class SetupForMe(QWidget):
         )
         self.show_view(View.DONE)
 
+    def _certificate_opening(self, app: RegisteredApp, name: str) -> str:
+        return (
+            self.tr("The app “%1” already existed: it has a new certificate, ")
+            if app.reused
+            else self.tr("The app “%1” is created, with a certificate instead of a client secret, ")
+        ).replace("%1", name)
+
     def _certificate_words(self, app: RegisteredApp) -> str:
-        """Said when the app signs in with a certificate instead of a client secret."""
+        """Why the app signs in with a certificate, and where its key is."""
         if app.certificate is None:
             return ""
         words = [app.certificate_reason] if app.certificate_reason else []
-        words.append(
-            self.tr(
-                "It signs in with a certificate, not a client secret: the certificate's private "
-                "key stays in this computer's keyring."
-            )
-        )
+        words.append(self.tr("The certificate's private key stays in this computer's keyring."))
         return "\n\n" + " ".join(words)
