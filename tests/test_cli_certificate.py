@@ -77,6 +77,9 @@ def test_create_upload_check_and_save_with_a_certificate(
     assert code == 0 and report["ok"], out
     checks = {c["id"]: c for c in report["checks"]}
     assert "signs in with a certificate" in checks["format"]["detail"]
+    # The report names the certificate by its public facts, as support needs.
+    assert report["certificate"]["sha1_thumbprint"] == credential.sha1_thumbprint.upper()
+    assert report["client_secret"]["entered"] is False
     assert checks["secret_expiry"]["status"] == "pass"
     assert "The certificate expires on" in checks["secret_expiry"]["detail"]
     assert "certificate's key is in this computer's keyring" in report["saved"]
