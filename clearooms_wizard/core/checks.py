@@ -244,7 +244,8 @@ class SettingsTest:
         tidied = checked.tidied
         note = f" We tidied the pasted text ({'; '.join(tidied)})." if tidied else ""
         if credentials.certificate is not None:
-            return _certificate_format(credentials.certificate, note), credentials
+            result = _certificate_format(credentials.certificate, note)
+            return result, None if result.status is Status.FAIL else credentials
         if checked.client_secret.warnings:
             return (
                 CheckResult(

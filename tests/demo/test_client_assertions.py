@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
+from dataclasses import replace
 from typing import Any
 
 import jwt
@@ -248,3 +249,42 @@ def test_a_bad_key_is_refused_and_an_existing_one_never_dropped_silently(
     assert [r.status for r in patches] == [400]
     app = certified.tenant.registry.application(data.APP_OBJECT_ID)
     assert app is not None and len(app.key_credentials) == 1
+
+
+def test_a_key_that_does_not_belong_to_its_certificate_fails_the_format_check(
+    certified: Served,
+) -> None:
+    cert, other = demo_certificate(300.0), create_certificate(data.APP_ID)
+    mixed = replace(cert, private_key_pem=other.private_key_pem)
+    connection = ConnectionInput(
+        data.TENANT_ID, data.APP_ID, "", cloud=certified.cloud, certificate=mixed
+    )
+    test = SettingsTest(connection, open_session_factory(certified.ca_bundle))
+    results = {r.id: r for r in test.run()}
+    assert results["format"].status is Status.FAIL
+    assert "does not belong" in results["format"].detail
+    assert all(results[i].status is Status.SKIP for i in results if i != "format")
+    # Nothing was sent to Microsoft.
+    assert certified.tenant.request_log() == []
+
+
+def test_a_certificate_the_app_does_not_list_skips_the_expiry_check(serve_demo: ServeDemo) -> None:
+    served = serve_demo("certificate")
+    cert = served.tenant.scenario.credential_certificate()
+    connection = ConnectionInput(
+        data.TENANT_ID, data.APP_ID, "", cloud=served.cloud, certificate=cert
+    )
+    # Graph lists the app's certificates without this one (another app's view, say).
+    served.tenant.inject(
+        Fault(
+            r"/applications\(appId=",
+            method="GET",
+            status=200,
+            body={"id": data.APP_OBJECT_ID, "passwordCredentials": [], "keyCredentials": []},
+        )
+    )
+    test = SettingsTest(connection, open_session_factory(served.ca_bundle))
+    results = {r.id: r for r in test.run()}
+    assert results["token"].status is Status.PASS
+    assert results["secret_expiry"].status is Status.SKIP
+    assert "none of the app's certificates matched" in results["secret_expiry"].detail
