@@ -15,7 +15,7 @@ import binascii
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -130,7 +130,8 @@ def parse_key_credentials(value: object, new_key_id: Any) -> list[KeyCredential]
         identifier = item.get("customKeyIdentifier")
         if isinstance(identifier, str) and identifier:
             found = _with(found, custom_key_identifier=identifier)
-        start, end = _time(item.get("startDateTime")), _time(item.get("endDateTime"))
+        start = _time(item.get("startDateTime"), "startDateTime")
+        end = _time(item.get("endDateTime"), "endDateTime")
         # The credential's dates must lie within the certificate's own.
         if start is not None:
             if start < certificate.not_valid_before_utc:
@@ -145,18 +146,16 @@ def parse_key_credentials(value: object, new_key_id: Any) -> list[KeyCredential]
 
 
 def _with(found: KeyCredential, **changes: Any) -> KeyCredential:
-    from dataclasses import replace
-
     return replace(found, **changes)
 
 
-def _time(value: object) -> datetime | None:
+def _time(value: object, prop: str) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise KeyCredentialsInvalid("endDateTime") from None
+        raise KeyCredentialsInvalid(prop) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
