@@ -182,7 +182,7 @@ class ConnectPage(TaskPage):
         certificate_row = QHBoxLayout()
         certificate_row.addWidget(self.certificate_summary, 1)
         certificate_row.addWidget(self.create_certificate_button)
-        certificate_label = QLabel(self.tr("&Certificate:"))
+        certificate_label = QLabel(self.tr("Certi&ficate:"))
         certificate_label.setBuddy(self.create_certificate_button)
         form.addRow(certificate_label, certificate_row)
         self._certificate_row = certificate_row
