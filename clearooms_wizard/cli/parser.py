@@ -133,6 +133,12 @@ def _scope() -> CommandGroup:
     return scope
 
 
+def _certificate() -> CommandGroup:
+    from clearooms_wizard.cli import certificate
+
+    return certificate
+
+
 # name: (summary, the group's module). The summaries are here so that --help lists every command
 # without loading the modules.
 COMMAND_GROUPS: dict[str, tuple[str, Callable[[], CommandGroup]]] = {
@@ -147,6 +153,10 @@ COMMAND_GROUPS: dict[str, tuple[str, Callable[[], CommandGroup]]] = {
     "scope": (
         "limit the app to the room mailboxes (a script for an Exchange administrator)",
         _scope,
+    ),
+    "certificate": (
+        "sign the app in with a certificate instead of a client secret",
+        _certificate,
     ),
 }
 

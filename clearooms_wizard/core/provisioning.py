@@ -68,6 +68,7 @@ from clearooms_wizard.core.safetext import printable
 from clearooms_wizard.core.store import InvalidInput
 
 if TYPE_CHECKING:
+    from clearooms_wizard.core.certificates import CertificateCredential
     from clearooms_wizard.core.http import MicrosoftSession
     from clearooms_wizard.core.tokens import AccessToken
 
@@ -181,6 +182,7 @@ def classify(error: GraphError) -> Failure:
 # The sign-in service's answers while a new secret or app is not visible to it yet: invalid
 # secret, app not found, "keys expired" right after creation, no service principal yet.
 SECRET_NOT_YET_VISIBLE = frozenset({7000215, 700016, 7000222, 7000229})
+CERTIFICATE_NOT_FOUND = 700027
 
 
 # -- the administrator's Graph -----------------------------------------------------------------
@@ -585,6 +587,23 @@ class _Secret:
     text: str = field(repr=False)
 
 
+@dataclass
+class _Certificate:
+    credential: CertificateCredential
+    # Why a certificate although a secret was asked for.
+    reason: str | None
+
+
+class _SecretsForbidden(Exception):
+    """addPassword was refused by the organisation's policy; a certificate is used instead."""
+
+
+SECRETS_FORBIDDEN_FALLBACK = (
+    "Your organisation does not allow client secrets, so the app signs in with a certificate "
+    "instead."
+)
+
+
 class _Run:
     """One register_app call: the plan, the journal so far, and how to report progress."""
 
@@ -814,6 +833,8 @@ class _Run:
                         f"{months} months. Choose a shorter lifetime, or ask your IT admin "
                         "how long a secret may last, then try again."
                     ) from None
+                if kind is Failure.SECRETS_NOT_ALLOWED and self.plan.certificate_fallback:
+                    raise _SecretsForbidden() from None
                 if kind is Failure.SECRETS_NOT_ALLOWED:
                     raise self.fail(
                         "Your organisation's policy does not allow apps to have client secrets, "
@@ -835,6 +856,34 @@ class _Run:
         )
         self.report(StepId.CREATE_SECRET, StepState.DONE, detail)
         return made
+
+    def credential(self, object_id: str, app_id: str) -> _Secret | _Certificate:
+        """A client secret, or a certificate: when asked for, or when the organisation's policy
+        does not allow secrets (then the step says so)."""
+        if self.plan.use_certificate:
+            return self.certificate(object_id, app_id, None)
+        try:
+            return self.secret(object_id)
+        except _SecretsForbidden:
+            log.info("create-secret: secrets are not allowed here; using a certificate")
+            return self.certificate(object_id, app_id, SECRETS_FORBIDDEN_FALLBACK)
+
+    def certificate(self, object_id: str, app_id: str, reason: str | None) -> _Certificate:
+        from clearooms_wizard.core.certificate_upload import upload_certificate
+        from clearooms_wizard.core.certificates import create_certificate
+
+        self.report(StepId.CREATE_SECRET, StepState.RUNNING, reason or "")
+        oid = _object_id(object_id)
+        made = create_certificate(app_id, months=min(self.plan.secret_months, 24))
+        self.retrying(
+            lambda: upload_certificate(self.graph, oid, made), self.policy.object_deadline
+        )
+        until = f"{made.not_after:%d %B %Y}".lstrip("0")
+        done = (
+            f"Added a certificate that lasts until {until}; its private key stays on this computer."
+        )
+        self.report(StepId.CREATE_SECRET, StepState.DONE, f"{reason} {done}" if reason else done)
+        return _Certificate(made, reason)
 
     def add_password(self, oid: str, months: int) -> _Secret:
         now = datetime.now(UTC)
@@ -1068,7 +1117,7 @@ def register_app(
     )
     try:
         object_id, app_id, reused = run.application()
-        secret = run.secret(object_id)
+        secret = run.credential(object_id, app_id)
         sp_id, sp_is_new = run.service_principal(app_id)
         granted = run.grants(sp_id, sp_is_new)
         consent_url: str | None = None
@@ -1087,7 +1136,7 @@ def register_app(
                 cloud,
                 plan.admin.tenant_id,
                 app_id,
-                secret.text,
+                secret.text if isinstance(secret, _Secret) else secret.credential,
                 tuple(p.name for p in plan.permissions),
                 run.policy,
                 on_still_waiting=lambda: run.report(
@@ -1117,6 +1166,20 @@ def register_app(
         sp_id,
         "yes" if granted else "waiting for a Global Administrator",
     )
+    if isinstance(secret, _Certificate):
+        return RegisteredApp(
+            tenant_id=plan.admin.tenant_id,
+            client_id=app_id,
+            client_secret="",
+            secret_expires_at=secret.credential.not_after,
+            app_object_id=object_id,
+            service_principal_id=sp_id,
+            reused=reused,
+            permissions_granted=granted,
+            consent_url=consent_url,
+            certificate=secret.credential,
+            certificate_reason=secret.reason,
+        )
     return RegisteredApp(
         tenant_id=plan.admin.tenant_id,
         client_id=app_id,
@@ -1166,12 +1229,18 @@ class StillWaiting(ClearoomsError):
 
 
 def app_token(session: MicrosoftSession, cloud: Cloud, tenant_id: str, client_id: str,
-              secret: str) -> AccessToken:  # fmt: skip
-    """A client-credentials token from a fresh MSAL app (its cache would give an old one)."""
+              secret: str | CertificateCredential) -> AccessToken:  # fmt: skip
+    """A client-credentials token from a fresh MSAL app (its cache would give an old one),
+    signed in with the client secret or the certificate."""
     from clearooms_wizard.core.tokens import TokenProvider
     from clearooms_wizard.core.values import Credentials
 
-    return TokenProvider(Credentials(tenant_id, client_id, secret), cloud, session).acquire()
+    credentials = (
+        Credentials(tenant_id, client_id, secret)
+        if isinstance(secret, str)
+        else Credentials(tenant_id, client_id, "", certificate=secret)
+    )
+    return TokenProvider(credentials, cloud, session).acquire()
 
 
 def roles_granted(
@@ -1179,7 +1248,7 @@ def roles_granted(
     cloud: Cloud,
     tenant_id: str,
     client_id: str,
-    secret: str,
+    secret: str | CertificateCredential,
     wanted: tuple[str, ...],
 ) -> bool:
     """Whether a fresh token for the app carries every permission in ``wanted``. False while
@@ -1187,7 +1256,10 @@ def roles_granted(
     try:
         token = app_token(session, cloud, tenant_id, client_id, secret)
     except SignInError as exc:
-        if exc.aadsts in SECRET_NOT_YET_VISIBLE:
+        if exc.aadsts in SECRET_NOT_YET_VISIBLE or (
+            # A new certificate is "not found" until it reaches the sign-in service.
+            not isinstance(secret, str) and exc.aadsts == CERTIFICATE_NOT_FOUND
+        ):
             log.info("the app's sign-in is not ready yet (AADSTS%s)", exc.aadsts)
             return False
         raise
@@ -1203,7 +1275,7 @@ def wait_for_roles(
     cloud: Cloud,
     tenant_id: str,
     client_id: str,
-    secret: str,
+    secret: str | CertificateCredential,
     wanted: tuple[str, ...],
     policy: RetryPolicy,
     on_still_waiting: Callable[[], None] | None = None,

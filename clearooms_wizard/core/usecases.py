@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         SignInMethod,
         StepUpdate,
     )
+    from clearooms_wizard.core.certificates import CertificateCredential
     from clearooms_wizard.core.checks import SettingsTest
     from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.graph import GraphClient
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from clearooms_wizard.core.model import Office, Room, RoomDirectory, SavedConnection
     from clearooms_wizard.core.provisioning import RetryPolicy
     from clearooms_wizard.core.scope_script import ScopeScript
-    from clearooms_wizard.core.secrets import SecretStore
+    from clearooms_wizard.core.secrets import SaveOutcome, SecretStore
     from clearooms_wizard.core.values import ConnectionInput, Credentials
 
 
@@ -139,6 +140,7 @@ def _connection_to_save(
     secret_expires_at: datetime | None,
     *,
     tested_at: datetime | None,
+    certificate: CertificateCredential | None = None,
 ) -> SavedConnection:
     """What the workspace keeps of a connection (never the secret). Untested (``tested_at``
     None) while a new app waits for its permissions to be approved."""
@@ -157,7 +159,24 @@ def _connection_to_save(
         last_tested_at=None if tested_at is None else tested_at.isoformat(timespec="seconds"),
         last_test_ok=None if tested_at is None else True,
         secret_expires_at=secret_expires_at.isoformat() if secret_expires_at else None,
+        # Public facts only: which credential, and the certificate's thumbprint and end date.
+        credential_kind="secret" if certificate is None else "certificate",
+        certificate_thumbprint=None if certificate is None else certificate.sha1_thumbprint,
+        certificate_expires_at=None if certificate is None else certificate.not_after.isoformat(),
     )
+
+
+def _keep_credential(
+    secrets: SecretStore,
+    tenant_id: str,
+    client_id: str,
+    secret: str,
+    certificate: CertificateCredential | None,
+) -> SaveOutcome:
+    """The secret, or the certificate's private key, into the keyring (or memory)."""
+    if certificate is not None:
+        return secrets.save_certificate(tenant_id, client_id, certificate.keyring_text())
+    return secrets.save(tenant_id, client_id, secret)
 
 
 class UseCases:
@@ -223,16 +242,71 @@ class UseCases:
             cloud,
             test.secret_expires_at,
             tested_at=datetime.now(UTC),
+            certificate=credentials.certificate,
         )
         with open_workspace(self.workspace_path) as workspace:
             workspace.save_connection(connection)
             notice = workspace.notice
-        outcome = self.secrets.save(
-            test.tenant_id, credentials.client_id, credentials.client_secret
+        outcome = _keep_credential(
+            self.secrets,
+            test.tenant_id,
+            credentials.client_id,
+            credentials.client_secret,
+            credentials.certificate,
         )
         log.info(
             "saved the connection (cloud %s); the client secret is in the keyring: %s",
             cloud.key,
+            "yes" if outcome.kept_in_keyring else "no",
+        )
+        messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
+        return " ".join(messages) or None
+
+    def new_certificate(self, client_id: str, months: int = 12) -> CertificateCredential:
+        """A new key pair and self-signed certificate for the app (a moment's work: call it on a
+        worker). Nothing is kept until the connection is saved."""
+        from clearooms_wizard.core.certificates import create_certificate
+
+        return create_certificate(client_id, months=months)
+
+    def write_certificate_file(self, certificate: CertificateCredential, path: Path) -> None:
+        """The public .cer file (DER) an administrator uploads; it holds no secret."""
+        from clearooms_wizard.core.errors import ClearoomsError
+
+        try:
+            path.write_bytes(certificate.der)
+        except OSError as exc:
+            raise ClearoomsError(
+                f"Could not write {path.name}: {exc.strerror or type(exc).__name__}."
+            ) from None
+
+    def keep_certificate(
+        self, tenant: str, client_id: str, cloud: Cloud, certificate: CertificateCredential
+    ) -> str | None:
+        """Make ``certificate`` the saved connection's credential: its private key in the
+        keyring, its public facts in the workspace (marked untested until Test Settings passes).
+        Returns a message when the key could not go to the keyring."""
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self.workspace_path) as workspace:
+            saved = workspace.load_connection()
+            # The keyring entry is keyed by the tenant GUID once a test has resolved it.
+            tenant_id = (
+                saved.tenant_id
+                if saved is not None and saved.tenant == tenant and saved.client_id == client_id
+                else None
+            )
+            connection = _connection_to_save(
+                tenant, client_id, tenant_id or tenant, cloud, None,
+                tested_at=None, certificate=certificate,
+            )  # fmt: skip
+            workspace.save_connection(replace(connection, tenant_id=tenant_id))
+            notice = workspace.notice
+        outcome = self.secrets.save_certificate(
+            tenant_id or tenant, client_id, certificate.keyring_text()
+        )
+        log.info(
+            "kept a new certificate for the connection; its key is in the keyring: %s",
             "yes" if outcome.kept_in_keyring else "no",
         )
         messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
@@ -277,9 +351,14 @@ class UseCases:
             cloud,
             registered.secret_expires_at,
             tested_at=None,
+            certificate=registered.certificate,
         )
-        outcome = self.secrets.save(
-            registered.tenant_id, registered.client_id, registered.client_secret
+        outcome = _keep_credential(
+            self.secrets,
+            registered.tenant_id,
+            registered.client_id,
+            registered.client_secret,
+            registered.certificate,
         )
         with open_workspace(self.workspace_path) as workspace:
             workspace.save_connection(connection)
@@ -515,18 +594,26 @@ class UseCases:
     # -- "Set it up for me" --------------------------------------------------------------------
 
     def plan_registration(
-        self, admin: AdminSession, app_name: str, secret_months: int, cancel: CancelToken
+        self,
+        admin: AdminSession,
+        app_name: str,
+        secret_months: int,
+        cancel: CancelToken,
+        *,
+        use_certificate: bool = False,
     ) -> RegistrationPlan:
         """What registering the app will create or reuse, for the user to confirm. Reads only:
-        creates nothing. Slow."""
+        creates nothing. Slow. With ``use_certificate``, the app gets a certificate instead of
+        a client secret."""
         from clearooms_wizard.core.provisioning import AdminGraph, plan_registration
 
         session = self.open_session(cancel)
         try:
             graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
-            return plan_registration(graph, admin.admin, app_name, secret_months)
+            plan = plan_registration(graph, admin.admin, app_name, secret_months)
         finally:
             session.close()
+        return replace(plan, use_certificate=True) if use_certificate else plan
 
     def register_app(
         self,

@@ -159,10 +159,19 @@ def _migrate_to_3(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_4(db: sqlite3.Connection) -> None:
+    # Which credential the app signs in with, and the certificate's public facts (never its
+    # key), so that check and the wizard load the right one from the keyring.
+    db.execute("ALTER TABLE connection ADD COLUMN credential_kind TEXT NOT NULL DEFAULT 'secret'")
+    db.execute("ALTER TABLE connection ADD COLUMN certificate_thumbprint TEXT")
+    db.execute("ALTER TABLE connection ADD COLUMN certificate_expires_at TEXT")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_to_1,
     _migrate_to_2,
     _migrate_to_3,
+    _migrate_to_4,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The tables a file of each version must have to be one of ours.
@@ -170,6 +179,7 @@ _TABLES_BY_VERSION = {
     1: {"connection"},
     2: {"connection", "office", "room"},
     3: {"connection", "office", "room", "registration_journal"},
+    4: {"connection", "office", "room", "registration_journal"},
 }
 
 
@@ -280,6 +290,9 @@ _CONNECTION_FIELDS = (
     "last_tested_at",
     "last_test_ok",
     "secret_expires_at",
+    "credential_kind",
+    "certificate_thumbprint",
+    "certificate_expires_at",
 )
 
 
@@ -542,8 +555,9 @@ class Workspace:
                     """
                     INSERT INTO connection (id, tenant, client_id, cloud, tenant_id,
                         authority_host, graph_url, last_tested_at, last_test_ok,
-                        secret_expires_at)
-                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        secret_expires_at, credential_kind, certificate_thumbprint,
+                        certificate_expires_at)
+                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
                         tenant = excluded.tenant, client_id = excluded.client_id,
                         cloud = excluded.cloud, tenant_id = excluded.tenant_id,
@@ -551,7 +565,10 @@ class Workspace:
                         graph_url = excluded.graph_url,
                         last_tested_at = excluded.last_tested_at,
                         last_test_ok = excluded.last_test_ok,
-                        secret_expires_at = excluded.secret_expires_at
+                        secret_expires_at = excluded.secret_expires_at,
+                        credential_kind = excluded.credential_kind,
+                        certificate_thumbprint = excluded.certificate_thumbprint,
+                        certificate_expires_at = excluded.certificate_expires_at
                     """,
                     (
                         connection.tenant,
@@ -563,6 +580,9 @@ class Workspace:
                         connection.last_tested_at,
                         None if connection.last_test_ok is None else int(connection.last_test_ok),
                         connection.secret_expires_at,
+                        connection.credential_kind,
+                        connection.certificate_thumbprint,
+                        connection.certificate_expires_at,
                     ),
                 )
         except sqlite3.Error as exc:

@@ -38,6 +38,9 @@ EXPECTED_SCENARIOS = {
     "register-short-secrets",
     "register-cancelled",
     "register-slow-replication",
+    "certificate",
+    "certificate-expiring",
+    "secrets-forbidden",
 }
 
 

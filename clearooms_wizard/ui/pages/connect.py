@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, Qt, QTimer, Slot
+from PySide6.QtCore import QDate, QLocale, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -45,6 +47,10 @@ from clearooms_wizard.ui.scope_dialog import ScopeScriptDialog
 from clearooms_wizard.ui.state import TestedConnection, WizardState
 from clearooms_wizard.ui.widgets import Tone, plain_label
 from clearooms_wizard.workers.runner import Progress, TaskHandle, TaskRunner
+
+if TYPE_CHECKING:
+    # cryptography loads only when a certificate is made or used, not with the wizard.
+    from clearooms_wizard.core.certificates import CertificateCredential
 
 # Lines of text kept free under the three boxes for what is wrong with them, so that the boxes
 # and the buttons below them stay where they are while someone types.
@@ -131,6 +137,19 @@ class ConnectPage(TaskPage):
         self._hints_spacing = hints_layout.spacing()
         self._fit_hints()
 
+        # A certificate instead of the secret, for organisations that do not allow secrets.
+        self.credential_kind = QComboBox()
+        self.credential_kind.setAccessibleName(self.tr("Sign in with"))
+        self.credential_kind.addItem(self.tr("Client secret"), "secret")
+        self.credential_kind.addItem(self.tr("Certificate"), "certificate")
+        self.certificate: CertificateCredential | None = initial.certificate
+        self.certificate_summary = plain_label("", selectable=True, wrap=False)
+        self.create_certificate_button = QPushButton(self.tr("Create a certificate…"))
+        self.create_certificate_button.setToolTip(
+            self.tr("Make a certificate for this app; its private key stays on this computer")
+        )
+        self.create_certificate_button.clicked.connect(self.start_create_certificate)
+
         self.cloud = QComboBox()
         self.cloud.setAccessibleName(self.tr("Microsoft cloud"))
         for key, cloud in context.clouds.items():
@@ -155,9 +174,19 @@ class ConnectPage(TaskPage):
         form = QFormLayout()
         form.addRow(self.tr("Tenant &ID:"), self.tenant)
         form.addRow(self.tr("C&lient ID:"), self.client_id)
+        form.addRow(self.tr("Sign in &with:"), self.credential_kind)
         secret_label = QLabel(self.tr("Client &secret:"))
         secret_label.setBuddy(self.secret)  # the field is a row of widgets, so name the buddy
         form.addRow(secret_label, secret_row)
+        self._secret_row = secret_row
+        certificate_row = QHBoxLayout()
+        certificate_row.addWidget(self.certificate_summary, 1)
+        certificate_row.addWidget(self.create_certificate_button)
+        certificate_label = QLabel(self.tr("Certi&ficate:"))
+        certificate_label.setBuddy(self.create_certificate_button)
+        form.addRow(certificate_label, certificate_row)
+        self._certificate_row = certificate_row
+        self._form = form
         form.addRow("", self.hints)
         form.addRow(self.advanced_button)
         form.addRow(self.advanced)
@@ -227,6 +256,9 @@ class ConnectPage(TaskPage):
             edit.returnPressed.connect(self.start_test)
         self.cloud.currentIndexChanged.connect(self._values_changed)
         self.cloud.currentIndexChanged.connect(self._cloud_changed)
+        self.credential_kind.setCurrentIndex(1 if self.certificate is not None else 0)
+        self.credential_kind.currentIndexChanged.connect(self._credential_kind_changed)
+        self._show_credential_rows()
 
         self._save_handle: TaskHandle | None = None
         self._first_failure: CheckRow | None = None
@@ -257,17 +289,138 @@ class ConnectPage(TaskPage):
 
     # -- values ---------------------------------------------------------------------------
 
+    def uses_certificate(self) -> bool:
+        return bool(self.credential_kind.currentData() == "certificate")
+
     def current_values(self) -> tuple[str, str, str, str]:
+        """The boxes' values; with a certificate, the third names the certificate in use."""
+        certificate = self.certificate
+        credential = (
+            f"certificate {certificate.sha256_thumbprint if certificate else 'none'}"
+            if self.uses_certificate()
+            else self.secret.text()
+        )
         return (
             self.tenant.text(),
             self.client_id.text(),
-            self.secret.text(),
+            credential,
             str(self.cloud.currentData()),
         )
 
     def connection(self) -> ConnectionInput:
         tenant, client_id, secret, cloud = self.current_values()
+        if self.uses_certificate():
+            return ConnectionInput(
+                tenant,
+                client_id,
+                "",
+                cloud=self._context.clouds[cloud],
+                certificate=self.certificate,
+            )
         return ConnectionInput(tenant, client_id, secret, cloud=self._context.clouds[cloud])
+
+    # -- a certificate instead of the secret -----------------------------------------------
+
+    @Slot()
+    def _credential_kind_changed(self) -> None:
+        self._show_credential_rows()
+        self._values_changed()
+
+    def _show_credential_rows(self) -> None:
+        certificate = self.uses_certificate()
+        self._form.setRowVisible(self._secret_row, not certificate)
+        self._form.setRowVisible(self._certificate_row, certificate)
+        made = self.certificate
+        if made is None:
+            self.certificate_summary.setText(self.tr("No certificate yet."))
+        else:
+            end = made.not_after
+            until = QLocale().toString(QDate(end.year, end.month, end.day), "d MMMM yyyy")
+            thumbprint = made.sha1_thumbprint.upper()
+            # Short enough for a small window; the whole thumbprint is in the tooltip (and in
+            # the format check's result) to compare with the one the portal shows.
+            self.certificate_summary.setText(
+                self.tr("Valid until %1 (thumbprint %2…%3)")
+                .replace("%1", until)
+                .replace("%2", thumbprint[:8])
+                .replace("%3", thumbprint[-6:])
+            )
+            self.certificate_summary.setToolTip(self.tr("Thumbprint %1").replace("%1", thumbprint))
+
+    @Slot()
+    def start_create_certificate(self) -> None:
+        client_id = check_client_id(self.client_id.text()).value
+        if client_id is None:
+            self.show_message(
+                Tone.INFO,
+                self.tr("Enter the client ID first: the certificate is made for that app."),
+            )
+            return
+        new_certificate = self._context.use_cases.new_certificate
+
+        def work(cancel: CancelToken, progress: Progress) -> CertificateCredential:
+            return new_certificate(client_id)
+
+        self.create_certificate_button.setEnabled(False)
+        handle = self.run_side_job(
+            "create-certificate",
+            work,
+            failure=self.tr("Could not create the certificate: "),
+            succeeded=self._certificate_made,
+        )
+        handle.signals.finished.connect(lambda: self.create_certificate_button.setEnabled(True))
+
+    @Slot(object)
+    def _certificate_made(self, made: object) -> None:
+        from clearooms_wizard.core.certificates import CertificateCredential
+
+        assert isinstance(made, CertificateCredential)
+        self.certificate = made
+        self._show_credential_rows()
+        self._values_changed()
+        self.show_message(
+            Tone.INFO,
+            self.tr(
+                "Certificate created; its private key stays on this computer. Upload its .cer "
+                "file to the app in the Microsoft Entra admin center (App registrations, the app, "
+                "Certificates & secrets, Certificates, Upload certificate), then press Test "
+                "Settings."
+            ),
+        )
+        self.offer_certificate_file(made)
+
+    def offer_certificate_file(self, made: CertificateCredential) -> None:
+        """Ask where to save the public .cer file (it holds no secret)."""
+        path, _filter = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Save the certificate for your administrator"),
+            "clearooms-booking.cer",
+            self.tr("Certificate (*.cer)"),
+        )
+        if not path:
+            return
+        write = self._context.use_cases.write_certificate_file
+
+        def work(cancel: CancelToken, progress: Progress) -> str:
+            write(made, Path(path))
+            return path
+
+        self.run_side_job(
+            "save-certificate",
+            work,
+            failure=self.tr("Could not save the certificate: "),
+            succeeded=self._certificate_file_saved,
+        )
+
+    @Slot(object)
+    def _certificate_file_saved(self, path: object) -> None:
+        self.show_message(
+            Tone.PASS,
+            self.tr(
+                "Saved %1. Upload it to the app under Certificates & secrets, Certificates, "
+                "then press Test Settings."
+            ).replace("%1", Path(str(path)).name),
+        )
 
     @Slot()
     def _cloud_changed(self) -> None:
@@ -278,7 +431,10 @@ class ConnectPage(TaskPage):
         tenant, client_id, secret, _cloud = self.current_values()
         self.notes["tenant"].show_checked(check_tenant(tenant), tenant)
         self.notes["client_id"].show_checked(check_client_id(client_id), client_id)
-        self.notes["secret"].show_checked(check_secret(secret), secret)
+        if self.uses_certificate():
+            self.notes["secret"].hide()
+        else:
+            self.notes["secret"].show_checked(check_secret(secret), secret)
         self._fit_hints()
         if self._tested is not None and self._tested != self.current_values():
             self.show_message(
@@ -320,6 +476,12 @@ class ConnectPage(TaskPage):
     @Slot()
     def start_test(self) -> None:
         if self.busy:
+            return
+        if self.uses_certificate() and self.certificate is None:
+            self.show_message(
+                Tone.INFO,
+                self.tr("Create a certificate first, or choose Client secret above."),
+            )
             return
         connection = self.connection()
         self._tested = self.current_values()
@@ -590,6 +752,10 @@ class ConnectPage(TaskPage):
         self.tenant.setText(registered.tenant_id)
         self.client_id.setText(registered.client_id)
         self.secret.setText(registered.client_secret)
+        if registered.certificate is not None:
+            self.certificate = registered.certificate
+        self.credential_kind.setCurrentIndex(1 if registered.certificate is not None else 0)
+        self._show_credential_rows()
         cloud = self.cloud.findData(self._state.cloud.key)
         if cloud >= 0:
             self.cloud.setCurrentIndex(cloud)
