@@ -139,7 +139,7 @@ def test_a_version_1_workspace_is_migrated_keeping_its_connection(tmp_path: Path
         assert loaded is not None and loaded.tenant == "contoso.com"
         assert workspace.list_offices() == []
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     db.close()
