@@ -117,8 +117,8 @@ def _kill_at(tmp_path: Path, served: Served, step: str, *words: str) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def _check_passes(tmp_path: Path, served: Served) -> dict[str, object]:
-    done = _cli(tmp_path, served, "check", "--json")
+def _check_passes(tmp_path: Path, served: Served, *words: str) -> dict[str, object]:
+    done = _cli(tmp_path, served, "check", "--json", *words)
     payload = json.loads(done.stdout)
     token = next(c for c in payload["checks"] if c["id"] == "token")
     assert token["status"] == "pass", done.stdout
