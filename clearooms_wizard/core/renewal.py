@@ -55,7 +55,6 @@ OUR_SECRET_PREFIX = SECRET_NAME_PREFIX
 _SAME_MOMENT = timedelta(minutes=1)
 # How far before a journal's start a secret of ours may say it started (clock skew).
 _CLOCK_SKEW = timedelta(minutes=5)
-REMINDER_DAYS_BEFORE = 30
 _APP_FIELDS = "id,appId,displayName,passwordCredentials,keyCredentials"
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from clearooms_wizard.core.secrets import SERVICE
 from clearooms_wizard.demo import Fault, data
@@ -117,9 +118,9 @@ def _kill_at(tmp_path: Path, served: Served, step: str, *words: str) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def _check_passes(tmp_path: Path, served: Served, *words: str) -> dict[str, object]:
+def _check_passes(tmp_path: Path, served: Served, *words: str) -> dict[str, Any]:
     done = _cli(tmp_path, served, "check", "--json", *words)
-    payload = json.loads(done.stdout)
+    payload: dict[str, Any] = json.loads(done.stdout)
     token = next(c for c in payload["checks"] if c["id"] == "token")
     assert token["status"] == "pass", done.stdout
     assert done.returncode == 0, done.stdout
