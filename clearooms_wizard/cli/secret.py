@@ -55,7 +55,7 @@ Renew the app's client secret before it expires. An administrator (an Applicatio
 Administrator, a Cloud Application Administrator or a Global Administrator) or the app's owner
 signs in, in the browser (or with --device-code); the command then adds a new secret, waits
 until Microsoft signs the app in with it, saves it in this computer's keyring, and only then
-removes the secret it replaces. A secret that Clearooms's tools did not make is removed only
+removes the secret it replaces. A secret that Clearooms did not make is removed only
 when you say so (or with --yes); --keep-old keeps it. The new secret is never printed (unless
 --show-secret).
 
@@ -113,7 +113,7 @@ def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> 
     renew.add_argument(
         "--yes",
         action="store_true",
-        help="remove the old secret without asking, even one Clearooms's tools did not make",
+        help="remove the old secret without asking, even one Clearooms did not make",
     )
     renew.add_argument("--json", action="store_true", help="print one JSON document")
     renew.add_argument(
@@ -381,13 +381,13 @@ def _confirm(work: _Command) -> Callable[[AppCredential], bool]:
         name = printable(old.display_name) or "(no name)"
         if not work.stdin.isatty():
             work.tell(
-                f"The old secret “{name}” was not made by Clearooms's tools, so it is kept "
+                f"The old secret “{name}” was not made by Clearooms, so it is kept "
                 "(give --yes to remove it anyway).\n"
             )
             return False
         work.tell(
             f"\nThe old secret “{name}” (hint {printable(old.hint or '')}…) was not made by "
-            "Clearooms's tools: something else may use it. Remove it now? [y/N] "
+            "Clearooms: something else may use it. Remove it now? [y/N] "
         )
         answer = work.stdin.readline().strip().lower()
         return answer in ("y", "yes")
@@ -509,7 +509,7 @@ def _tell_outcome(work: _Command, outcome: RenewalOutcome, report: dict[str, obj
     if outcome.old_removed:
         lines.append("The old secret was removed.")
     elif outcome.old_kept_because:
-        lines.append(f"The old secret was kept: {printable(outcome.old_kept_because)}")
+        lines.append(printable(outcome.old_kept_because))
     work.say(" ".join(lines) + "\n")
 
 

@@ -618,8 +618,8 @@ def _finish_removal(run: _Renewal, journal: RenewalJournal, confirm: ConfirmRemo
     if not old.ours and not confirm(old):
         run.store.clear()
         return (
-            "An earlier renewal saved its new secret; the old secret "
-            f"“{old.display_name}” was kept, as you chose."
+            "Finished an earlier renewal that had stopped: its new secret works and is saved, "
+            f"and the old secret “{old.display_name}”, not made by Clearooms, was kept."
         )
     gone = not run.remove(journal.app_object_id, journal.old_key_id)
     run.store.clear()
@@ -664,7 +664,8 @@ def renew_secret(
             application, request.current_secret, saved_expiry=request.saved_expiry
         )
         old = status.in_use
-        found = f"Found “{status.app_name}” with {len(status.secrets)} secret(s)."
+        count = len(status.secrets)
+        found = f"Found “{status.app_name}” with {count} secret{'' if count == 1 else 's'}."
         run.report(RenewalStage.FIND_APP, StepState.DONE, found)
         journal = RenewalJournal(
             run_id=str(uuid.uuid4()),
@@ -799,7 +800,10 @@ def _remove_old(
 ) -> tuple[bool, str | None]:
     if keep_old:
         run.report(RenewalStage.REMOVE_OLD, StepState.SKIPPED, "Kept, as asked.")
-        return False, "Kept, as asked: remove it in the admin center when you no longer need it."
+        return False, (
+            "The old secret was kept, as asked: remove it under Certificates & secrets when "
+            "nothing uses it any more."
+        )
     if old is None:
         because = (
             "The secret in use could not be told apart from the app's others, so none was "
@@ -809,7 +813,9 @@ def _remove_old(
         return False, because
     if not old.ours and not confirm(old):
         because = (
-            f"“{old.display_name}” was not made by Clearooms's tools, and was kept as you chose."
+            f"The old secret “{old.display_name}” was not made by Clearooms, so it was kept: "
+            "something else may use it. It stops working when it expires; remove it under "
+            "Certificates & secrets sooner if nothing uses it."
         )
         run.report(RenewalStage.REMOVE_OLD, StepState.SKIPPED, because)
         return False, because

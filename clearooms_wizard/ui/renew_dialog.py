@@ -170,6 +170,7 @@ class RenewDialog(QDialog):
         elif isinstance(update, str):
             self._lines["sign-in"] = update
         self.steps.setText("\n".join(self._lines.values()))
+        self.adjustSize()
 
     @Slot(object)
     def _on_done(self, result: object) -> None:
@@ -188,7 +189,7 @@ class RenewDialog(QDialog):
                 "the old secret was kept too."
             )
         if outcome.old_kept_because and outcome.kept_in_keyring:
-            text += " " + self.tr("The old secret was kept: ") + outcome.old_kept_because
+            text += " " + outcome.old_kept_because
         self._show(text)
         self.renewed.emit(outcome)
 
@@ -210,6 +211,7 @@ class RenewDialog(QDialog):
     def _show(self, text: str) -> None:
         self.message.setText(text)
         self.message.show()
+        self.adjustSize()
 
     def reject(self) -> None:
         if self._handle is not None:

@@ -152,9 +152,11 @@ class ConnectPage(TaskPage):
         advanced_form.addRow(self.tr("Microsoft &cloud:"), self.cloud)
         self.advanced.hide()
 
+        self._add_secret_actions()
         secret_row = QHBoxLayout()
         secret_row.addWidget(self.secret, 1)
         secret_row.addWidget(self.show_secret_button)
+        secret_row.addWidget(self.secret_menu_button)
         form = QFormLayout()
         form.addRow(self.tr("Tenant &ID:"), self.tenant)
         form.addRow(self.tr("C&lient ID:"), self.client_id)
@@ -197,16 +199,12 @@ class ConnectPage(TaskPage):
         self.scope_button.clicked.connect(self.start_scope_script)
         self.scope_button.hide()
         self.scope_dialog: ScopeScriptDialog | None = None
-        self._add_secret_actions()
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.busy_row)
         buttons.addStretch(1)
         buttons.addWidget(self.report_note)
         buttons.addWidget(self.scope_button)
-        buttons.addWidget(self.reminder_button)
-        buttons.addWidget(self.renew_button)
-        buttons.addWidget(self.secret_menu_button)
         buttons.addWidget(self.report_button)
 
         self.rows = {
@@ -226,6 +224,7 @@ class ConnectPage(TaskPage):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.banner)
+        layout.addWidget(self.secret_actions)
         layout.addWidget(self.results_area, 1)
 
         for edit in (self.tenant, self.client_id, self.secret):
@@ -338,8 +337,7 @@ class ConnectPage(TaskPage):
         self.hide_message()
         self.report_note.hide()
         self.scope_button.hide()
-        self.renew_button.hide()
-        self.reminder_button.hide()
+        self.secret_actions.hide()
         self._first_failure = None
         self.results_area.verticalScrollBar().setValue(0)
         make_test = self._context.use_cases.test_connection
@@ -516,6 +514,9 @@ class ConnectPage(TaskPage):
         self.reminder_button.hide()
         self.secret_menu_button = QToolButton()
         self.secret_menu_button.setText(self.tr("Secret"))
+        self.secret_menu_button.setToolTip(
+            self.tr("Renew the client secret, or add a reminder to renew it to your calendar")
+        )
         self.secret_menu_button.setAccessibleName(self.tr("Client secret actions"))
         self.secret_menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.secret_menu_button)
@@ -527,6 +528,14 @@ class ConnectPage(TaskPage):
         self.secret_menu_button.setMenu(menu)
         self.renew_dialog: RenewDialog | None = None
         self._state.secret_renewed.connect(self._take_renewed_secret)
+        # Under the test's verdict, when the secret needs attention.
+        self.secret_actions = QWidget()
+        row = QHBoxLayout(self.secret_actions)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.renew_button)
+        row.addWidget(self.reminder_button)
+        row.addStretch(1)
+        self.secret_actions.hide()
 
     def _show_secret_actions(self, test: SettingsTest) -> None:
         expiry = next((r for r in test.results if r.id == "secret_expiry"), None)
@@ -538,6 +547,9 @@ class ConnectPage(TaskPage):
         self.renew_button.setVisible(expired or warned)
         self.reminder_button.setVisible(test.secret_expires_at is not None)
         self.reminder_action.setEnabled(test.secret_expires_at is not None)
+        self.secret_actions.setVisible(
+            not self.renew_button.isHidden() or not self.reminder_button.isHidden()
+        )
 
     @Slot()
     def open_renew_dialog(self) -> None:
