@@ -29,6 +29,11 @@ def _tested(qtbot: QtBot, wizard: SetupWizard) -> None:
     qtbot.waitUntil(lambda: connect.test is not None and not connect.busy, timeout=SLOW)
 
 
+def _status(wizard: SetupWizard, check_id: str) -> Status | None:
+    result = wizard.connect_page.rows[check_id].result
+    return None if result is None else result.status
+
+
 def _open_connect(qtbot: QtBot, make_wizard: MakeWizard, served: Served) -> SetupWizard:
     wizard = make_wizard(served)
     wizard.next()
@@ -63,7 +68,7 @@ def test_renewing_an_expiring_secret_fills_the_box_and_tests_again(
     with registered(ScriptedBrowser(served.ca_bundle)) as browser:
         wizard = _open_connect(qtbot, make_wizard, served)
         connect = wizard.connect_page
-        assert connect.rows["secret_expiry"].result.status is Status.WARN  # type: ignore[union-attr]
+        assert _status(wizard, "secret_expiry") is Status.WARN
         assert connect.renew_button.isVisible() and connect.reminder_button.isVisible()
         dialog = _renew(qtbot, wizard, remove_foreign=True)
         assert len(browser.opened) == 1
@@ -77,7 +82,7 @@ def test_renewing_an_expiring_secret_fills_the_box_and_tests_again(
     # Test Settings ran again by itself, with the new secret, and the expiry is far off now.
     _tested(qtbot, wizard)
     qtbot.waitUntil(lambda: connect.test is not None and connect.test.ok, timeout=SLOW)
-    assert connect.rows["secret_expiry"].result.status is Status.PASS  # type: ignore[union-attr]
+    assert _status(wizard, "secret_expiry") is Status.PASS
     assert connect.renew_button.isHidden()
     assert wizard.state.admin_session is not None
     dialog.close()
@@ -109,7 +114,7 @@ def test_an_expired_secret_offers_renewal_and_a_foreign_old_secret_is_kept(
     with registered(ScriptedBrowser(served.ca_bundle)):
         wizard = _open_connect(qtbot, make_wizard, served)
         connect = wizard.connect_page
-        assert connect.rows["token"].result.status is Status.FAIL  # type: ignore[union-attr]
+        assert _status(wizard, "token") is Status.FAIL
         assert connect.renew_button.isVisible() and connect.reminder_button.isHidden()
         dialog = _renew(qtbot, wizard, remove_foreign=False)
     qtbot.waitUntil(
