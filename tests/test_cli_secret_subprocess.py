@@ -27,6 +27,9 @@ def test_renew_end_to_end_and_the_new_secret_leaks_nowhere(
     status = _cli(tmp_path, served, "secret", "status", "--json")
     payload = json.loads(status.stdout)
     assert payload["in_use"] == data.APP_SECRET_KEY_ID and payload["in_use_days_left"] in (9, 10)
+    # What a scheduled task runs: exit code 1 from 30 days out.
+    assert _cli(tmp_path, served, "secret", "status", "--fail-within", "30").returncode == 1
+    assert _cli(tmp_path, served, "secret", "status", "--fail-within", "5").returncode == 0
     renewed = _cli(tmp_path, served, "secret", "renew", "--yes", "--months", "12")
     assert renewed.returncode == 0, renewed.stderr
     assert "Renewed: the new client secret works" in renewed.stdout
@@ -36,6 +39,7 @@ def test_renew_end_to_end_and_the_new_secret_leaks_nowhere(
     keys = _secret_keys(served)
     # The one in use is gone; the long-expired one nobody uses was left alone.
     assert data.APP_SECRET_KEY_ID not in keys and data.PREVIOUS_SECRET_KEY_ID in keys
+    assert _cli(tmp_path, served, "secret", "status", "--fail-within", "30").returncode == 0
     after = json.loads(_cli(tmp_path, served, "secret", "status", "--json").stdout)
     in_use = next(c for c in after["credentials"] if c["in_use"])
     assert in_use["made_by_clearooms"] is True and 360 <= after["in_use_days_left"] <= 366

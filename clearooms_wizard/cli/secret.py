@@ -70,7 +70,8 @@ _STATUS_DESCRIPTION = """\
 List the app's client secrets and certificates with their hints (first three characters),
 end dates, and which secret is the one saved on this computer. Read with the app's own sign-in;
 with --admin, an administrator signs in instead (when the app cannot sign in, for example
-because its secret has expired). Exit codes: 0 listed, 1 failed, 2 usage error.
+because its secret has expired). Exit codes: 0 listed, 1 failed (or, with --fail-within DAYS,
+the secret in use expires within DAYS days: for a scheduled task), 2 usage error.
 """
 
 
@@ -90,6 +91,12 @@ def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> 
     status.add_argument("--json", action="store_true", help="print one JSON document")
     status.add_argument(
         "--admin", action="store_true", help="sign in as an administrator to read them"
+    )
+    status.add_argument(
+        "--fail-within",
+        metavar="DAYS",
+        help="exit with 1 when the secret in use expires within DAYS days, or has expired, or "
+        "is not known (for a scheduled task)",
     )
     _sign_in_options(status)
     status.set_defaults(func=run_status)
@@ -253,8 +260,18 @@ def _tenant(given: str | None, demo: bool) -> str | None:
 # -- status ------------------------------------------------------------------------------------
 
 
+def _days(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 3650:
+        raise UsageError("--fail-within: give a number of days, such as 30.")
+    return int(text)
+
+
 def run_status(invocation: Invocation) -> int:
     work = _Command(invocation)
+    within = _days(work.args.fail_within)
     unfinished = work.use_cases.unfinished_renewal()
     try:
         if work.args.admin:
@@ -293,6 +310,11 @@ def run_status(invocation: Invocation) -> int:
             work.tell(message + "\n")
         return EXIT_FAILED
     _print_status(work, status, unfinished)
+    if within is not None:
+        in_use = status.in_use
+        days = None if in_use is None else in_use.days_left(status.checked_at)
+        if days is None or days < within:
+            return EXIT_FAILED
     return EXIT_OK
 
 
