@@ -204,7 +204,7 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
     ),
     Scenario(
         "renewal-slow-propagation",
-        "Renewing: Microsoft is slow to accept the new secret",
+        "Renewing: the new secret is accepted slowly",
         "The client secret expires in 10 days, and a new secret takes several seconds to be "
         "accepted by Microsoft's sign-in, as happens in busy organisations.",
         secret_days_left=10.0,

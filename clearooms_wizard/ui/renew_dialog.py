@@ -117,7 +117,7 @@ class RenewDialog(QDialog):
 
     @Slot()
     def start(self) -> None:
-        from clearooms_wizard.core.renewal import RenewalRequest
+        from clearooms_wizard.core.renewal import RenewalRequest, RenewalStep
 
         if self._handle is not None:
             return
@@ -128,7 +128,9 @@ class RenewDialog(QDialog):
         def confirm(old: AppCredential) -> bool:
             return remove_foreign
 
-        def work(cancel: CancelToken, progress: Progress) -> tuple[AdminSession, RenewalOutcome]:
+        def work(
+            cancel: CancelToken, progress: Progress
+        ) -> tuple[AdminSession, RenewalOutcome | str]:
             admin = session
             # A sign-in from earlier in this run is used while it has a few minutes left.
             if admin is None or admin.expires_at - time.time() < _SIGN_IN_MARGIN:
@@ -136,12 +138,17 @@ class RenewDialog(QDialog):
                 admin = use_cases.sign_in_admin(
                     target.cloud, SignInMethod.BROWSER, cancel, tenant=target.tenant or None
                 )
+            unfinished = use_cases.unfinished_renewal()
+            if unfinished is not None and unfinished.step is RenewalStep.SAVED:
+                # An earlier renewal saved its new secret (the box holds it): finish that one.
+                text = use_cases.finish_renewal(
+                    admin, unfinished, target.current_secret or None, confirm, cancel, progress
+                )
+                return admin, text
             request = RenewalRequest(
                 tenant_id=admin.admin.tenant_id,
                 client_id=target.client_id,
                 current_secret=target.current_secret or None,
-                # The Connect page holds the new secret for this run whatever the keyring does.
-                remove_old_without_keyring=True,
             )
             return admin, use_cases.renew_secret(admin, request, confirm, cancel, progress)
 
@@ -179,14 +186,18 @@ class RenewDialog(QDialog):
 
         assert isinstance(result, tuple)
         admin, outcome = result
-        assert isinstance(admin, AdminSession) and isinstance(outcome, RenewalOutcome)
+        assert isinstance(admin, AdminSession)
         self._state.admin_session = admin
+        if isinstance(outcome, str):
+            self._show(outcome)
+            return
+        assert isinstance(outcome, RenewalOutcome)
         until = f"{outcome.expires_at:%d %B %Y}".lstrip("0")
         text = self.tr("Done: the new secret works and lasts until %1.").replace("%1", until)
         if not outcome.kept_in_keyring:
             text += " " + self.tr(
-                "This computer has no keyring, so it is kept only until you close the wizard; "
-                "the old secret was kept too."
+                "This computer has no keyring, so it is kept only until you close the wizard, "
+                "and the old secret was kept: it still works until it expires."
             )
         if outcome.old_kept_because and outcome.kept_in_keyring:
             text += " " + outcome.old_kept_because

@@ -3,7 +3,9 @@ loopback, an administrator signing in through the scripted browser, clicks only.
 
 from __future__ import annotations
 
+import io
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -34,8 +36,10 @@ def _status(wizard: SetupWizard, check_id: str) -> Status | None:
     return None if result is None else result.status
 
 
-def _open_connect(qtbot: QtBot, make_wizard: MakeWizard, served: Served) -> SetupWizard:
-    wizard = make_wizard(served)
+def _open_connect(
+    qtbot: QtBot, make_wizard: MakeWizard, served: Served, **values: str
+) -> SetupWizard:
+    wizard = make_wizard(served, **values)
     wizard.next()
     wizard.next()
     assert wizard.currentId() == PageId.CONNECT
@@ -146,3 +150,55 @@ def test_the_secret_menu_always_offers_renewal_and_a_refusal_is_shown_plainly(
     assert "certificate" in dialog.message.text()
     assert connect.secret.text() == data.APP_SECRET
     assert dialog.start_button.isEnabled()
+
+
+def test_the_dialog_finishes_a_renewal_the_command_line_left_half_done(
+    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+) -> None:
+    from clearooms_wizard.cli import main
+    from clearooms_wizard.core.secrets import SERVICE
+    from clearooms_wizard.demo import Fault
+    from tests.support.memory_keyring import MemoryKeyring
+
+    served = serve_demo("secret-expiring")
+    # Microsoft refuses to remove the old secret: the command ends with the new one saved.
+    served.tenant.inject(
+        Fault.graph(r"/removePassword$", status=403, code="Authorization_RequestDenied",
+                    message="Insufficient privileges to complete the operation.")
+    )  # fmt: skip
+    argv = ["secret", "renew", "--yes", "--tenant", data.INITIAL_DOMAIN]
+    argv += ["--client-id", data.APP_ID, "--secret-stdin", *served.cli_args()]
+    codes: list[int] = []
+
+    def command_line() -> None:
+        stdin = io.StringIO(data.APP_SECRET + "\n")
+        codes.append(main(argv, stdin=stdin, stdout=io.StringIO(), stderr=io.StringIO()))
+
+    # Off the GUI thread, as the command line is never on it.
+    with registered(ScriptedBrowser(served.ca_bundle)):
+        worker = threading.Thread(target=command_line)
+        worker.start()
+        worker.join(timeout=120)
+    assert codes == [1]
+    renewed = MemoryKeyring.store[(SERVICE, f"{data.TENANT_ID}/{data.APP_ID}")]
+    app = served.tenant.registry.application(data.APP_OBJECT_ID, visible=False)
+    assert app is not None and data.APP_SECRET_KEY_ID in {s.key_id for s in app.secrets}
+    with registered(ScriptedBrowser(served.ca_bundle)):
+        wizard = _open_connect(qtbot, make_wizard, served, client_secret=renewed)
+        connect = wizard.connect_page
+        menu = connect.secret_menu_button.menu()
+        assert menu is not None
+        next(a for a in menu.actions() if a.text().startswith("Renew")).trigger()
+        dialog = connect.renew_dialog
+        assert dialog is not None
+        qtbot.mouseClick(dialog.remove_foreign, LEFT)
+        qtbot.mouseClick(dialog.start_button, LEFT)
+        qtbot.waitUntil(
+            lambda: "Finished an earlier renewal" in dialog.message.text(), timeout=SLOW
+        )
+    assert "the old secret is now removed" in dialog.message.text()
+    after = served.tenant.registry.application(data.APP_OBJECT_ID, visible=False)
+    assert after is not None and data.APP_SECRET_KEY_ID not in {s.key_id for s in after.secrets}
+    # No second new secret: the earlier run's is the one in use.
+    assert len(after.secrets) == len(app.secrets) - 1
+    assert connect.secret.text() == renewed
