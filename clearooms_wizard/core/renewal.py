@@ -647,6 +647,44 @@ def renew_secret(
     got (the next run tidies or finishes it)."""
     months = check_secret_months(request.months)
     run = _Renewal(graph, store, username, request.client_id, progress, policy or RetryPolicy())
+    try:
+        return _renew(run, session, cloud, request, months, save, confirm_removal)
+    except RenewalFailed:
+        raise
+    except GraphError as exc:
+        raise run.graph_failure(exc) from None
+    except ClearoomsError as exc:
+        # The network, the keyring or the workspace: say plainly where that leaves the secrets.
+        raise run.fail(f"{_text(str(exc), 300)} {_STOPPED_AT[run.stage]}") from None
+
+
+_STOPPED_AT = {
+    RenewalStage.FIND_APP: "Nothing was changed: the secret in use now is untouched.",
+    RenewalStage.ADD: "Nothing was removed: the secret in use now is untouched.",
+    RenewalStage.VERIFY: (
+        "Nothing was removed: the secret saved on this computer is unchanged and still works "
+        "(unless it has expired). The next renewal removes the unused new secret."
+    ),
+    RenewalStage.SAVE: (
+        "Nothing was removed: the secret saved on this computer is unchanged and still works "
+        "(unless it has expired). The next renewal removes the unused new secret."
+    ),
+    RenewalStage.REMOVE_OLD: (
+        "The new secret works and is saved; the old one is still there. Renew again to remove it."
+    ),
+}
+
+
+def _renew(
+    run: _Renewal,
+    session: MicrosoftSession,
+    cloud: Cloud,
+    request: RenewalRequest,
+    months: int,
+    save: SaveSecret,
+    confirm_removal: ConfirmRemoval,
+) -> RenewalOutcome:
+    graph, store = run.graph, run.store
     tidied: str | None = None
     try:
         unfinished = store.load()
