@@ -299,10 +299,15 @@ def run_status(invocation: Invocation) -> int:
 
         message = printable(str(exc))
         if isinstance(exc, SignInError):
-            message += (
-                " The app cannot sign in, so it cannot read its own secrets: run "
-                "“clearooms-wizard secret status --admin” to read them as an administrator, and "
-                "“clearooms-wizard secret renew” to renew the secret."
+            why = (
+                "The app's client secret has expired"
+                if exc.aadsts == 7000222
+                else f"Microsoft refused to sign the app in (AADSTS{exc.aadsts or '?'})"
+            )
+            message = (
+                f"{why}, so it cannot read its own secrets. Run “clearooms-wizard secret status "
+                "--admin” to read them as an administrator, and “clearooms-wizard secret renew” "
+                "to renew the secret."
             )
         if work.as_json:
             work.out.write(json_text({"ok": False, "error": message}))
@@ -432,7 +437,9 @@ def _progress(work: _Command, report: dict[str, object]) -> Callable[[RenewalUpd
         if work.as_json:
             return
         title = STAGE_TITLES[update.stage]
-        detail = f": {printable(update.detail)}" if update.detail else ""
+        # A failure's words follow on their own, once.
+        shown = update.detail if update.state is not StepState.FAILED else ""
+        detail = f": {printable(shown)}" if shown else ""
         if update.state is StepState.RUNNING:
             if work.live:
                 work.tell(f"\r… {title}{detail}")
