@@ -124,6 +124,7 @@ class RenewDialog(QDialog):
         use_cases, target, state = self._use_cases, self._target, self._state
         session = state.admin_session
         remove_foreign = self.remove_foreign.isChecked()
+        signing_in = self.tr("Signing in: finish in your browser…")
 
         def confirm(old: AppCredential) -> bool:
             return remove_foreign
@@ -134,7 +135,7 @@ class RenewDialog(QDialog):
             admin = session
             # A sign-in from earlier in this run is used while it has a few minutes left.
             if admin is None or admin.expires_at - time.time() < _SIGN_IN_MARGIN:
-                progress(self.tr("Signing in: finish in your browser…"))
+                progress(signing_in)
                 admin = use_cases.sign_in_admin(
                     target.cloud, SignInMethod.BROWSER, cancel, tenant=target.tenant or None
                 )
@@ -169,7 +170,9 @@ class RenewDialog(QDialog):
         from clearooms_wizard.core.renewal import STAGE_TITLES, RenewalUpdate
 
         if isinstance(update, RenewalUpdate):
-            detail = f": {update.detail}" if update.detail else ""
+            # A failure's words are shown once, below the steps.
+            failed = update.state is StepState.FAILED
+            detail = f": {update.detail}" if update.detail and not failed else ""
             self._lines.pop("sign-in", None)
             self._lines[update.stage.value] = (
                 f"{_STATE_MARKS[update.state]} {self.tr(STAGE_TITLES[update.stage])}{detail}"
@@ -209,11 +212,13 @@ class RenewDialog(QDialog):
         self._show(error_text(error))
         self.start_button.setText(self.tr("&Try again"))
         self.start_button.setEnabled(True)
+        self.remove_foreign.setEnabled(True)
 
     @Slot()
     def _on_cancelled(self) -> None:
         self._show(self.tr("Stopped. The secret you have now is unchanged."))
         self.start_button.setEnabled(True)
+        self.remove_foreign.setEnabled(True)
 
     @Slot()
     def _on_finished(self) -> None:
