@@ -113,6 +113,7 @@ def _instances(
         workspace.set_aside_path,
         register.portal_button,
         wizard.about_box,
+        wizard.connect_page.renew_dialog,
     )
 
 

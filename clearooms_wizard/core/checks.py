@@ -647,8 +647,9 @@ class SettingsTest:
             "secret_expiry",
             Status.WARN,
             f"The secret expires on {when}, in {max(days, 0)} day{'s' if days != 1 else ''}.",
-            "Before then, create a new client secret in Certificates & secrets and enter its "
-            "Value here, or Clearooms will stop seeing your room bookings.",
+            "Before then, press Renew the secret… (or run “clearooms-wizard secret renew”), or "
+            "create a new client secret in Certificates & secrets and enter its Value here, or "
+            "Clearooms will stop seeing your room bookings.",
             "secret_expiring",
             {"expires": end.isoformat()},
         )

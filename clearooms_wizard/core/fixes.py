@@ -81,8 +81,10 @@ SIGN_IN_FIXES: dict[int, Explanation] = {
     ),
     7000222: Explanation(
         "The client secret has expired.",
-        "In App registrations, open your app, then Certificates & secrets, click New client "
-        "secret, and paste the new Value here. Set a reminder before the new one expires.",
+        "Press Renew the secret… (or run “clearooms-wizard secret renew”): an administrator "
+        "signs in and the wizard replaces it. Or, in App registrations, open your app, then "
+        "Certificates & secrets, click New client secret, and paste the new Value here. Set a "
+        "reminder before the new one expires.",
     ),
     7000229: Explanation(
         "The app is registered, but it has not been added to your organisation yet.",

@@ -78,6 +78,8 @@ T = TypeVar("T")
 MAX_SECRET_MONTHS = 24
 # What a tenant's lifetime policy most often allows, and Microsoft recommends at most.
 SHORTER_SECRET_MONTHS = 12
+# What to try, longest first, when a tenant's lifetime policy refuses a secret.
+SECRET_LIFETIME_STEPS = (SHORTER_SECRET_MONTHS, 6, 3)
 MAX_APP_NAME = 120
 # Graph object ids are GUIDs; app role assignment ids are base64url. Anything else in a path
 # would be a request we did not mean to make.
@@ -183,6 +185,55 @@ def classify(error: GraphError) -> Failure:
 # secret, app not found, "keys expired" right after creation, no service principal yet.
 SECRET_NOT_YET_VISIBLE = frozenset({7000215, 700016, 7000222, 7000229})
 CERTIFICATE_NOT_FOUND = 700027
+
+
+def retrying(
+    call: Callable[[], T],
+    deadline: float,
+    policy: RetryPolicy,
+    cancel: CancelToken,
+    doing: str,
+    on_still_working: Callable[[], None] | None = None,
+    retry_on: frozenset[Failure] = frozenset({Failure.NOT_YET_VISIBLE, Failure.THROTTLED}),
+) -> T:
+    """``call``, tried again while Microsoft says the object is not visible yet (or asks us to
+    slow down), with a growing pause (at least Retry-After), until ``deadline`` seconds have
+    passed; ``on_still_working`` is told once the wait gets long."""
+    started = time.monotonic()
+    delays = policy.delays()
+    tries = 1
+    while True:
+        try:
+            return call()
+        except GraphError as exc:
+            kind = classify(exc)
+            if kind not in retry_on:
+                raise
+            wait = next(delays)
+            if kind is Failure.THROTTLED and exc.retry_after is not None:
+                wait = max(wait, exc.retry_after)
+            waited = time.monotonic() - started
+            if waited + wait > deadline:
+                raise
+            log.info(
+                "%s: not ready yet after %d tries (HTTP %d %s); trying again in %.1f s",
+                doing,
+                tries,
+                exc.status,
+                _shown(exc.code),
+                wait,
+            )
+            if waited + wait >= policy.still_working_after and on_still_working is not None:
+                on_still_working()
+            cancel.sleep(wait)
+            tries += 1
+
+
+def shorter_secret_months(months: int) -> int | None:
+    """The next lifetime to try when the organisation's policy refuses ``months``; None when
+    there is no shorter one worth asking for."""
+    shorter = [m for m in SECRET_LIFETIME_STEPS if m < months]
+    return shorter[0] if shorter else None
 
 
 # -- the administrator's Graph -----------------------------------------------------------------
@@ -604,6 +655,35 @@ SECRETS_FORBIDDEN_FALLBACK = (
 )
 
 
+def add_password(
+    graph: AdminGraph,
+    oid: str,
+    months: int,
+    retry: Callable[[Callable[[], GraphAnswer]], GraphAnswer],
+) -> _Secret:
+    """A new client secret on the app ``oid`` that lasts ``months`` (its text remembered, so
+    that no log line can carry it); ``retry`` tries again while Microsoft catches up."""
+    now = datetime.now(UTC)
+    end = months_later(now, months).replace(microsecond=0)
+    body = {
+        "passwordCredential": {
+            "displayName": _secret_name(now),
+            "endDateTime": end.isoformat().replace("+00:00", "Z"),
+        }
+    }
+    answer = retry(lambda: graph.send("POST", f"/applications/{oid}/addPassword", body=body))
+    made = answer.body or {}
+    text = made.get("secretText")
+    if not isinstance(text, str) or not 8 <= len(text) <= 1000:
+        raise UnexpectedResponse(
+            "Microsoft made the client secret but did not send it back.", TechnicalDetails()
+        )
+    # Before anything else: every log line from here on has it removed, whatever happens.
+    remember_secret(text)
+    key_id = _guid(made.get("keyId"), "the secret's id")
+    return _Secret(key_id, _parse_time(made.get("endDateTime")) or end, text)
+
+
 class _Run:
     """One register_app call: the plan, the journal so far, and how to report progress."""
 
@@ -662,38 +742,19 @@ class _Run:
     ) -> T:
         """``call``, tried again while Microsoft says the object is not visible yet (or asks us
         to slow down), with a growing pause, until ``deadline`` seconds have passed."""
-        started = time.monotonic()
-        delays = self.policy.delays()
-        tries = 1
-        while True:
-            try:
-                return call()
-            except GraphError as exc:
-                kind = classify(exc)
-                if kind not in retry_on:
-                    raise
-                wait = next(delays)
-                if kind is Failure.THROTTLED and exc.retry_after is not None:
-                    wait = max(wait, exc.retry_after)
-                waited = time.monotonic() - started
-                if waited + wait > deadline:
-                    raise
-                log.info(
-                    "%s: not ready yet after %d tries (HTTP %d %s); trying again in %.1f s",
-                    self.step.value,
-                    tries,
-                    exc.status,
-                    _shown(exc.code),
-                    wait,
-                )
-                if waited + wait >= self.policy.still_working_after:
-                    self.report(
-                        self.step,
-                        StepState.RUNNING,
-                        "Microsoft is still setting this up; this usually takes under a minute.",
-                    )
-                self.cancel.sleep(wait)
-                tries += 1
+        return retrying(
+            call,
+            deadline,
+            self.policy,
+            self.cancel,
+            self.step.value,
+            lambda: self.report(
+                self.step,
+                StepState.RUNNING,
+                "Microsoft is still setting this up; this usually takes under a minute.",
+            ),
+            retry_on,
+        )
 
     # -- the steps
 
@@ -823,9 +884,12 @@ class _Run:
                 break
             except GraphError as exc:
                 kind = classify(exc)
-                if kind is Failure.SECRET_TOO_LONG and months > SHORTER_SECRET_MONTHS:
-                    log.info("create-secret: %d months is too long here; trying 12", months)
-                    months, shortened = SHORTER_SECRET_MONTHS, True
+                shorter = shorter_secret_months(months)
+                if kind is Failure.SECRET_TOO_LONG and shorter is not None:
+                    log.info(
+                        "create-secret: %d months is too long here; trying %d", months, shorter
+                    )
+                    months, shortened = shorter, True
                     continue
                 if kind is Failure.SECRET_TOO_LONG:
                     raise self.fail(
@@ -849,8 +913,8 @@ class _Run:
         )
         until = f"{made.expires_at:%d %B %Y}".lstrip("0")
         detail = (
-            f"Your organisation allows client secrets of at most {SHORTER_SECRET_MONTHS} months, "
-            f"so this one lasts {SHORTER_SECRET_MONTHS} months, until {until}."
+            f"Your organisation allows client secrets of at most {months} months, "
+            f"so this one lasts {months} months, until {until}."
             if shortened
             else f"Created a client secret that lasts until {until}."
         )
@@ -886,28 +950,9 @@ class _Run:
         return _Certificate(made, reason)
 
     def add_password(self, oid: str, months: int) -> _Secret:
-        now = datetime.now(UTC)
-        end = months_later(now, months).replace(microsecond=0)
-        body = {
-            "passwordCredential": {
-                "displayName": _secret_name(now),
-                "endDateTime": end.isoformat().replace("+00:00", "Z"),
-            }
-        }
-        answer = self.retrying(
-            lambda: self.graph.send("POST", f"/applications/{oid}/addPassword", body=body),
-            self.policy.object_deadline,
+        return add_password(
+            self.graph, oid, months, lambda call: self.retrying(call, self.policy.object_deadline)
         )
-        made = answer.body or {}
-        text = made.get("secretText")
-        if not isinstance(text, str) or not 8 <= len(text) <= 1000:
-            raise UnexpectedResponse(
-                "Microsoft made the client secret but did not send it back.", TechnicalDetails()
-            )
-        # Before anything else: every log line from here on has it removed, whatever happens.
-        remember_secret(text)
-        key_id = _guid(made.get("keyId"), "the secret's id")
-        return _Secret(key_id, _parse_time(made.get("endDateTime")) or end, text)
 
     def remove_secret(self, entry: CreatedObject) -> None:
         parent = _object_id(entry.parent_id or "")

@@ -53,6 +53,14 @@ if TYPE_CHECKING:
     )
     from clearooms_wizard.core.model import Office, Room, RoomDirectory, SavedConnection
     from clearooms_wizard.core.provisioning import RetryPolicy
+    from clearooms_wizard.core.renewal import (
+        AppCredential,
+        CredentialStatus,
+        RenewalJournal,
+        RenewalOutcome,
+        RenewalRequest,
+        RenewalUpdate,
+    )
     from clearooms_wizard.core.scope_script import ScopeScript
     from clearooms_wizard.core.secrets import SaveOutcome, SecretStore
     from clearooms_wizard.core.values import ConnectionInput, Credentials
@@ -765,6 +773,153 @@ class UseCases:
         log.info("the permissions of app %s were approved", registered.client_id)
         return True
 
+    # -- renewing the client secret -------------------------------------------------------------
+
+    def secret_status(
+        self,
+        credentials: Credentials,
+        cloud: Cloud,
+        cancel: CancelToken,
+        admin: AdminSession | None = None,
+    ) -> CredentialStatus:
+        """The app's secrets and certificates, and which secret is the one saved here: read as
+        the app itself (it may read its own registration), or as ``admin`` when given (when
+        the app cannot sign in, say because its secret expired). Slow."""
+        from clearooms_wizard.core.provisioning import AdminGraph
+        from clearooms_wizard.core.renewal import credential_status, status_with_admin
+
+        saved_expiry = self._saved_expiry(credentials.client_id)
+        if admin is not None:
+            session = self.open_session(cancel)
+            try:
+                graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+                return status_with_admin(
+                    graph,
+                    admin.admin.username,
+                    credentials.client_id,
+                    credentials.client_secret,
+                    saved_expiry,
+                )
+            finally:
+                session.close()
+        with self.graph(credentials, cloud, cancel) as client:
+            application = client.get_application(credentials.client_id)
+        return credential_status(application, credentials.client_secret, saved_expiry=saved_expiry)
+
+    def renew_secret(
+        self,
+        admin: AdminSession,
+        request: RenewalRequest,
+        confirm_removal: Callable[[AppCredential], bool],
+        cancel: CancelToken,
+        progress: Callable[[RenewalUpdate], None] | None = None,
+    ) -> RenewalOutcome:
+        """Add a new client secret, check that Microsoft signs the app in with it, save it (the
+        keyring, and its end date in the workspace), and only then remove the one it replaces;
+        ``confirm_removal`` is asked first when that one was not made by this tool. Raises
+        RenewalFailed (saying whether the old secret still works). Slow."""
+        from clearooms_wizard.core.provisioning import AdminGraph
+        from clearooms_wizard.core.renewal import renew_secret
+
+        if request.saved_expiry is None:
+            request = replace(request, saved_expiry=self._saved_expiry(request.client_id))
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            return renew_secret(
+                graph,
+                session,
+                admin.cloud,
+                request,
+                admin.admin.username,
+                _RenewalJournalStore(self.workspace_path),
+                self._secret_saver(request.tenant_id, request.client_id),
+                confirm_removal,
+                progress,
+                self.registration_policy,
+            )
+        finally:
+            session.close()
+
+    def unfinished_renewal(self) -> RenewalJournal | None:
+        """Where a renewal that was stopped or killed got to, if one was."""
+        return _RenewalJournalStore(self.workspace_path).load()
+
+    def finish_renewal(
+        self,
+        admin: AdminSession,
+        journal: RenewalJournal,
+        current_secret: str | None,
+        confirm_removal: Callable[[AppCredential], bool],
+        cancel: CancelToken,
+        progress: Callable[[RenewalUpdate], None] | None = None,
+    ) -> str:
+        """Finish a renewal that stopped after saving its new secret (remove the old one), or
+        tidy one that stopped before (remove its unused new secret). Returns what was done."""
+        from clearooms_wizard.core.provisioning import AdminGraph
+        from clearooms_wizard.core.renewal import finish_unfinished
+
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            return finish_unfinished(
+                graph,
+                _RenewalJournalStore(self.workspace_path),
+                journal,
+                admin.admin.username,
+                current_secret,
+                confirm_removal,
+                progress,
+                self.registration_policy,
+            )
+        finally:
+            session.close()
+
+    def save_reminder(
+        self, expires_at: datetime, client_id: str, app_name: str, path: Path
+    ) -> Path:
+        """Write a calendar reminder (.ics) to renew the secret 30 days before it expires."""
+        from clearooms_wizard.core.reminder import Reminder, save_reminder
+
+        written = save_reminder(Reminder(expires_at, client_id, app_name), path)
+        log.info("saved a reminder to renew the client secret")
+        return written
+
+    def _saved_expiry(self, client_id: str) -> datetime | None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        if not self.workspace_path.exists():
+            return None
+        with open_workspace(self.workspace_path, read_only=True) as workspace:
+            saved = workspace.load_connection()
+        if saved is None or saved.client_id != client_id or not saved.secret_expires_at:
+            return None
+        try:
+            return datetime.fromisoformat(saved.secret_expires_at)
+        except ValueError:
+            return None
+
+    def _secret_saver(
+        self, tenant_id: str, client_id: str
+    ) -> Callable[[str, datetime], SaveOutcome]:
+        def save(secret: str, expires_at: datetime) -> SaveOutcome:
+            from clearooms_wizard.core.workspace import open_workspace
+
+            outcome = self.secrets.save(tenant_id, client_id, secret)
+            with open_workspace(self.workspace_path) as workspace:
+                saved = workspace.load_connection()
+                if saved is not None and saved.client_id == client_id:
+                    workspace.save_connection(
+                        replace(saved, secret_expires_at=expires_at.isoformat())
+                    )
+            log.info(
+                "saved the renewed client secret; in the keyring: %s",
+                "yes" if outcome.kept_in_keyring else "no",
+            )
+            return outcome
+
+        return save
+
     def _open_in_browser(self, url: str) -> bool:
         try:
             if self.open_browser is not None:
@@ -802,3 +957,30 @@ class _WorkspaceJournal:
 
         with open_workspace(self._path) as workspace:
             workspace.clear_registration_journal()
+
+
+class _RenewalJournalStore:
+    """The renewal journal, in the workspace: opened for each write."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def load(self) -> RenewalJournal | None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        if not self._path.exists():
+            return None
+        with open_workspace(self._path, read_only=True) as workspace:
+            return workspace.load_renewal_journal()
+
+    def save(self, journal: RenewalJournal) -> None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self._path) as workspace:
+            workspace.save_renewal_journal(journal)
+
+    def clear(self) -> None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self._path) as workspace:
+            workspace.clear_renewal_journal()

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clearooms_wizard.core.app_setup import CreatedKind, CreatedObject, RegistrationJournal
 from clearooms_wizard.core.errors import ClearoomsError
@@ -48,6 +48,9 @@ from clearooms_wizard.core.store import (
     check_office_name,
     check_timezone,
 )
+
+if TYPE_CHECKING:
+    from clearooms_wizard.core.renewal import RenewalJournal
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -167,11 +170,25 @@ def _migrate_to_4(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE connection ADD COLUMN certificate_expires_at TEXT")
 
 
+def _migrate_to_5(db: sqlite3.Connection) -> None:
+    # Where an unfinished renewal of the client secret got to, so that the old secret is never
+    # removed before the new one works and is saved (ids, dates and the step: never a secret).
+    db.execute(
+        """
+        CREATE TABLE renewal_journal (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            body TEXT NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_to_1,
     _migrate_to_2,
     _migrate_to_3,
     _migrate_to_4,
+    _migrate_to_5,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The tables a file of each version must have to be one of ours.
@@ -180,6 +197,7 @@ _TABLES_BY_VERSION = {
     2: {"connection", "office", "room"},
     3: {"connection", "office", "room", "registration_journal"},
     4: {"connection", "office", "room", "registration_journal"},
+    5: {"connection", "office", "room", "registration_journal", "renewal_journal"},
 }
 
 
@@ -647,6 +665,30 @@ class Workspace:
     def clear_registration_journal(self) -> None:
         with self._writing("clearing the finished setup's notes") as db:
             db.execute("DELETE FROM registration_journal")
+
+    # -- the renewal journal -----------------------------------------------------------------
+
+    def load_renewal_journal(self) -> RenewalJournal | None:
+        """Where an unfinished renewal of the client secret got to, or None."""
+        from clearooms_wizard.core.renewal import journal_from_json
+
+        with self._reading("reading the unfinished renewal") as db:
+            row = db.execute("SELECT body FROM renewal_journal WHERE id = 1").fetchone()
+        return None if row is None else journal_from_json(row[0])
+
+    def save_renewal_journal(self, journal: RenewalJournal) -> None:
+        from clearooms_wizard.core.renewal import journal_to_json
+
+        with self._writing("writing down how far the renewal got") as db:
+            db.execute(
+                "INSERT INTO renewal_journal (id, body) VALUES (1, ?) "
+                "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                (journal_to_json(journal),),
+            )
+
+    def clear_renewal_journal(self) -> None:
+        with self._writing("clearing the finished renewal's notes") as db:
+            db.execute("DELETE FROM renewal_journal")
 
     # -- offices -------------------------------------------------------------------------------
 

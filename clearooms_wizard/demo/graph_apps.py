@@ -505,7 +505,8 @@ class AppRegistrationGraph:
                 "CredentialTypeNotAllowedAsPerAppPolicy",
             )
         # Measured from now as well as from the start, so a start in the past does not help.
-        if policy == "max-12-months" and end > _add_months(max(start, utc_now()), 12):
+        cap = {"max-12-months": 12, "max-6-months": 6}.get(policy)
+        if cap is not None and end > _add_months(max(start, utc_now()), cap):
             raise bad_request(
                 "Credential lifetime exceeds the max value allowed as per assigned policy "
                 f"'{SECRET_POLICY_ID}'.",

@@ -55,7 +55,7 @@ class Scenario:
     # An app an earlier "Set it up for me" created (found by its unique name and tags).
     clearooms_app_exists: bool = False
     # The tenant's app-management policy on client secrets.
-    secret_policy: Literal["none", "no-secrets", "max-12-months"] = "none"
+    secret_policy: Literal["none", "no-secrets", "max-12-months", "max-6-months"] = "none"
     # Seconds before a new app, service principal, secret or permission is seen everywhere.
     replication_delay: float = 0.0
     # The app signs in with a certificate (uploaded in the portal) ending in this many days;
@@ -214,8 +214,24 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
     Scenario(
         "secret-expiring",
         "Client secret expires soon",
-        "Everything works, but the client secret expires in 12 days and should be renewed.",
-        secret_days_left=12.0,
+        "Everything works, but the client secret expires in 10 days and should be renewed.",
+        secret_days_left=10.0,
+    ),
+    Scenario(
+        "secret-lifetime-capped",
+        "Renewing: secrets limited to 6 months",
+        "The client secret expires in 10 days, and an organisation policy allows new client "
+        "secrets of at most 6 months, so a renewal must ask for a shorter one.",
+        secret_days_left=10.0,
+        secret_policy="max-6-months",
+    ),
+    Scenario(
+        "renewal-slow-propagation",
+        "Renewing: the new secret is accepted slowly",
+        "The client secret expires in 10 days, and a new secret takes several seconds to be "
+        "accepted by Microsoft's sign-in, as happens in busy organisations.",
+        secret_days_left=10.0,
+        replication_delay=6.0,
     ),
     Scenario(
         "register-app-admin",

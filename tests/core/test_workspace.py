@@ -141,7 +141,7 @@ def test_a_version_1_workspace_is_migrated_keeping_its_connection(tmp_path: Path
         assert loaded.credential_kind == "secret" and loaded.certificate_thumbprint is None
         assert workspace.list_offices() == []
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     db.close()

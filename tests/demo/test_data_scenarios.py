@@ -31,6 +31,8 @@ EXPECTED_SCENARIOS = {
     "many-rooms",
     "mixed-mailboxes",
     "secret-expiring",
+    "secret-lifetime-capped",
+    "renewal-slow-propagation",
     "register-app-admin",
     "register-no-rights",
     "register-existing-app",
@@ -82,7 +84,7 @@ def test_secret_looks_like_an_entra_secret() -> None:
 
 
 @pytest.mark.parametrize(
-    ("scenario", "days"), [("healthy", 400), ("secret-expiring", 12), ("expired-secret", -9)]
+    ("scenario", "days"), [("healthy", 400), ("secret-expiring", 10), ("expired-secret", -9)]
 )
 def test_secret_expiry_follows_the_scenario(scenario: str, days: int) -> None:
     tenant = DemoTenant(scenario)

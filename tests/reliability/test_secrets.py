@@ -26,12 +26,20 @@ from clearooms_wizard.core.report import support_report
 from clearooms_wizard.core.secrets import SERVICE
 from clearooms_wizard.core.values import ConnectionInput
 from clearooms_wizard.demo import Fault, data
+from clearooms_wizard.demo import registry as registry_module
 from clearooms_wizard.runtime import open_session_factory
 from tests.conftest import TLS, Served, ServeDemo
 from tests.reliability.conftest import CanaryDemo, ServeHooked
-from tests.support.canary import CANARY_SECRET, ExceptionCollector, Leaks, record
+from tests.support.canary import (
+    CANARY_RENEWED_SECRET,
+    CANARY_SECRET,
+    ExceptionCollector,
+    Leaks,
+    record,
+)
 from tests.support.memory_keyring import MemoryKeyring
 from tests.support.reliability import ENDPOINTS, REPORT, HookedTenant
+from tests.support.scripted_browser import ScriptedBrowser, registered
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -159,6 +167,59 @@ def test_the_canary_through_every_command(
     record("every command (CLI)", leaks, files, 2 * len(run.runs) + 1, errors)
     assert files >= 5 and errors > 0
     assert leaks.found == [], sorted(set(leaks.found))[:20]
+
+
+def test_the_canary_through_renewing_the_secret(
+    serve_hooked: ServeHooked,
+    canary_demo: CanaryDemo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``secret status``, ``secret renew`` (interrupted, then finished) and ``secret reminder``
+    with debug logging: neither the old secret, the renewed one, nor any token (the
+    administrator's too) reaches an output, a log record, a file or an exception."""
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(registry_module, "new_secret_text", lambda: CANARY_RENEWED_SECRET)
+    served = serve_hooked("secret-expiring")
+    run = Commands()
+    scenario = served.tenant.scenario
+    connect = ["--tenant", scenario.tenant, "--client-id", scenario.client_id]
+    connect += [*served.cli_args(), "--log-level", "debug"]
+    secret = CANARY_SECRET + "\n"
+    with ExceptionCollector() as collector, registered(ScriptedBrowser(served.ca_bundle)):
+        assert run("check", "--save", *connect, "--secret-stdin", stdin=secret).code == 0
+        assert run("secret", "status", "--json", *connect).code == 0
+        # Microsoft refuses to remove the old secret once: the run fails after saving the new.
+        refusal = Fault.graph(
+            r"/removePassword$", status=403, code="Authorization_RequestDenied",
+            message="Insufficient privileges to complete the operation.",
+        )  # fmt: skip
+        served.tenant.inject(refusal)
+        assert run("secret", "renew", "--yes", *connect).code == 1
+        served.tenant.clear_faults()
+        assert "stopped before it finished" in run("secret", "status", *connect).out
+        finished = run("secret", "renew", "--yes", "--json", *connect)
+        assert finished.code == 0 and '"outcome": "finished-earlier"' in finished.out
+        assert run("secret", "reminder", "--output", str(tmp_path / "reminder"), *connect).code == 0
+        assert run("check", "--json", *connect).code == 0
+    saved = MemoryKeyring.store[(SERVICE, f"{data.TENANT_ID}/{data.APP_ID}")]
+    assert saved == CANARY_RENEWED_SECRET
+    crashed = [r.argv for r in run.runs if "Traceback" in r.err]
+    assert not crashed, crashed
+    tokens = canary_demo.tokens(served)
+    assert tokens
+    for found in (CANARY_SECRET, CANARY_RENEWED_SECRET):
+        leaks = Leaks(secret=found, tokens=tokens)
+        files = leaks.search_tree(tmp_path, "tmp (log, workspace, reminder)")
+        for index, done in enumerate(run.runs):
+            leaks.search_text(f"stdout of command {index}", done.out)
+            leaks.search_text(f"stderr of command {index}", done.err)
+        leaks.search_text("every log record (debug)", caplog.text)
+        errors = leaks.search_exceptions("an exception", collector.errors)
+        record("renewing the secret (CLI)", leaks, files, 2 * len(run.runs) + 1, errors)
+        assert files >= 3
+        assert leaks.found == [], sorted(set(leaks.found))[:20]
 
 
 def test_the_secret_is_never_a_process_argument(tmp_path: Path) -> None:

@@ -24,6 +24,8 @@ from tests.support.reliability import REPORT, table
 
 # Shaped like an Entra secret value (40 characters, ~ . _ -) and found nowhere else.
 CANARY_SECRET = "Zq9~CanaryS3cret.7f3Kx_2Lm8Pq-5Wv1Rt6Yb"
+# The secret a renewal gets from the demo tenant in the canary tests: also found nowhere else.
+CANARY_RENEWED_SECRET = "Rn4~CanaryRenewed.9d2Hq_7Ks3Vx-1Mb8Tz4Wp"
 PRODUCT = str(Path(clearooms_wizard.__file__).resolve().parent)
 
 

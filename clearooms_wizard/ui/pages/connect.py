@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -43,6 +44,7 @@ from clearooms_wizard.core.values import (
 from clearooms_wizard.ui.check_row import CheckRow
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
+from clearooms_wizard.ui.renew_dialog import RenewDialog, RenewTarget
 from clearooms_wizard.ui.scope_dialog import ScopeScriptDialog
 from clearooms_wizard.ui.state import TestedConnection, WizardState
 from clearooms_wizard.ui.widgets import Tone, plain_label
@@ -168,9 +170,11 @@ class ConnectPage(TaskPage):
         advanced_form.addRow(self.tr("Microsoft &cloud:"), self.cloud)
         self.advanced.hide()
 
+        self._add_secret_actions()
         secret_row = QHBoxLayout()
         secret_row.addWidget(self.secret, 1)
         secret_row.addWidget(self.show_secret_button)
+        secret_row.addWidget(self.secret_menu_button)
         form = QFormLayout()
         form.addRow(self.tr("Tenant &ID:"), self.tenant)
         form.addRow(self.tr("C&lient ID:"), self.client_id)
@@ -248,6 +252,7 @@ class ConnectPage(TaskPage):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.banner)
+        layout.addWidget(self.secret_actions)
         layout.addWidget(self.results_area, 1)
 
         for edit in (self.tenant, self.client_id, self.secret):
@@ -493,6 +498,7 @@ class ConnectPage(TaskPage):
         self.hide_message()
         self.report_note.hide()
         self.scope_button.hide()
+        self.secret_actions.hide()
         self._first_failure = None
         self.results_area.verticalScrollBar().setValue(0)
         make_test = self._context.use_cases.test_connection
@@ -546,6 +552,7 @@ class ConnectPage(TaskPage):
         assert isinstance(test, SettingsTest)
         self.test = test
         self.scope_button.setVisible(test.signed_in is not None)
+        self._show_secret_actions(test)
         failed = [r for r in test.results if r.status is Status.FAIL]
         warned = [r for r in test.results if r.status is Status.WARN]
         if failed:
@@ -650,6 +657,119 @@ class ConnectPage(TaskPage):
             work,
             succeeded=dialog.show_saved if dialog is not None else None,
             failed=dialog.show_error if dialog is not None else None,
+        )
+
+    # -- Renewing the client secret ---------------------------------------------------------
+
+    def _add_secret_actions(self) -> None:
+        # Shown when the secret expires soon or has expired; the menu has it always.
+        self.renew_button = QPushButton(self.tr("Re&new the secret…"))
+        self.renew_button.setToolTip(
+            self.tr("An administrator signs in, and the wizard replaces the client secret")
+        )
+        self.renew_button.clicked.connect(self.open_renew_dialog)
+        self.renew_button.hide()
+        # Beside the expiry result, once its date is known.
+        self.reminder_button = QPushButton(self.tr("Add a reminder to my calendar…"))
+        self.reminder_button.clicked.connect(self.save_reminder)
+        self.reminder_button.hide()
+        self.secret_menu_button = QToolButton()
+        self.secret_menu_button.setText(self.tr("Secret"))
+        self.secret_menu_button.setToolTip(
+            self.tr("Renew the client secret, or add a reminder to renew it to your calendar")
+        )
+        self.secret_menu_button.setAccessibleName(self.tr("Client secret actions"))
+        self.secret_menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.secret_menu_button)
+        menu.addAction(self.tr("Renew the secret…"), self.open_renew_dialog)
+        self.reminder_action = menu.addAction(
+            self.tr("Add a reminder to my calendar…"), self.save_reminder
+        )
+        self.reminder_action.setEnabled(False)
+        self.secret_menu_button.setMenu(menu)
+        self.renew_dialog: RenewDialog | None = None
+        self._state.secret_renewed.connect(self._take_renewed_secret)
+        # Under the test's verdict, when the secret needs attention.
+        self.secret_actions = QWidget()
+        row = QHBoxLayout(self.secret_actions)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.renew_button)
+        row.addWidget(self.reminder_button)
+        row.addStretch(1)
+        self.secret_actions.hide()
+
+    def _show_secret_actions(self, test: SettingsTest) -> None:
+        expiry = next((r for r in test.results if r.id == "secret_expiry"), None)
+        token = next((r for r in test.results if r.id == "token"), None)
+        expired = (
+            token is not None and token.status is Status.FAIL and "7000222" in (token.code or "")
+        )
+        warned = expiry is not None and expiry.status is Status.WARN
+        self.renew_button.setVisible(expired or warned)
+        self.reminder_button.setVisible(test.secret_expires_at is not None)
+        self.reminder_action.setEnabled(test.secret_expires_at is not None)
+        self.secret_actions.setVisible(
+            not self.renew_button.isHidden() or not self.reminder_button.isHidden()
+        )
+
+    @Slot()
+    def open_renew_dialog(self) -> None:
+        tenant, client_id, secret, _cloud = self.current_values()
+        target = RenewTarget(
+            tenant.strip(), client_id.strip(), secret.strip(), self.connection().cloud
+        )
+        dialog = RenewDialog(self._context.use_cases, self.runner, self._state, target, self)
+        dialog.renewed.connect(self._state.secret_renewed)
+        self.renew_dialog = dialog
+        dialog.open()
+
+    @Slot(object)
+    def _take_renewed_secret(self, outcome: object) -> None:
+        secret = getattr(outcome, "new_secret", None)
+        if not isinstance(secret, str):
+            return
+        self.show_secret.setChecked(False)
+        self.secret.setText(secret)
+        if self.busy:
+            self._test_when_idle = True
+            self.cancel_task()
+        else:
+            self.start_test()
+
+    @Slot()
+    def save_reminder(self) -> None:
+        test = self.test
+        expires = test.secret_expires_at if test is not None else None
+        if expires is None or test is None or test.credentials is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Save the calendar reminder"),
+            "renew-clearooms-secret.ics",
+            self.tr("Calendar files (*.ics)"),
+        )
+        if not path:
+            return
+        client_id = test.credentials.client_id
+        save = self._context.use_cases.save_reminder
+
+        def work(cancel: CancelToken, progress: Progress) -> Path:
+            return save(expires, client_id, "", Path(path))
+
+        self.run_side_job(
+            "save-reminder",
+            work,
+            failure=self.tr("Could not save the reminder: "),
+            succeeded=self._reminder_saved,
+        )
+
+    @Slot(object)
+    def _reminder_saved(self, path: object) -> None:
+        self.show_message(
+            Tone.INFO,
+            self.tr("Saved the reminder. Open %1 to add it to your calendar.").replace(
+                "%1", str(path)
+            ),
         )
 
     # -- QWizardPage ----------------------------------------------------------------------
