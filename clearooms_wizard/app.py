@@ -44,7 +44,11 @@ def build_wizard_context(
     return WizardContext(
         clouds=wizard_clouds(options, runtime),
         initial=InitialValues(
-            connection.tenant, connection.client_id, connection.client_secret, connection.cloud.key
+            connection.tenant,
+            connection.client_id,
+            connection.client_secret,
+            connection.cloud.key,
+            certificate=connection.certificate,
         ),
         preferences=preferences,
         preferences_state=preferences.load(),

@@ -24,6 +24,7 @@ from clearooms_wizard.demo.org import SETUP_CLIENT_ID as DEMO_SETUP_CLIENT_ID
 from clearooms_wizard.demo.urls import DEMO_AUTHORITY_HOST, DEMO_GRAPH_ROOT
 
 if TYPE_CHECKING:
+    from clearooms_wizard.core.certificates import CertificateCredential
     from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.http import MicrosoftSession
     from clearooms_wizard.core.model import SavedConnection
@@ -217,6 +218,8 @@ def build_runtime(
             _first(options.client_id, scenario.client_id) or "",
             _first(options.client_secret, scenario.client_secret) or "",
             cloud=DEMO_CLOUD,
+            # A secret given on purpose is tried instead of the scenario's certificate.
+            certificate=None if options.client_secret else scenario.credential_certificate(),
         )
         demo_tenant = LazyDemoTenant(scenario)
         return Runtime(
@@ -255,14 +258,19 @@ def build_runtime(
     )
     secret = options.client_secret or env.get("CLEAROOMS_CLIENT_SECRET")
     notice: str | None = None
-    if not secret and tenant and client_id:
+    certificate: CertificateCredential | None = None
+    if not secret and tenant and client_id and _uses_certificate(saved, tenant, client_id):
+        certificate, notice = _saved_certificate(secrets, saved, tenant, client_id)
+    elif not secret and tenant and client_id:
         try:
             secret = _saved_secret(secrets, saved, tenant, client_id)
         except SecretStoreError as exc:
             secret, notice = None, str(exc)
     ca_bundle = _first(options.ca_bundle, env.get("CLEAROOMS_CA_BUNDLE"))
     return Runtime(
-        ConnectionInput(tenant or "", client_id or "", secret or "", cloud=cloud),
+        ConnectionInput(
+            tenant or "", client_id or "", secret or "", cloud=cloud, certificate=certificate
+        ),
         open_session_factory(ca_bundle),
         None,
         saved,
@@ -286,9 +294,9 @@ def _load_saved(path: Path) -> SavedConnection | None:
         return None
 
 
-def _saved_secret(
-    secrets: SecretStore, saved: SavedConnection | None, tenant: str, client_id: str
-) -> str | None:
+def _keyring_names(
+    saved: SavedConnection | None, tenant: str, client_id: str
+) -> tuple[str, str] | None:
     tenant_value = check_tenant(tenant).value
     client_value = check_client_id(client_id).value
     if tenant_value is None or client_value is None:
@@ -296,4 +304,47 @@ def _saved_secret(
     # The keyring entry is keyed by the tenant GUID, which is known once a test has resolved it.
     if saved is not None and saved.tenant == tenant_value and saved.tenant_id:
         tenant_value = saved.tenant_id
-    return secrets.load(tenant_value, client_value)
+    return tenant_value, client_value
+
+
+def _saved_secret(
+    secrets: SecretStore, saved: SavedConnection | None, tenant: str, client_id: str
+) -> str | None:
+    names = _keyring_names(saved, tenant, client_id)
+    return None if names is None else secrets.load(*names)
+
+
+def _uses_certificate(saved: SavedConnection | None, tenant: str, client_id: str) -> bool:
+    """Whether the saved connection for these values signs in with a certificate."""
+    if saved is None or saved.credential_kind != "certificate":
+        return False
+    return check_client_id(client_id).value == saved.client_id and check_tenant(tenant).value in (
+        saved.tenant,
+        saved.tenant_id,
+    )
+
+
+NO_SAVED_CERTIFICATE = (
+    "The saved connection signs in with a certificate, but its private key is not in this "
+    "computer's keyring. Create a new certificate (clearooms-wizard certificate create) and "
+    "upload its .cer file to the app, or give a client secret with --secret-stdin."
+)
+
+
+def _saved_certificate(
+    secrets: SecretStore, saved: SavedConnection | None, tenant: str, client_id: str
+) -> tuple[CertificateCredential | None, str | None]:
+    """The saved certificate credential, or None and why not."""
+    from clearooms_wizard.core.certificates import CertificateError, credential_from_keyring_text
+    from clearooms_wizard.core.secrets import SecretStoreError
+
+    names = _keyring_names(saved, tenant, client_id)
+    if names is None:
+        return None, None
+    try:
+        text = secrets.load_certificate(*names)
+        if text is None:
+            return None, NO_SAVED_CERTIFICATE
+        return credential_from_keyring_text(text), None
+    except (SecretStoreError, CertificateError) as exc:
+        return None, str(exc)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QWizardPage
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
 
+from clearooms_wizard.core import certificate_upload
 from clearooms_wizard.core.workspace import Workspace
 from clearooms_wizard.demo.server import DemoServer, _Handler
 from clearooms_wizard.demo.tenant import DemoTenant, RequestRecord
@@ -112,7 +113,11 @@ def _instances(
         workspace.set_aside_path,
         register.portal_button,
         wizard.about_box,
+        wizard.connect_page.renew_dialog,
     )
 
 
 _allow(_instances)
+
+# Taking a certificate off the app: tested now, for "secret renew --certificate" to use.
+_allow(certificate_upload.remove_certificate)

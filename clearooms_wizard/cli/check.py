@@ -62,8 +62,9 @@ def run_checks(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Te
         return EXIT_INTERRUPTED
     failed = [r for r in test.results if r.status is Status.FAIL]
     connection = runtime.connection
-    if not as_json and not all(
-        v.strip() for v in (connection.tenant, connection.client_id, connection.client_secret)
+    has_credential = connection.certificate is not None or connection.client_secret.strip()
+    if not as_json and not (
+        connection.tenant.strip() and connection.client_id.strip() and has_credential
     ):
         out.write(
             "\nGive the missing values with --tenant, --client-id and --secret-stdin (or the "
@@ -126,5 +127,6 @@ def _save(runtime: Runtime, test: SettingsTest) -> str:
     path = runtime.workspace_path
     problem = runtime.use_cases.save_connection(test)
     if problem is None:
-        return f"Saved. The client secret is in this computer's keyring; the rest is in {path}."
+        kept = "client secret" if test.connection.certificate is None else "certificate's key"
+        return f"Saved. The {kept} is in this computer's keyring; the rest is in {path}."
     return f"Saved the tenant and client ID in {path}. {problem}"

@@ -35,6 +35,10 @@ def credentials(runtime: Runtime) -> Credentials:
     if checked.credentials is not None:
         return checked.credentials
     keyring_refused = not runtime.connection.client_secret and runtime.notice
+    saved = runtime.saved
+    if keyring_refused and saved is not None and saved.credential_kind == "certificate":
+        # The saved certificate could not be read: the note above says why and what to do.
+        raise UsageError("Certificate: its private key could not be read (see the note above).")
     raise UsageError(
         "\n".join(
             _SECRET_NOT_READ if keyring_refused and label == SECRET_LABEL else f"{label}: {problem}"

@@ -127,10 +127,22 @@ def _register() -> CommandGroup:
     return register
 
 
+def _secret() -> CommandGroup:
+    from clearooms_wizard.cli import secret
+
+    return secret
+
+
 def _scope() -> CommandGroup:
     from clearooms_wizard.cli import scope
 
     return scope
+
+
+def _certificate() -> CommandGroup:
+    from clearooms_wizard.cli import certificate
+
+    return certificate
 
 
 # name: (summary, the group's module). The summaries are here so that --help lists every command
@@ -148,6 +160,11 @@ COMMAND_GROUPS: dict[str, tuple[str, Callable[[], CommandGroup]]] = {
         "limit the app to the room mailboxes (a script for an Exchange administrator)",
         _scope,
     ),
+    "certificate": (
+        "sign the app in with a certificate instead of a client secret",
+        _certificate,
+    ),
+    "secret": ("the app's client secret: its status, renewing it, a reminder", _secret),
 }
 
 
@@ -230,7 +247,7 @@ def shared_options() -> SharedOptions:
 def _not_for_this_command(option: str) -> str:
     return (
         f"{option} is only for commands that talk to Microsoft 365 (check, register, rooms "
-        "list, rooms import, offices suggest, scope script); this command only uses the "
+        "list, rooms import, offices suggest, scope script, secret); this command only uses the "
         "workspace. Leave it out."
     )
 

@@ -171,6 +171,12 @@ def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> 
         action="store_true",
         help="remove what an unfinished run created (with --dry-run: list it only)",
     )
+    register.add_argument(
+        "--certificate",
+        action="store_true",
+        help="sign the app in with a certificate instead of a client secret (its private key "
+        "stays in this computer's keyring); used anyway when the organisation forbids secrets",
+    )
     register.add_argument("--json", action="store_true", help="print one JSON document")
     register.add_argument(
         "--show-secret",
@@ -411,7 +417,10 @@ class Run:
                 f"(client ID {printable(existing.app_id)}): it is reused with a new client "
                 "secret, never created twice."
             )
-        lines.append(f"  Client secret:  lasts {plan.secret_months} months")
+        if plan.use_certificate:
+            lines.append(f"  Certificate:    lasts {plan.secret_months} months, no client secret")
+        else:
+            lines.append(f"  Client secret:  lasts {plan.secret_months} months")
         lines.append("  Permissions (Microsoft Graph application permissions):")
         lines += [f"    - {p.name}: {p.permission.allows}." for p in plan.permissions]
         if plan.rooms_only:
@@ -479,6 +488,7 @@ class Run:
             registered.client_id,
             registered.client_secret,
             cloud=runtime.connection.cloud,
+            certificate=registered.certificate,
         )
         self.say("Testing the new connection (Test Settings)…\n")
         test = self.use_cases.test_connection(connection, self.cancel)
@@ -611,7 +621,12 @@ def _register(work: Run) -> int:
     try:
         admin = work.sign_in()
         plan = use_cases.plan_registration(
-            admin, work.app_name, work.secret_months, work.cancel, rooms_only=work.rooms_only
+            admin,
+            work.app_name,
+            work.secret_months,
+            work.cancel,
+            use_certificate=work.args.certificate,
+            rooms_only=work.rooms_only,
         )
     except ClearoomsError as exc:
         report.error = str(exc)
@@ -647,12 +662,17 @@ def _register(work: Run) -> int:
         "permissions_granted": registered.permissions_granted,
         "calendars": "rooms-only" if registered.rooms_only else "all-mailboxes",
     }
+    credential = "client secret" if registered.certificate is None else "certificate"
+    report.app["credential"] = credential
+    if registered.certificate_reason:
+        report.app["credential_reason"] = registered.certificate_reason
+        work.say(f"\n{registered.certificate_reason}\n")
     work.say(
         f"\n{'Reused' if registered.reused else 'Created'} the app: client ID "
         f"{printable(registered.client_id)} in tenant {printable(registered.tenant_id)}. Its "
-        f"client secret lasts until {registered.secret_expires_at:%d %B %Y}.\n"
+        f"{credential} lasts until {registered.secret_expires_at:%d %B %Y}.\n"
     )
-    if work.args.show_secret:
+    if work.args.show_secret and registered.certificate is None:
         work.reveal(registered)
     if registered.permissions_granted:
         code = work.test_and_save(registered)

@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clearooms_wizard.core.registration import PERMISSIONS, SUGGESTED_APP_NAME, Permission
+
+if TYPE_CHECKING:
+    from clearooms_wizard.core.certificates import CertificateCredential
 
 # What the created app is found by when the wizard runs again: never a second app.
 APP_UNIQUE_NAME = "clearooms-booking"
@@ -179,6 +183,10 @@ class RegistrationPlan:
     existing: ExistingApp | None
     # False: the permissions go to a Global Administrator as a consent link instead.
     grant_directly: bool
+    # Sign in with a certificate instead of a client secret (its key stays on this computer).
+    use_certificate: bool = False
+    # When the organisation's policy refuses client secrets, use a certificate instead.
+    certificate_fallback: bool = True
     # Rooms only: Calendars.ReadWrite is neither granted nor listed in Microsoft Entra ID; an
     # Exchange administrator gives it for the room mailboxes only (the scope script).
     rooms_only: bool = False
@@ -266,6 +274,11 @@ class RegisteredApp:
     permissions_granted: bool
     # For a Global Administrator to open when this sign-in could not grant the permissions.
     consent_url: str | None = None
+    # When the app signs in with a certificate instead (then client_secret is ""): asked for,
+    # or because the organisation's policy does not allow client secrets.
+    certificate: CertificateCredential | None = field(default=None, repr=False)
+    # Why a certificate was used although a secret was asked for; None otherwise.
+    certificate_reason: str | None = None
     # Set up for room mailboxes only: Calendars.ReadWrite comes from Exchange (the scope
     # script), not Microsoft Entra ID.
     rooms_only: bool = False

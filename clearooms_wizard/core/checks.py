@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,7 @@ from clearooms_wizard.core.tokens import AccessToken, TokenProvider, discover_te
 from clearooms_wizard.core.values import ConnectionInput, Credentials, check_secret, check_values
 
 if TYPE_CHECKING:
+    from clearooms_wizard.core.certificates import CertificateCredential
     from clearooms_wizard.core.http import MicrosoftSession
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ CHECK_TITLES: dict[str, str] = {
     "directory": "The directory can be read",
     "calendars": "Room calendars can be read",
     "mailbox_scope": "Which calendars the app can reach",
-    "secret_expiry": "The client secret is not about to expire",
+    "secret_expiry": "The client credential is not about to expire",
 }
 CHECK_IDS = tuple(CHECK_TITLES)
 
@@ -208,9 +209,7 @@ class SettingsTest:
             if tenant_result.status is Status.FAIL or self.tenant_id is None:
                 yield from self._skip_rest("tenant", _skipped_after_tenant(tenant_result))
                 return
-            signed_in = Credentials(
-                self.tenant_id, credentials.client_id, credentials.client_secret
-            )
+            signed_in = replace(credentials, tenant=self.tenant_id)
             self.signed_in = signed_in
             tokens = TokenProvider(signed_in, cloud, session)
             token_result, token = self._check_token(tokens)
@@ -247,6 +246,9 @@ class SettingsTest:
             )
         tidied = checked.tidied
         note = f" We tidied the pasted text ({'; '.join(tidied)})." if tidied else ""
+        if credentials.certificate is not None:
+            result = _certificate_format(credentials.certificate, note)
+            return result, None if result.status is Status.FAIL else credentials
         if checked.client_secret.warnings:
             return (
                 CheckResult(
@@ -642,7 +644,9 @@ class SettingsTest:
 
     def _check_secret_expiry(self, graph: GraphClient, credentials: Credentials) -> CheckResult:
         try:
-            application = graph.get_application(credentials.client_id)
+            application = graph.get_application(
+                credentials.client_id, certificates=credentials.certificate is not None
+            )
         except GraphError as exc:
             reason = (
                 "Skipped: the app is not allowed to read its own registration (it needs "
@@ -657,6 +661,8 @@ class SettingsTest:
                 Status.SKIP,
                 f"Skipped: the app's registration could not be read. {exc}",
             )
+        if credentials.certificate is not None:
+            return self._certificate_expiry(application, credentials.certificate)
         hint = credentials.client_secret[:3]
         ends: list[datetime] = []
         credentials_list = application.get("passwordCredentials")
@@ -687,11 +693,88 @@ class SettingsTest:
             "secret_expiry",
             Status.WARN,
             f"The secret expires on {when}, in {max(days, 0)} day{'s' if days != 1 else ''}.",
-            "Before then, create a new client secret in Certificates & secrets and enter its "
-            "Value here, or Clearooms will stop seeing your room bookings.",
+            "Before then, press Renew the secret… (or run “clearooms-wizard secret renew”), or "
+            "create a new client secret in Certificates & secrets and enter its Value here, or "
+            "Clearooms will stop seeing your room bookings.",
             "secret_expiring",
             {"expires": end.isoformat()},
         )
+
+    def _certificate_expiry(
+        self, application: dict[str, Any], certificate: CertificateCredential
+    ) -> CheckResult:
+        """The end date of the app's keyCredential for our certificate, found by thumbprint."""
+        from clearooms_wizard.core.certificates import thumbprint_from_key_identifier
+
+        ends: list[datetime] = []
+        listed = application.get("keyCredentials")
+        for item in listed if isinstance(listed, list) else []:
+            if not isinstance(item, dict):
+                continue
+            if thumbprint_from_key_identifier(item.get("customKeyIdentifier")) == (
+                certificate.sha1_thumbprint
+            ):
+                end = _parse_time(item.get("endDateTime"))
+                if end is not None:
+                    ends.append(end)
+        if not ends:
+            return CheckResult(
+                "secret_expiry",
+                Status.SKIP,
+                "Skipped: none of the app's certificates matched this one, so its expiry date is "
+                "unknown.",
+            )
+        end = min(ends)
+        self.secret_expires_at = end
+        days = (end - self._clock()).days
+        when = f"{end:%d %B %Y}".lstrip("0")
+        details = {"expires": end.isoformat(), "thumbprint": certificate.sha1_thumbprint.upper()}
+        if days > EXPIRY_WARNING_DAYS:
+            return CheckResult(
+                "secret_expiry",
+                Status.PASS,
+                f"The certificate expires on {when}, in {days} days.",
+                details=details,
+            )
+        return CheckResult(
+            "secret_expiry",
+            Status.WARN,
+            f"The certificate expires on {when}, in {max(days, 0)} day{'s' if days != 1 else ''}.",
+            "Before then, create a new certificate (clearooms-wizard certificate create) and "
+            "upload its .cer file under Certificates & secrets, or Clearooms will stop seeing "
+            "your room bookings.",
+            "certificate_expiring",
+            details,
+        )
+
+
+def _certificate_format(certificate: CertificateCredential, note: str) -> CheckResult:
+    """The format check of a certificate credential: its key and certificate still parse and
+    belong together."""
+    from clearooms_wizard.core.certificates import CertificateError, credential_from_keyring_text
+
+    try:
+        credential_from_keyring_text(certificate.keyring_text())
+    except CertificateError as exc:
+        return CheckResult(
+            "format",
+            Status.FAIL,
+            f"Certificate: {exc}",
+            "Create a new certificate and upload it, then test again.",
+            "certificate_unreadable",
+        )
+    until = f"{certificate.not_after:%d %B %Y}".lstrip("0")
+    return CheckResult(
+        "format",
+        Status.PASS,
+        "The tenant and client ID look right, and the app signs in with a certificate "
+        f"(thumbprint {certificate.sha1_thumbprint.upper()}, valid until {until})." + note,
+        details={
+            "credential": "certificate",
+            # What the sign-in names it by (x5t#S256); the portal shows the SHA-1 one.
+            "sha256_thumbprint": certificate.sha256_thumbprint.upper(),
+        },
+    )
 
 
 def _parse_time(value: object) -> datetime | None:

@@ -81,8 +81,10 @@ SIGN_IN_FIXES: dict[int, Explanation] = {
     ),
     7000222: Explanation(
         "The client secret has expired.",
-        "In App registrations, open your app, then Certificates & secrets, click New client "
-        "secret, and paste the new Value here. Set a reminder before the new one expires.",
+        "Press Renew the secret… (or run “clearooms-wizard secret renew”): an administrator "
+        "signs in and the wizard replaces it. Or, in App registrations, open your app, then "
+        "Certificates & secrets, click New client secret, and paste the new Value here. Set a "
+        "reminder before the new one expires.",
     ),
     7000229: Explanation(
         "The app is registered, but it has not been added to your organisation yet.",
@@ -136,6 +138,39 @@ SIGN_IN_FIXES: dict[int, Explanation] = {
         "empty.",
     ),
 }
+
+# Sign-in errors that only a certificate (a client assertion) meets.
+_UPLOAD_CER = (
+    "In the Microsoft Entra admin center open App registrations, your Clearooms app, then "
+    "Certificates & secrets, Certificates, and upload the .cer file "
+    "(“clearooms-wizard certificate create” writes one)."
+)
+CERTIFICATE_SIGN_IN_FIXES: dict[int, Explanation] = {
+    700027: Explanation(
+        "Microsoft did not accept the certificate: the app does not have this certificate "
+        "uploaded, or it has expired.",
+        f"{_UPLOAD_CER} Check that the thumbprint shown there matches the one Test Settings "
+        "shows, and that it has not expired.",
+    ),
+    700024: Explanation(
+        "Microsoft refused the sign-in because this computer's clock is wrong.",
+        "Set this computer's date, time and time zone to update automatically, then test again.",
+    ),
+    700023: Explanation(
+        "The certificate sign-in was addressed to a different tenant or cloud.",
+        "Check the Tenant ID and the cloud (under Advanced in the wizard, or --cloud on the "
+        "command line), then test again.",
+    ),
+    700021: Explanation(
+        "The certificate sign-in named a different app than the client ID.",
+        "Check the client ID, then create a new certificate for this app and upload it.",
+    ),
+    50027: Explanation(
+        "Microsoft could not read the certificate sign-in; a proxy may have changed it.",
+        "Create a new certificate and upload it. If it happens again, send the report to support.",
+    ),
+}
+SIGN_IN_FIXES.update(CERTIFICATE_SIGN_IN_FIXES)
 
 GENERIC_SIGN_IN = Explanation(
     "Microsoft refused to sign the app in.",

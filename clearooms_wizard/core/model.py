@@ -134,6 +134,10 @@ class SavedConnection:
     last_tested_at: str | None = None
     last_test_ok: bool | None = None
     secret_expires_at: str | None = None
+    # "secret" or "certificate"; with a certificate, its SHA-1 thumbprint (hex) and end date.
+    credential_kind: str = "secret"
+    certificate_thumbprint: str | None = None
+    certificate_expires_at: str | None = None
 
 
 def office_key(name: str) -> str:

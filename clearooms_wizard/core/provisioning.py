@@ -70,6 +70,7 @@ from clearooms_wizard.core.safetext import printable
 from clearooms_wizard.core.store import InvalidInput
 
 if TYPE_CHECKING:
+    from clearooms_wizard.core.certificates import CertificateCredential
     from clearooms_wizard.core.http import MicrosoftSession
     from clearooms_wizard.core.tokens import AccessToken
 
@@ -79,6 +80,8 @@ T = TypeVar("T")
 MAX_SECRET_MONTHS = 24
 # What a tenant's lifetime policy most often allows, and Microsoft recommends at most.
 SHORTER_SECRET_MONTHS = 12
+# What to try, longest first, when a tenant's lifetime policy refuses a secret.
+SECRET_LIFETIME_STEPS = (SHORTER_SECRET_MONTHS, 6, 3)
 MAX_APP_NAME = 120
 # Graph object ids are GUIDs; app role assignment ids are base64url. Anything else in a path
 # would be a request we did not mean to make.
@@ -183,6 +186,56 @@ def classify(error: GraphError) -> Failure:
 # The sign-in service's answers while a new secret or app is not visible to it yet: invalid
 # secret, app not found, "keys expired" right after creation, no service principal yet.
 SECRET_NOT_YET_VISIBLE = frozenset({7000215, 700016, 7000222, 7000229})
+CERTIFICATE_NOT_FOUND = 700027
+
+
+def retrying(
+    call: Callable[[], T],
+    deadline: float,
+    policy: RetryPolicy,
+    cancel: CancelToken,
+    doing: str,
+    on_still_working: Callable[[], None] | None = None,
+    retry_on: frozenset[Failure] = frozenset({Failure.NOT_YET_VISIBLE, Failure.THROTTLED}),
+) -> T:
+    """``call``, tried again while Microsoft says the object is not visible yet (or asks us to
+    slow down), with a growing pause (at least Retry-After), until ``deadline`` seconds have
+    passed; ``on_still_working`` is told once the wait gets long."""
+    started = time.monotonic()
+    delays = policy.delays()
+    tries = 1
+    while True:
+        try:
+            return call()
+        except GraphError as exc:
+            kind = classify(exc)
+            if kind not in retry_on:
+                raise
+            wait = next(delays)
+            if kind is Failure.THROTTLED and exc.retry_after is not None:
+                wait = max(wait, exc.retry_after)
+            waited = time.monotonic() - started
+            if waited + wait > deadline:
+                raise
+            log.info(
+                "%s: not ready yet after %d tries (HTTP %d %s); trying again in %.1f s",
+                doing,
+                tries,
+                exc.status,
+                _shown(exc.code),
+                wait,
+            )
+            if waited + wait >= policy.still_working_after and on_still_working is not None:
+                on_still_working()
+            cancel.sleep(wait)
+            tries += 1
+
+
+def shorter_secret_months(months: int) -> int | None:
+    """The next lifetime to try when the organisation's policy refuses ``months``; None when
+    there is no shorter one worth asking for."""
+    shorter = [m for m in SECRET_LIFETIME_STEPS if m < months]
+    return shorter[0] if shorter else None
 
 
 # -- the administrator's Graph -----------------------------------------------------------------
@@ -612,6 +665,52 @@ class _Secret:
     text: str = field(repr=False)
 
 
+@dataclass
+class _Certificate:
+    credential: CertificateCredential
+    # Why a certificate although a secret was asked for.
+    reason: str | None
+
+
+class _SecretsForbidden(Exception):
+    """addPassword was refused by the organisation's policy; a certificate is used instead."""
+
+
+SECRETS_FORBIDDEN_FALLBACK = (
+    "Your organisation does not allow client secrets, so the app signs in with a certificate "
+    "instead."
+)
+
+
+def add_password(
+    graph: AdminGraph,
+    oid: str,
+    months: int,
+    retry: Callable[[Callable[[], GraphAnswer]], GraphAnswer],
+) -> _Secret:
+    """A new client secret on the app ``oid`` that lasts ``months`` (its text remembered, so
+    that no log line can carry it); ``retry`` tries again while Microsoft catches up."""
+    now = datetime.now(UTC)
+    end = months_later(now, months).replace(microsecond=0)
+    body = {
+        "passwordCredential": {
+            "displayName": _secret_name(now),
+            "endDateTime": end.isoformat().replace("+00:00", "Z"),
+        }
+    }
+    answer = retry(lambda: graph.send("POST", f"/applications/{oid}/addPassword", body=body))
+    made = answer.body or {}
+    text = made.get("secretText")
+    if not isinstance(text, str) or not 8 <= len(text) <= 1000:
+        raise UnexpectedResponse(
+            "Microsoft made the client secret but did not send it back.", TechnicalDetails()
+        )
+    # Before anything else: every log line from here on has it removed, whatever happens.
+    remember_secret(text)
+    key_id = _guid(made.get("keyId"), "the secret's id")
+    return _Secret(key_id, _parse_time(made.get("endDateTime")) or end, text)
+
+
 class _Run:
     """One register_app call: the plan, the journal so far, and how to report progress."""
 
@@ -670,38 +769,19 @@ class _Run:
     ) -> T:
         """``call``, tried again while Microsoft says the object is not visible yet (or asks us
         to slow down), with a growing pause, until ``deadline`` seconds have passed."""
-        started = time.monotonic()
-        delays = self.policy.delays()
-        tries = 1
-        while True:
-            try:
-                return call()
-            except GraphError as exc:
-                kind = classify(exc)
-                if kind not in retry_on:
-                    raise
-                wait = next(delays)
-                if kind is Failure.THROTTLED and exc.retry_after is not None:
-                    wait = max(wait, exc.retry_after)
-                waited = time.monotonic() - started
-                if waited + wait > deadline:
-                    raise
-                log.info(
-                    "%s: not ready yet after %d tries (HTTP %d %s); trying again in %.1f s",
-                    self.step.value,
-                    tries,
-                    exc.status,
-                    _shown(exc.code),
-                    wait,
-                )
-                if waited + wait >= self.policy.still_working_after:
-                    self.report(
-                        self.step,
-                        StepState.RUNNING,
-                        "Microsoft is still setting this up; this usually takes under a minute.",
-                    )
-                self.cancel.sleep(wait)
-                tries += 1
+        return retrying(
+            call,
+            deadline,
+            self.policy,
+            self.cancel,
+            self.step.value,
+            lambda: self.report(
+                self.step,
+                StepState.RUNNING,
+                "Microsoft is still setting this up; this usually takes under a minute.",
+            ),
+            retry_on,
+        )
 
     # -- the steps
 
@@ -831,9 +911,12 @@ class _Run:
                 break
             except GraphError as exc:
                 kind = classify(exc)
-                if kind is Failure.SECRET_TOO_LONG and months > SHORTER_SECRET_MONTHS:
-                    log.info("create-secret: %d months is too long here; trying 12", months)
-                    months, shortened = SHORTER_SECRET_MONTHS, True
+                shorter = shorter_secret_months(months)
+                if kind is Failure.SECRET_TOO_LONG and shorter is not None:
+                    log.info(
+                        "create-secret: %d months is too long here; trying %d", months, shorter
+                    )
+                    months, shortened = shorter, True
                     continue
                 if kind is Failure.SECRET_TOO_LONG:
                     raise self.fail(
@@ -841,6 +924,8 @@ class _Run:
                         f"{months} months. Choose a shorter lifetime, or ask your IT admin "
                         "how long a secret may last, then try again."
                     ) from None
+                if kind is Failure.SECRETS_NOT_ALLOWED and self.plan.certificate_fallback:
+                    raise _SecretsForbidden() from None
                 if kind is Failure.SECRETS_NOT_ALLOWED:
                     raise self.fail(
                         "Your organisation's policy does not allow apps to have client secrets, "
@@ -855,37 +940,46 @@ class _Run:
         )
         until = f"{made.expires_at:%d %B %Y}".lstrip("0")
         detail = (
-            f"Your organisation allows client secrets of at most {SHORTER_SECRET_MONTHS} months, "
-            f"so this one lasts {SHORTER_SECRET_MONTHS} months, until {until}."
+            f"Your organisation allows client secrets of at most {months} months, "
+            f"so this one lasts {months} months, until {until}."
             if shortened
             else f"Created a client secret that lasts until {until}."
         )
         self.report(StepId.CREATE_SECRET, StepState.DONE, detail)
         return made
 
-    def add_password(self, oid: str, months: int) -> _Secret:
-        now = datetime.now(UTC)
-        end = months_later(now, months).replace(microsecond=0)
-        body = {
-            "passwordCredential": {
-                "displayName": _secret_name(now),
-                "endDateTime": end.isoformat().replace("+00:00", "Z"),
-            }
-        }
-        answer = self.retrying(
-            lambda: self.graph.send("POST", f"/applications/{oid}/addPassword", body=body),
-            self.policy.object_deadline,
+    def credential(self, object_id: str, app_id: str) -> _Secret | _Certificate:
+        """A client secret, or a certificate: when asked for, or when the organisation's policy
+        does not allow secrets (then the step says so)."""
+        if self.plan.use_certificate:
+            return self.certificate(object_id, app_id, None)
+        try:
+            return self.secret(object_id)
+        except _SecretsForbidden:
+            log.info("create-secret: secrets are not allowed here; using a certificate")
+            return self.certificate(object_id, app_id, SECRETS_FORBIDDEN_FALLBACK)
+
+    def certificate(self, object_id: str, app_id: str, reason: str | None) -> _Certificate:
+        from clearooms_wizard.core.certificate_upload import upload_certificate
+        from clearooms_wizard.core.certificates import create_certificate
+
+        self.report(StepId.CREATE_SECRET, StepState.RUNNING, reason or "")
+        oid = _object_id(object_id)
+        made = create_certificate(app_id, months=min(self.plan.secret_months, 24))
+        self.retrying(
+            lambda: upload_certificate(self.graph, oid, made), self.policy.object_deadline
         )
-        made = answer.body or {}
-        text = made.get("secretText")
-        if not isinstance(text, str) or not 8 <= len(text) <= 1000:
-            raise UnexpectedResponse(
-                "Microsoft made the client secret but did not send it back.", TechnicalDetails()
-            )
-        # Before anything else: every log line from here on has it removed, whatever happens.
-        remember_secret(text)
-        key_id = _guid(made.get("keyId"), "the secret's id")
-        return _Secret(key_id, _parse_time(made.get("endDateTime")) or end, text)
+        until = f"{made.not_after:%d %B %Y}".lstrip("0")
+        done = (
+            f"Added a certificate that lasts until {until}; its private key stays on this computer."
+        )
+        self.report(StepId.CREATE_SECRET, StepState.DONE, f"{reason} {done}" if reason else done)
+        return _Certificate(made, reason)
+
+    def add_password(self, oid: str, months: int) -> _Secret:
+        return add_password(
+            self.graph, oid, months, lambda call: self.retrying(call, self.policy.object_deadline)
+        )
 
     def remove_secret(self, entry: CreatedObject) -> None:
         parent = _object_id(entry.parent_id or "")
@@ -1189,7 +1283,7 @@ def register_app(
     run.report(StepId.FIND_GRAPH, StepState.DONE, "Found Microsoft Graph and its permissions.")
     try:
         object_id, app_id, reused = run.application()
-        secret = run.secret(object_id)
+        secret = run.credential(object_id, app_id)
         sp_id, sp_is_new = run.service_principal(app_id)
         granted = run.grants(sp_id, sp_is_new)
         consent_url: str | None = None
@@ -1208,7 +1302,7 @@ def register_app(
                 cloud,
                 plan.admin.tenant_id,
                 app_id,
-                secret.text,
+                secret.text if isinstance(secret, _Secret) else secret.credential,
                 tuple(p.name for p in plan.permissions),
                 run.policy,
                 on_still_waiting=lambda: run.report(
@@ -1238,6 +1332,20 @@ def register_app(
         sp_id,
         "yes" if granted else "waiting for a Global Administrator",
     )
+    if isinstance(secret, _Certificate):
+        return RegisteredApp(
+            tenant_id=plan.admin.tenant_id,
+            client_id=app_id,
+            client_secret="",
+            secret_expires_at=secret.credential.not_after,
+            app_object_id=object_id,
+            service_principal_id=sp_id,
+            reused=reused,
+            permissions_granted=granted,
+            consent_url=consent_url,
+            certificate=secret.credential,
+            certificate_reason=secret.reason,
+        )
     return RegisteredApp(
         tenant_id=plan.admin.tenant_id,
         client_id=app_id,
@@ -1288,12 +1396,18 @@ class StillWaiting(ClearoomsError):
 
 
 def app_token(session: MicrosoftSession, cloud: Cloud, tenant_id: str, client_id: str,
-              secret: str) -> AccessToken:  # fmt: skip
-    """A client-credentials token from a fresh MSAL app (its cache would give an old one)."""
+              secret: str | CertificateCredential) -> AccessToken:  # fmt: skip
+    """A client-credentials token from a fresh MSAL app (its cache would give an old one),
+    signed in with the client secret or the certificate."""
     from clearooms_wizard.core.tokens import TokenProvider
     from clearooms_wizard.core.values import Credentials
 
-    return TokenProvider(Credentials(tenant_id, client_id, secret), cloud, session).acquire()
+    credentials = (
+        Credentials(tenant_id, client_id, secret)
+        if isinstance(secret, str)
+        else Credentials(tenant_id, client_id, "", certificate=secret)
+    )
+    return TokenProvider(credentials, cloud, session).acquire()
 
 
 def roles_granted(
@@ -1301,7 +1415,7 @@ def roles_granted(
     cloud: Cloud,
     tenant_id: str,
     client_id: str,
-    secret: str,
+    secret: str | CertificateCredential,
     wanted: tuple[str, ...],
 ) -> bool:
     """Whether a fresh token for the app carries every permission in ``wanted``. False while
@@ -1309,7 +1423,10 @@ def roles_granted(
     try:
         token = app_token(session, cloud, tenant_id, client_id, secret)
     except SignInError as exc:
-        if exc.aadsts in SECRET_NOT_YET_VISIBLE:
+        if exc.aadsts in SECRET_NOT_YET_VISIBLE or (
+            # A new certificate is "not found" until it reaches the sign-in service.
+            not isinstance(secret, str) and exc.aadsts == CERTIFICATE_NOT_FOUND
+        ):
             log.info("the app's sign-in is not ready yet (AADSTS%s)", exc.aadsts)
             return False
         raise
@@ -1325,7 +1442,7 @@ def wait_for_roles(
     cloud: Cloud,
     tenant_id: str,
     client_id: str,
-    secret: str,
+    secret: str | CertificateCredential,
     wanted: tuple[str, ...],
     policy: RetryPolicy,
     on_still_waiting: Callable[[], None] | None = None,

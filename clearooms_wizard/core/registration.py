@@ -102,6 +102,14 @@ class StepGroup:
     note: str = ""
 
 
+# For organisations whose policy does not allow client secrets.
+CERTIFICATE_INSTEAD = (
+    "Secrets not allowed in your organisation? Use a certificate instead: on the next page choose "
+    "Certificate, press Create a certificate…, and upload the .cer file under Certificates & "
+    "secrets, Certificates."
+)
+
+
 CHECKLIST = (
     StepGroup(
         "Create the app",
@@ -141,6 +149,7 @@ CHECKLIST = (
                 "Copy the secret's Value (not the Secret ID) straight away: it is shown only once.",
             ),
         ),
+        note=CERTIFICATE_INSTEAD,
     ),
     StepGroup(
         "Add permissions and grant consent",
@@ -191,7 +200,9 @@ def it_admin_instructions(cloud: Cloud, requester: str = "") -> str:
         "   - Supported account types: Accounts in this organizational directory only\n"
         "   - Redirect URI: leave empty",
         "2. In the new app, open Certificates & secrets and create a new client secret (12 or 24 "
-        "months). Copy its Value (not the Secret ID): it is shown only once.",
+        "months). Copy its Value (not the Secret ID): it is shown only once. If our policy does "
+        "not allow client secrets, tell me instead: I will send you a certificate (.cer file) to "
+        "upload under Certificates & secrets > Certificates.",
         "3. Open API permissions > Add a permission > Microsoft Graph > Application permissions, "
         f"and add these three:\n{permission_lines}\n"
         "   Then click “Grant admin consent” for our organisation.",

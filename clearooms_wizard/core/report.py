@@ -104,6 +104,13 @@ class SupportReport:
                 f"Client ID: {_shown(connection.client_id, check_client_id)}",
                 f"Client secret: {secret_hint(connection.client_secret.strip())}",
             ]
+            if connection.certificate is not None:
+                # Public facts only: the thumbprint the portal shows, and the end date.
+                cert = connection.certificate
+                lines.append(
+                    f"Certificate: thumbprint {cert.sha1_thumbprint.upper()}, valid until "
+                    f"{cert.not_after:%Y-%m-%d}"
+                )
         results = self.results
         lines += ["", "Test Settings:" if results else "Test Settings has not been run yet."]
         for result in results:
@@ -149,6 +156,13 @@ class SupportReport:
                 "hint": _hint(secret) if secret else None,
                 "length": len(secret),
             }
+            if connection.certificate is not None:
+                cert = connection.certificate
+                data["certificate"] = {
+                    "sha1_thumbprint": cert.sha1_thumbprint.upper(),
+                    "sha256_thumbprint": cert.sha256_thumbprint.upper(),
+                    "not_after": cert.not_after.isoformat(),
+                }
         data["checks"] = [result.to_json() for result in self.results]
         return cast(dict[str, Any], _redacted(data, self.secrets))
 

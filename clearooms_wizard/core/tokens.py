@@ -226,10 +226,17 @@ class TokenProvider:
     def _build(self) -> msal.ConfidentialClientApplication:
         import msal  # only when signing in: it is slow to import, and the wizard starts first
 
+        certificate = self._credentials.certificate
+        # With a certificate, MSAL signs a client assertion (a JWT) instead of sending a secret.
+        credential = (
+            self._credentials.client_secret
+            if certificate is None
+            else certificate.msal_credential()
+        )
         try:
             return msal.ConfidentialClientApplication(
                 self._credentials.client_id,
-                client_credential=self._credentials.client_secret,
+                client_credential=credential,
                 authority=authority_url(self._cloud, self._credentials.tenant),
                 http_client=self._client,
                 # Instance discovery would ask login.microsoftonline.com about a host it does

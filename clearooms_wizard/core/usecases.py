@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         SignInMethod,
         StepUpdate,
     )
+    from clearooms_wizard.core.certificates import CertificateCredential
     from clearooms_wizard.core.checks import SettingsTest
     from clearooms_wizard.core.connection import SessionOpener
     from clearooms_wizard.core.graph import GraphClient
@@ -52,8 +53,16 @@ if TYPE_CHECKING:
     )
     from clearooms_wizard.core.model import Office, Room, RoomDirectory, SavedConnection
     from clearooms_wizard.core.provisioning import RetryPolicy
+    from clearooms_wizard.core.renewal import (
+        AppCredential,
+        CredentialStatus,
+        RenewalJournal,
+        RenewalOutcome,
+        RenewalRequest,
+        RenewalUpdate,
+    )
     from clearooms_wizard.core.scope_script import ScopeScript
-    from clearooms_wizard.core.secrets import SecretStore
+    from clearooms_wizard.core.secrets import SaveOutcome, SecretStore
     from clearooms_wizard.core.values import ConnectionInput, Credentials
 
 
@@ -139,6 +148,7 @@ def _connection_to_save(
     secret_expires_at: datetime | None,
     *,
     tested_at: datetime | None,
+    certificate: CertificateCredential | None = None,
 ) -> SavedConnection:
     """What the workspace keeps of a connection (never the secret). Untested (``tested_at``
     None) while a new app waits for its permissions to be approved."""
@@ -157,7 +167,24 @@ def _connection_to_save(
         last_tested_at=None if tested_at is None else tested_at.isoformat(timespec="seconds"),
         last_test_ok=None if tested_at is None else True,
         secret_expires_at=secret_expires_at.isoformat() if secret_expires_at else None,
+        # Public facts only: which credential, and the certificate's thumbprint and end date.
+        credential_kind="secret" if certificate is None else "certificate",
+        certificate_thumbprint=None if certificate is None else certificate.sha1_thumbprint,
+        certificate_expires_at=None if certificate is None else certificate.not_after.isoformat(),
     )
+
+
+def _keep_credential(
+    secrets: SecretStore,
+    tenant_id: str,
+    client_id: str,
+    secret: str,
+    certificate: CertificateCredential | None,
+) -> SaveOutcome:
+    """The secret, or the certificate's private key, into the keyring (or memory)."""
+    if certificate is not None:
+        return secrets.save_certificate(tenant_id, client_id, certificate.keyring_text())
+    return secrets.save(tenant_id, client_id, secret)
 
 
 class UseCases:
@@ -223,16 +250,71 @@ class UseCases:
             cloud,
             test.secret_expires_at,
             tested_at=datetime.now(UTC),
+            certificate=credentials.certificate,
         )
         with open_workspace(self.workspace_path) as workspace:
             workspace.save_connection(connection)
             notice = workspace.notice
-        outcome = self.secrets.save(
-            test.tenant_id, credentials.client_id, credentials.client_secret
+        outcome = _keep_credential(
+            self.secrets,
+            test.tenant_id,
+            credentials.client_id,
+            credentials.client_secret,
+            credentials.certificate,
         )
         log.info(
             "saved the connection (cloud %s); the client secret is in the keyring: %s",
             cloud.key,
+            "yes" if outcome.kept_in_keyring else "no",
+        )
+        messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
+        return " ".join(messages) or None
+
+    def new_certificate(self, client_id: str, months: int = 12) -> CertificateCredential:
+        """A new key pair and self-signed certificate for the app (a moment's work: call it on a
+        worker). Nothing is kept until the connection is saved."""
+        from clearooms_wizard.core.certificates import create_certificate
+
+        return create_certificate(client_id, months=months)
+
+    def write_certificate_file(self, certificate: CertificateCredential, path: Path) -> None:
+        """The public .cer file (DER) an administrator uploads; it holds no secret."""
+        from clearooms_wizard.core.errors import ClearoomsError
+
+        try:
+            path.write_bytes(certificate.der)
+        except OSError as exc:
+            raise ClearoomsError(
+                f"Could not write {path.name}: {exc.strerror or type(exc).__name__}."
+            ) from None
+
+    def keep_certificate(
+        self, tenant: str, client_id: str, cloud: Cloud, certificate: CertificateCredential
+    ) -> str | None:
+        """Make ``certificate`` the saved connection's credential: its private key in the
+        keyring, its public facts in the workspace (marked untested until Test Settings passes).
+        Returns a message when the key could not go to the keyring."""
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self.workspace_path) as workspace:
+            saved = workspace.load_connection()
+            # The keyring entry is keyed by the tenant GUID once a test has resolved it.
+            tenant_id = (
+                saved.tenant_id
+                if saved is not None and saved.tenant == tenant and saved.client_id == client_id
+                else None
+            )
+            connection = _connection_to_save(
+                tenant, client_id, tenant_id or tenant, cloud, None,
+                tested_at=None, certificate=certificate,
+            )  # fmt: skip
+            workspace.save_connection(replace(connection, tenant_id=tenant_id))
+            notice = workspace.notice
+        outcome = self.secrets.save_certificate(
+            tenant_id or tenant, client_id, certificate.keyring_text()
+        )
+        log.info(
+            "kept a new certificate for the connection; its key is in the keyring: %s",
             "yes" if outcome.kept_in_keyring else "no",
         )
         messages = [m for m in (notice, None if outcome.kept_in_keyring else outcome.message) if m]
@@ -277,9 +359,14 @@ class UseCases:
             cloud,
             registered.secret_expires_at,
             tested_at=None,
+            certificate=registered.certificate,
         )
-        outcome = self.secrets.save(
-            registered.tenant_id, registered.client_id, registered.client_secret
+        outcome = _keep_credential(
+            self.secrets,
+            registered.tenant_id,
+            registered.client_id,
+            registered.client_secret,
+            registered.certificate,
         )
         with open_workspace(self.workspace_path) as workspace:
             workspace.save_connection(connection)
@@ -537,21 +624,24 @@ class UseCases:
         secret_months: int,
         cancel: CancelToken,
         *,
+        use_certificate: bool = False,
         rooms_only: bool = False,
     ) -> RegistrationPlan:
         """What registering the app will create or reuse, for the user to confirm. Reads only:
-        creates nothing. ``rooms_only``: without Microsoft Entra's Calendars.ReadWrite grant
-        (Exchange gives it for the room mailboxes: the scope script). Slow."""
+        creates nothing. Slow. With ``use_certificate``, the app gets a certificate instead of
+        a client secret. ``rooms_only``: without Microsoft Entra's Calendars.ReadWrite grant
+        (Exchange gives it for the room mailboxes: the scope script)."""
         from clearooms_wizard.core.provisioning import AdminGraph, plan_registration
 
         session = self.open_session(cancel)
         try:
             graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
-            return plan_registration(
+            plan = plan_registration(
                 graph, admin.admin, app_name, secret_months, rooms_only=rooms_only
             )
         finally:
             session.close()
+        return replace(plan, use_certificate=True) if use_certificate else plan
 
     def register_app(
         self,
@@ -701,6 +791,153 @@ class UseCases:
         log.info("the permissions of app %s were approved", registered.client_id)
         return True
 
+    # -- renewing the client secret -------------------------------------------------------------
+
+    def secret_status(
+        self,
+        credentials: Credentials,
+        cloud: Cloud,
+        cancel: CancelToken,
+        admin: AdminSession | None = None,
+    ) -> CredentialStatus:
+        """The app's secrets and certificates, and which secret is the one saved here: read as
+        the app itself (it may read its own registration), or as ``admin`` when given (when
+        the app cannot sign in, say because its secret expired). Slow."""
+        from clearooms_wizard.core.provisioning import AdminGraph
+        from clearooms_wizard.core.renewal import credential_status, status_with_admin
+
+        saved_expiry = self._saved_expiry(credentials.client_id)
+        if admin is not None:
+            session = self.open_session(cancel)
+            try:
+                graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+                return status_with_admin(
+                    graph,
+                    admin.admin.username,
+                    credentials.client_id,
+                    credentials.client_secret,
+                    saved_expiry,
+                )
+            finally:
+                session.close()
+        with self.graph(credentials, cloud, cancel) as client:
+            application = client.get_application(credentials.client_id)
+        return credential_status(application, credentials.client_secret, saved_expiry=saved_expiry)
+
+    def renew_secret(
+        self,
+        admin: AdminSession,
+        request: RenewalRequest,
+        confirm_removal: Callable[[AppCredential], bool],
+        cancel: CancelToken,
+        progress: Callable[[RenewalUpdate], None] | None = None,
+    ) -> RenewalOutcome:
+        """Add a new client secret, check that Microsoft signs the app in with it, save it (the
+        keyring, and its end date in the workspace), and only then remove the one it replaces;
+        ``confirm_removal`` is asked first when that one was not made by this tool. Raises
+        RenewalFailed (saying whether the old secret still works). Slow."""
+        from clearooms_wizard.core.provisioning import AdminGraph
+        from clearooms_wizard.core.renewal import renew_secret
+
+        if request.saved_expiry is None:
+            request = replace(request, saved_expiry=self._saved_expiry(request.client_id))
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            return renew_secret(
+                graph,
+                session,
+                admin.cloud,
+                request,
+                admin.admin.username,
+                _RenewalJournalStore(self.workspace_path),
+                self._secret_saver(request.tenant_id, request.client_id),
+                confirm_removal,
+                progress,
+                self.registration_policy,
+            )
+        finally:
+            session.close()
+
+    def unfinished_renewal(self) -> RenewalJournal | None:
+        """Where a renewal that was stopped or killed got to, if one was."""
+        return _RenewalJournalStore(self.workspace_path).load()
+
+    def finish_renewal(
+        self,
+        admin: AdminSession,
+        journal: RenewalJournal,
+        current_secret: str | None,
+        confirm_removal: Callable[[AppCredential], bool],
+        cancel: CancelToken,
+        progress: Callable[[RenewalUpdate], None] | None = None,
+    ) -> str:
+        """Finish a renewal that stopped after saving its new secret (remove the old one), or
+        tidy one that stopped before (remove its unused new secret). Returns what was done."""
+        from clearooms_wizard.core.provisioning import AdminGraph
+        from clearooms_wizard.core.renewal import finish_unfinished
+
+        session = self.open_session(cancel)
+        try:
+            graph = AdminGraph(session, admin.cloud.graph_root, admin.bearer)
+            return finish_unfinished(
+                graph,
+                _RenewalJournalStore(self.workspace_path),
+                journal,
+                admin.admin.username,
+                current_secret,
+                confirm_removal,
+                progress,
+                self.registration_policy,
+            )
+        finally:
+            session.close()
+
+    def save_reminder(
+        self, expires_at: datetime, client_id: str, app_name: str, path: Path
+    ) -> Path:
+        """Write a calendar reminder (.ics) to renew the secret 30 days before it expires."""
+        from clearooms_wizard.core.reminder import Reminder, save_reminder
+
+        written = save_reminder(Reminder(expires_at, client_id, app_name), path)
+        log.info("saved a reminder to renew the client secret")
+        return written
+
+    def _saved_expiry(self, client_id: str) -> datetime | None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        if not self.workspace_path.exists():
+            return None
+        with open_workspace(self.workspace_path, read_only=True) as workspace:
+            saved = workspace.load_connection()
+        if saved is None or saved.client_id != client_id or not saved.secret_expires_at:
+            return None
+        try:
+            return datetime.fromisoformat(saved.secret_expires_at)
+        except ValueError:
+            return None
+
+    def _secret_saver(
+        self, tenant_id: str, client_id: str
+    ) -> Callable[[str, datetime], SaveOutcome]:
+        def save(secret: str, expires_at: datetime) -> SaveOutcome:
+            from clearooms_wizard.core.workspace import open_workspace
+
+            outcome = self.secrets.save(tenant_id, client_id, secret)
+            with open_workspace(self.workspace_path) as workspace:
+                saved = workspace.load_connection()
+                if saved is not None and saved.client_id == client_id:
+                    workspace.save_connection(
+                        replace(saved, secret_expires_at=expires_at.isoformat())
+                    )
+            log.info(
+                "saved the renewed client secret; in the keyring: %s",
+                "yes" if outcome.kept_in_keyring else "no",
+            )
+            return outcome
+
+        return save
+
     def _open_in_browser(self, url: str) -> bool:
         try:
             if self.open_browser is not None:
@@ -738,3 +975,30 @@ class _WorkspaceJournal:
 
         with open_workspace(self._path) as workspace:
             workspace.clear_registration_journal()
+
+
+class _RenewalJournalStore:
+    """The renewal journal, in the workspace: opened for each write."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def load(self) -> RenewalJournal | None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        if not self._path.exists():
+            return None
+        with open_workspace(self._path, read_only=True) as workspace:
+            return workspace.load_renewal_journal()
+
+    def save(self, journal: RenewalJournal) -> None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self._path) as workspace:
+            workspace.save_renewal_journal(journal)
+
+    def clear(self) -> None:
+        from clearooms_wizard.core.workspace import open_workspace
+
+        with open_workspace(self._path) as workspace:
+            workspace.clear_renewal_journal()

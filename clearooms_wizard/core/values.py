@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from clearooms_wizard.core.logs import remember_secret
 
 if TYPE_CHECKING:
+    from clearooms_wizard.core.certificates import CertificateCredential
     from clearooms_wizard.core.clouds import Cloud
 
 # A clipboard can hold megabytes; we look at no more than this before refusing, so a huge paste
@@ -261,6 +262,8 @@ class ConnectionInput:
     client_id: str
     client_secret: str = field(repr=False)
     cloud: Cloud = field(kw_only=True)
+    # Given instead of the secret when the app signs in with a certificate.
+    certificate: CertificateCredential | None = field(default=None, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -271,10 +274,22 @@ class Credentials:
     client_id: str
     # Left out of repr so that the secret cannot reach a log or a traceback through it.
     client_secret: str = field(repr=False)
+    # The certificate the app signs in with instead of the secret (then the secret is "").
+    certificate: CertificateCredential | None = field(default=None, repr=False, kw_only=True)
 
     def __post_init__(self) -> None:
         # Every secret the product handles is known to the log filter before it can be logged.
         remember_secret(self.client_secret)
+        if self.certificate is not None:
+            remember_secret(self.certificate.private_key_pem)
+
+    @property
+    def kind(self) -> str:
+        """Which credential the app signs in with: ``"certificate"`` or ``"secret"``."""
+        return CERTIFICATE_KIND if self.certificate is not None else SECRET_KIND
+
+
+SECRET_KIND, CERTIFICATE_KIND = "secret", "certificate"
 
 
 # The boxes' names, as problems are reported: "Client secret: Enter the client secret…".
@@ -288,6 +303,7 @@ class CheckedValues:
     tenant: Checked
     client_id: Checked
     client_secret: Checked = field(repr=False)
+    certificate: CertificateCredential | None = field(default=None, repr=False, kw_only=True)
 
     def problems(self) -> list[tuple[str, str]]:
         """Each box's problem with its label, in the order of the boxes."""
@@ -306,7 +322,9 @@ class CheckedValues:
             return None
         if secret.value is None:
             return None
-        return Credentials(tenant.value, client_id.value, secret.value)
+        return Credentials(
+            tenant.value, client_id.value, secret.value, certificate=self.certificate
+        )
 
     @property
     def tidied(self) -> list[str]:
@@ -315,6 +333,14 @@ class CheckedValues:
 
 
 def check_values(connection: ConnectionInput) -> CheckedValues:
+    if connection.certificate is not None:
+        # The certificate was read and checked when it was loaded; no secret is needed.
+        return CheckedValues(
+            check_tenant(connection.tenant),
+            check_client_id(connection.client_id),
+            Checked(""),
+            certificate=connection.certificate,
+        )
     return CheckedValues(
         check_tenant(connection.tenant),
         check_client_id(connection.client_id),

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clearooms_wizard.core.app_setup import CreatedKind, CreatedObject, RegistrationJournal
 from clearooms_wizard.core.errors import ClearoomsError
@@ -48,6 +48,9 @@ from clearooms_wizard.core.store import (
     check_office_name,
     check_timezone,
 )
+
+if TYPE_CHECKING:
+    from clearooms_wizard.core.renewal import RenewalJournal
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -159,10 +162,33 @@ def _migrate_to_3(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_4(db: sqlite3.Connection) -> None:
+    # Which credential the app signs in with, and the certificate's public facts (never its
+    # key), so that check and the wizard load the right one from the keyring.
+    db.execute("ALTER TABLE connection ADD COLUMN credential_kind TEXT NOT NULL DEFAULT 'secret'")
+    db.execute("ALTER TABLE connection ADD COLUMN certificate_thumbprint TEXT")
+    db.execute("ALTER TABLE connection ADD COLUMN certificate_expires_at TEXT")
+
+
+def _migrate_to_5(db: sqlite3.Connection) -> None:
+    # Where an unfinished renewal of the client secret got to, so that the old secret is never
+    # removed before the new one works and is saved (ids, dates and the step: never a secret).
+    db.execute(
+        """
+        CREATE TABLE renewal_journal (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            body TEXT NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_to_1,
     _migrate_to_2,
     _migrate_to_3,
+    _migrate_to_4,
+    _migrate_to_5,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The tables a file of each version must have to be one of ours.
@@ -170,6 +196,8 @@ _TABLES_BY_VERSION = {
     1: {"connection"},
     2: {"connection", "office", "room"},
     3: {"connection", "office", "room", "registration_journal"},
+    4: {"connection", "office", "room", "registration_journal"},
+    5: {"connection", "office", "room", "registration_journal", "renewal_journal"},
 }
 
 
@@ -280,6 +308,9 @@ _CONNECTION_FIELDS = (
     "last_tested_at",
     "last_test_ok",
     "secret_expires_at",
+    "credential_kind",
+    "certificate_thumbprint",
+    "certificate_expires_at",
 )
 
 
@@ -542,8 +573,9 @@ class Workspace:
                     """
                     INSERT INTO connection (id, tenant, client_id, cloud, tenant_id,
                         authority_host, graph_url, last_tested_at, last_test_ok,
-                        secret_expires_at)
-                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        secret_expires_at, credential_kind, certificate_thumbprint,
+                        certificate_expires_at)
+                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
                         tenant = excluded.tenant, client_id = excluded.client_id,
                         cloud = excluded.cloud, tenant_id = excluded.tenant_id,
@@ -551,7 +583,10 @@ class Workspace:
                         graph_url = excluded.graph_url,
                         last_tested_at = excluded.last_tested_at,
                         last_test_ok = excluded.last_test_ok,
-                        secret_expires_at = excluded.secret_expires_at
+                        secret_expires_at = excluded.secret_expires_at,
+                        credential_kind = excluded.credential_kind,
+                        certificate_thumbprint = excluded.certificate_thumbprint,
+                        certificate_expires_at = excluded.certificate_expires_at
                     """,
                     (
                         connection.tenant,
@@ -563,6 +598,9 @@ class Workspace:
                         connection.last_tested_at,
                         None if connection.last_test_ok is None else int(connection.last_test_ok),
                         connection.secret_expires_at,
+                        connection.credential_kind,
+                        connection.certificate_thumbprint,
+                        connection.certificate_expires_at,
                     ),
                 )
         except sqlite3.Error as exc:
@@ -627,6 +665,30 @@ class Workspace:
     def clear_registration_journal(self) -> None:
         with self._writing("clearing the finished setup's notes") as db:
             db.execute("DELETE FROM registration_journal")
+
+    # -- the renewal journal -----------------------------------------------------------------
+
+    def load_renewal_journal(self) -> RenewalJournal | None:
+        """Where an unfinished renewal of the client secret got to, or None."""
+        from clearooms_wizard.core.renewal import journal_from_json
+
+        with self._reading("reading the unfinished renewal") as db:
+            row = db.execute("SELECT body FROM renewal_journal WHERE id = 1").fetchone()
+        return None if row is None else journal_from_json(row[0])
+
+    def save_renewal_journal(self, journal: RenewalJournal) -> None:
+        from clearooms_wizard.core.renewal import journal_to_json
+
+        with self._writing("writing down how far the renewal got") as db:
+            db.execute(
+                "INSERT INTO renewal_journal (id, body) VALUES (1, ?) "
+                "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                (journal_to_json(journal),),
+            )
+
+    def clear_renewal_journal(self) -> None:
+        with self._writing("clearing the finished renewal's notes") as db:
+            db.execute("DELETE FROM renewal_journal")
 
     # -- offices -------------------------------------------------------------------------------
 

@@ -33,7 +33,12 @@ from clearooms_wizard.demo.graph_common import (
     option,
     select,
 )
-from clearooms_wizard.demo.messages import DemoResponse, utc_now
+from clearooms_wizard.demo.key_credentials import (
+    KeyCredential,
+    KeyCredentialsInvalid,
+    parse_key_credentials,
+)
+from clearooms_wizard.demo.messages import DemoResponse, new_guid, utc_now
 from clearooms_wizard.demo.registry import (
     DEFAULT_SECRET_LIFETIME,
     Application,
@@ -334,8 +339,14 @@ class AppRegistrationGraph:
         self, call: GraphCall, app: Application, *, status: int = 200
     ) -> DemoResponse:
         check_options(call.request, ("$select",), "Request_BadRequest")
-        item = app.to_graph(self._registry.now())
+        now = self._registry.now()
+        item = app.to_graph(now)
         selected = select(call.request, item, "microsoft.graph.application", "Request_BadRequest")
+        if selected and "keyCredentials" in selected:
+            # Graph gives a certificate's key only to a $select of one object's keyCredentials.
+            item["keyCredentials"] = [
+                k.to_graph(with_key=True) for k in app.key_credentials if k.visible_at <= now
+            ]
         context = "applications" if not selected else f"applications({','.join(selected)})"
         payload: dict[str, Any] = {"@odata.context": f"{call.root}/$metadata#{context}/$entity"}
         payload.update(_only(item, selected))
@@ -405,7 +416,14 @@ class AppRegistrationGraph:
         # Microsoft answers a write by unique name at the object's home, so a just-created app
         # is found there; by id, only once its copy has reached the replica asked.
         app = self._app_by_key(kind, key, visible=kind == "id")
-        fields = application_properties(_body(call))
+        body = _body(call)
+        # keyCredentials replace the app's certificates as a whole (after the checks below).
+        certificates = (
+            self._key_credentials(body.pop("keyCredentials"))
+            if ("keyCredentials" in body)
+            else None
+        )
+        fields = application_properties(body)
         if app is None:
             if not upsert:
                 raise not_found(key)
@@ -428,7 +446,16 @@ class AppRegistrationGraph:
             self._registry.update_application(app.id, **fields)
         except Conflict:
             raise _unique_name_taken() from None
+        if certificates is not None:
+            self._registry.set_key_credentials(app.id, certificates)
         return no_content(call)
+
+    def _key_credentials(self, value: object) -> list[KeyCredential]:
+        try:
+            return parse_key_credentials(value, new_guid)
+        except KeyCredentialsInvalid as exc:
+            resource = "Application" if str(exc) == "keyCredentials" else "KeyCredential"
+            raise _invalid(str(exc), resource) from None
 
     def delete_application(self, call: GraphCall, match: re.Match[str]) -> DemoResponse:
         kind, key = _key(match)
@@ -478,7 +505,8 @@ class AppRegistrationGraph:
                 "CredentialTypeNotAllowedAsPerAppPolicy",
             )
         # Measured from now as well as from the start, so a start in the past does not help.
-        if policy == "max-12-months" and end > _add_months(max(start, utc_now()), 12):
+        cap = {"max-12-months": 12, "max-6-months": 6}.get(policy)
+        if cap is not None and end > _add_months(max(start, utc_now()), cap):
             raise bad_request(
                 "Credential lifetime exceeds the max value allowed as per assigned policy "
                 f"'{SECRET_POLICY_ID}'.",

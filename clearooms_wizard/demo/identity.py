@@ -389,7 +389,10 @@ class IdentityService:
                     "https://go.microsoft.com/fwlink/?linkid=2225119"
                 ),
             )
-        secret_problem = self._check_secret(request, form.get("client_secret"), client_id, app)
+        if form.get("client_assertion") or form.get("client_assertion_type"):
+            secret_problem = self._check_assertion(request, form, tenant, app)
+        else:
+            secret_problem = self._check_secret(request, form.get("client_secret"), client_id, app)
         if secret_problem is not None:
             return secret_problem
         if resource.rstrip("/").lower() not in self._accepted_resources(request):
@@ -523,6 +526,43 @@ class IdentityService:
                 ),
             )
         return None
+
+    def _check_assertion(
+        self, request: DemoRequest, form: Mapping[str, str], tenant: str, app: Application
+    ) -> DemoResponse | None:
+        """A certificate sign-in: the client assertion, checked as Entra checks it."""
+        from clearooms_wizard.demo.key_credentials import ASSERTION_TYPE, check_assertion
+
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            return aadsts_error(
+                request,
+                status=400,
+                error="invalid_request",
+                code=50027,
+                text="JWT token is invalid or malformed.",
+            )
+        audiences = {
+            f"{request.base}/{name}/oauth2/{version}token"
+            for name in (data.TENANT_ID, *data.DOMAINS, tenant.lower())
+            for version in ("v2.0/", "")
+        }
+        problem = check_assertion(
+            form.get("client_assertion") or "",
+            form["client_id"],
+            app.app_id,
+            self._registry.visible_certificates(app),
+            audiences,
+            utc_now(),
+        )
+        if problem is None:
+            return None
+        return aadsts_error(
+            request,
+            status=problem.status,
+            error=problem.error,
+            code=problem.code,
+            text=problem.text,
+        )
 
     # --- admin consent ----------------------------------------------------------------------
 

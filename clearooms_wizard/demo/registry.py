@@ -27,6 +27,7 @@ from typing import Any
 from clearooms_wizard.core.app_setup import APP_TAGS, APP_UNIQUE_NAME, DEFAULT_APP_NAME
 from clearooms_wizard.demo import data
 from clearooms_wizard.demo.data import AppRegistration, graph_datetime, stable_guid
+from clearooms_wizard.demo.key_credentials import KeyCredential
 from clearooms_wizard.demo.messages import new_guid, utc_now
 
 GRAPH_DISPLAY_NAME = "Microsoft Graph"
@@ -181,6 +182,8 @@ class Application:
     secrets: tuple[Secret, ...] = ()
     # Object ids of the people who own it (may change it without an administrator role).
     owners: tuple[str, ...] = ()
+    # Its certificates (keyCredentials): what a client assertion may be signed with.
+    key_credentials: tuple[KeyCredential, ...] = ()
 
     def graph_role_ids(self) -> tuple[str, ...]:
         """The Microsoft Graph application permissions it asks for (type Role)."""
@@ -211,7 +214,7 @@ class Application:
             "signInAudience": self.sign_in_audience,
             "tags": list(self.tags),
             "uniqueName": self.unique_name,
-            "keyCredentials": [],
+            "keyCredentials": [k.to_graph() for k in self.key_credentials if k.visible_at <= now],
             "passwordCredentials": [s.to_graph() for s in self.secrets if s.visible_at <= now],
             "publicClient": {"redirectUris": []},
             "requiredResourceAccess": [
@@ -367,7 +370,12 @@ class Registry:
     # --- seeding ----------------------------------------------------------------------------
 
     def seed_scenario_app(
-        self, app: AppRegistration, *, service_principal: bool, granted_roles: Sequence[str]
+        self,
+        app: AppRegistration,
+        *,
+        service_principal: bool,
+        granted_roles: Sequence[str],
+        certificates: Sequence[KeyCredential] = (),
     ) -> None:
         """The scenario's own app, as the administrator left it in the admin center."""
         secrets_ = tuple(
@@ -382,6 +390,7 @@ class Registry:
                 app.created,
                 required_resource_access=(_graph_access(app.required_roles),),
                 secrets=secrets_,
+                key_credentials=tuple(certificates),
             )
             if service_principal:
                 self._seed_service_principal(
@@ -538,6 +547,23 @@ class Registry:
                 return False
             self._applications[object_id] = replace(app, secrets=kept)
             return True
+
+    def set_key_credentials(self, object_id: str, given: Sequence[KeyCredential]) -> None:
+        """Replace the app's certificates (a PATCH of keyCredentials). One it already had keeps
+        its place in the replicas; a new one reaches them after the replication delay."""
+        with self._lock:
+            app = self._applications[object_id]
+            had = {k.key_id: k for k in app.key_credentials}
+            kept = tuple(
+                replace(k, visible_at=had[k.key_id].visible_at)
+                if k.key_id in had and had[k.key_id].der == k.der
+                else replace(k, visible_at=self._arrives())
+                for k in given
+            )
+            self._applications[object_id] = replace(app, key_credentials=kept)
+
+    def visible_certificates(self, app: Application) -> tuple[KeyCredential, ...]:
+        return tuple(k for k in app.key_credentials if self._seen(k.visible_at))
 
     # --- service principals -----------------------------------------------------------------
 

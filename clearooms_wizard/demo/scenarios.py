@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 # The organisation's names only: a scenario is chosen before the wizard's first page is shown.
 from clearooms_wizard.demo import org as data
 from clearooms_wizard.demo.org import AdminKey, RoomLayout
+
+if TYPE_CHECKING:
+    from clearooms_wizard.core.certificates import CertificateCredential
+    from clearooms_wizard.demo.key_credentials import KeyCredential
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,28 @@ class Scenario:
     # An app an earlier "Set it up for me" created (found by its unique name and tags).
     clearooms_app_exists: bool = False
     # The tenant's app-management policy on client secrets.
-    secret_policy: Literal["none", "no-secrets", "max-12-months"] = "none"
+    secret_policy: Literal["none", "no-secrets", "max-12-months", "max-6-months"] = "none"
     # Seconds before a new app, service principal, secret or permission is seen everywhere.
     replication_delay: float = 0.0
+    # The app signs in with a certificate (uploaded in the portal) ending in this many days;
+    # None: with the client secret.
+    certificate_days_left: float | None = None
+
+    def credential_certificate(self) -> CertificateCredential | None:
+        """The certificate credential the product is given, for a certificate scenario."""
+        if self.certificate_days_left is None:
+            return None
+        from clearooms_wizard.demo.key_credentials import demo_certificate
+
+        return demo_certificate(self.certificate_days_left)
+
+    def app_certificates(self) -> tuple[KeyCredential, ...]:
+        """The certificates on the scenario's app as the tenant starts."""
+        if self.certificate_days_left is None:
+            return ()
+        from clearooms_wizard.demo.key_credentials import demo_key_credential
+
+        return (demo_key_credential(self.certificate_days_left),)
 
 
 _WITHOUT_CALENDARS = tuple(r for r in data.REQUIRED_ROLES if r != "Calendars.ReadWrite")
@@ -205,8 +228,24 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
     Scenario(
         "secret-expiring",
         "Client secret expires soon",
-        "Everything works, but the client secret expires in 12 days and should be renewed.",
-        secret_days_left=12.0,
+        "Everything works, but the client secret expires in 10 days and should be renewed.",
+        secret_days_left=10.0,
+    ),
+    Scenario(
+        "secret-lifetime-capped",
+        "Renewing: secrets limited to 6 months",
+        "The client secret expires in 10 days, and an organisation policy allows new client "
+        "secrets of at most 6 months, so a renewal must ask for a shorter one.",
+        secret_days_left=10.0,
+        secret_policy="max-6-months",
+    ),
+    Scenario(
+        "renewal-slow-propagation",
+        "Renewing: the new secret is accepted slowly",
+        "The client secret expires in 10 days, and a new secret takes several seconds to be "
+        "accepted by Microsoft's sign-in, as happens in busy organisations.",
+        secret_days_left=10.0,
+        replication_delay=6.0,
     ),
     Scenario(
         "register-app-admin",
@@ -253,6 +292,29 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         "New apps, secrets and permissions take several seconds to be seen everywhere in "
         "Microsoft 365, as happens in busy organisations.",
         replication_delay=8.0,
+    ),
+    # Certificates instead of client secrets.
+    Scenario(
+        "certificate",
+        "Signs in with a certificate",
+        "A healthy organisation whose app signs in with a certificate instead of a client "
+        "secret; the certificate was uploaded under Certificates & secrets.",
+        client_secret="",
+        certificate_days_left=300.0,
+    ),
+    Scenario(
+        "certificate-expiring",
+        "Certificate expiring in 10 days",
+        "The app signs in with a certificate that expires in 10 days.",
+        client_secret="",
+        certificate_days_left=10.0,
+    ),
+    Scenario(
+        "secrets-forbidden",
+        "Client secrets not allowed",
+        "An organisation policy forbids client secrets and allows certificates, so Set it up "
+        "for me registers the app with a certificate.",
+        secret_policy="no-secrets",
     ),
 )
 

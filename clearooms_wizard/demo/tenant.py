@@ -188,6 +188,7 @@ class DemoTenant:
             self.app,
             service_principal=self.scenario.service_principal,
             granted_roles=self.scenario.granted_roles,
+            certificates=self.scenario.app_certificates(),
         )
         if self.scenario.clearooms_app_exists:
             self.registry.seed_earlier_run_app(utc_now(), data.REQUIRED_ROLES)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # Types only: the wizard's first page is shown before any of these modules is loaded.
+    from clearooms_wizard.core.certificates import CertificateCredential
     from clearooms_wizard.core.clouds import Cloud
     from clearooms_wizard.core.preferences import Preferences, PreferencesFile
     from clearooms_wizard.core.usecases import UseCases
@@ -23,6 +24,8 @@ class InitialValues:
     client_id: str = ""
     client_secret: str = field(default="", repr=False)
     cloud: str = "global"
+    # The saved certificate, when the connection signs in with one instead of a secret.
+    certificate: CertificateCredential | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

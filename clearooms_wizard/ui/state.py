@@ -52,6 +52,8 @@ class WizardState(QObject):
     imported (``snapshot.imported`` changed), and its office is in ``snapshot.offices``."""
 
     imported_changed = Signal()
+    # The client secret was renewed (the RenewalOutcome): the Connect page takes the new one.
+    secret_renewed = Signal(object)
 
     def __init__(self, cloud: Cloud, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -174,7 +174,7 @@ def test_secret_expiring_soon_is_a_warning(serve_demo: ServeDemo) -> None:
     test = run(serve_demo("secret-expiring"))
     expiry = result(test, "secret_expiry")
     assert expiry.status is Status.WARN
-    assert "in 11 days" in expiry.detail or "in 12 days" in expiry.detail
+    assert "in 9 days" in expiry.detail or "in 10 days" in expiry.detail
     assert expiry.fix and "New client secret" not in expiry.detail
 
 

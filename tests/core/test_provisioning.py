@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -264,6 +265,8 @@ def test_a_policy_against_secrets_is_explained_and_the_app_can_be_undone(
     use_cases = use_cases_for(served, tmp_path / "ws.sqlite3")
     admin = admin_for(served)
     plan = use_cases.plan_registration(admin, "Clearooms", 24, CancelToken())
+    # Without the fallback to a certificate (see the next test).
+    plan = replace(plan, certificate_fallback=False)
     progress = Progress()
     with pytest.raises(RegistrationFailed) as raised:
         use_cases.register_app(admin, plan, CancelToken(), progress)
@@ -280,6 +283,34 @@ def test_a_policy_against_secrets_is_explained_and_the_app_can_be_undone(
     assert clearooms_apps(served) == []
     assert removed == ["Deleted the app “Clearooms”."]
     assert use_cases.unfinished_registration() is None
+
+
+def test_a_policy_against_secrets_gets_a_certificate_instead_and_says_so(
+    serve_demo: ServeDemo, tmp_path: Path
+) -> None:
+    served = serve_demo("register-no-secrets")
+    use_cases = use_cases_for(served, tmp_path / "ws.sqlite3")
+    admin = admin_for(served)
+    plan = use_cases.plan_registration(admin, "Clearooms", 24, CancelToken())
+    progress = Progress()
+    registered = use_cases.register_app(admin, plan, CancelToken(), progress)
+    assert registered.permissions_granted and registered.client_secret == ""
+    assert registered.certificate is not None
+    assert registered.certificate_reason is not None
+    assert "does not allow client secrets" in registered.certificate_reason
+    assert graph_calls(served, "POST", r"/addPassword$") == [400]
+    (app,) = clearooms_apps(served)
+    assert app.secrets == ()
+    (key,) = app.key_credentials
+    assert key.sha1 == registered.certificate.sha1_thumbprint
+    done = [u for u in progress.updates if u.step is StepId.CREATE_SECRET][-1]
+    assert done.state is StepState.DONE
+    assert "signs in with a certificate instead" in done.detail
+    # Kept for Test Settings like a secret: the key in the keyring, its facts in the workspace.
+    kept = use_cases.keep_until_approved(registered, served.cloud)
+    assert kept.secret_in_keyring
+    stored = use_cases.secrets.load_certificate(registered.tenant_id, registered.client_id)
+    assert stored == registered.certificate.keyring_text()
 
 
 def test_a_twelve_month_policy_gets_a_twelve_month_secret_and_says_so(

@@ -137,9 +137,11 @@ def test_a_version_1_workspace_is_migrated_keeping_its_connection(tmp_path: Path
     with Workspace(path) as workspace:
         loaded = workspace.load_connection()
         assert loaded is not None and loaded.tenant == "contoso.com"
+        # Saved before certificates: it signs in with the secret.
+        assert loaded.credential_kind == "secret" and loaded.certificate_thumbprint is None
         assert workspace.list_offices() == []
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     db.close()

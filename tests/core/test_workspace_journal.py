@@ -71,7 +71,7 @@ def test_a_version_2_workspace_gains_the_journal_and_keeps_its_offices(tmp_path:
         workspace.save_registration_journal(JOURNAL)
         assert [o.name for o in workspace.list_offices()] == ["London"]
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     db.close()
 
 

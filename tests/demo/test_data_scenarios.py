@@ -32,6 +32,8 @@ EXPECTED_SCENARIOS = {
     "many-rooms",
     "mixed-mailboxes",
     "secret-expiring",
+    "secret-lifetime-capped",
+    "renewal-slow-propagation",
     "register-app-admin",
     "register-no-rights",
     "register-existing-app",
@@ -39,6 +41,9 @@ EXPECTED_SCENARIOS = {
     "register-short-secrets",
     "register-cancelled",
     "register-slow-replication",
+    "certificate",
+    "certificate-expiring",
+    "secrets-forbidden",
 }
 
 
@@ -80,7 +85,7 @@ def test_secret_looks_like_an_entra_secret() -> None:
 
 
 @pytest.mark.parametrize(
-    ("scenario", "days"), [("healthy", 400), ("secret-expiring", 12), ("expired-secret", -9)]
+    ("scenario", "days"), [("healthy", 400), ("secret-expiring", 10), ("expired-secret", -9)]
 )
 def test_secret_expiry_follows_the_scenario(scenario: str, days: int) -> None:
     tenant = DemoTenant(scenario)

@@ -26,12 +26,20 @@ from clearooms_wizard.core.report import support_report
 from clearooms_wizard.core.secrets import SERVICE
 from clearooms_wizard.core.values import ConnectionInput
 from clearooms_wizard.demo import Fault, data
+from clearooms_wizard.demo import registry as registry_module
 from clearooms_wizard.runtime import open_session_factory
-from tests.conftest import TLS, Served
+from tests.conftest import TLS, Served, ServeDemo
 from tests.reliability.conftest import CanaryDemo, ServeHooked
-from tests.support.canary import CANARY_SECRET, ExceptionCollector, Leaks, record
+from tests.support.canary import (
+    CANARY_RENEWED_SECRET,
+    CANARY_SECRET,
+    ExceptionCollector,
+    Leaks,
+    record,
+)
 from tests.support.memory_keyring import MemoryKeyring
 from tests.support.reliability import ENDPOINTS, REPORT, HookedTenant
+from tests.support.scripted_browser import ScriptedBrowser, registered
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -159,6 +167,59 @@ def test_the_canary_through_every_command(
     record("every command (CLI)", leaks, files, 2 * len(run.runs) + 1, errors)
     assert files >= 5 and errors > 0
     assert leaks.found == [], sorted(set(leaks.found))[:20]
+
+
+def test_the_canary_through_renewing_the_secret(
+    serve_hooked: ServeHooked,
+    canary_demo: CanaryDemo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``secret status``, ``secret renew`` (interrupted, then finished) and ``secret reminder``
+    with debug logging: neither the old secret, the renewed one, nor any token (the
+    administrator's too) reaches an output, a log record, a file or an exception."""
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(registry_module, "new_secret_text", lambda: CANARY_RENEWED_SECRET)
+    served = serve_hooked("secret-expiring")
+    run = Commands()
+    scenario = served.tenant.scenario
+    connect = ["--tenant", scenario.tenant, "--client-id", scenario.client_id]
+    connect += [*served.cli_args(), "--log-level", "debug"]
+    secret = CANARY_SECRET + "\n"
+    with ExceptionCollector() as collector, registered(ScriptedBrowser(served.ca_bundle)):
+        assert run("check", "--save", *connect, "--secret-stdin", stdin=secret).code == 0
+        assert run("secret", "status", "--json", *connect).code == 0
+        # Microsoft refuses to remove the old secret once: the run fails after saving the new.
+        refusal = Fault.graph(
+            r"/removePassword$", status=403, code="Authorization_RequestDenied",
+            message="Insufficient privileges to complete the operation.",
+        )  # fmt: skip
+        served.tenant.inject(refusal)
+        assert run("secret", "renew", "--yes", *connect).code == 1
+        served.tenant.clear_faults()
+        assert "stopped before it finished" in run("secret", "status", *connect).out
+        finished = run("secret", "renew", "--yes", "--json", *connect)
+        assert finished.code == 0 and '"outcome": "finished-earlier"' in finished.out
+        assert run("secret", "reminder", "--output", str(tmp_path / "reminder"), *connect).code == 0
+        assert run("check", "--json", *connect).code == 0
+    saved = MemoryKeyring.store[(SERVICE, f"{data.TENANT_ID}/{data.APP_ID}")]
+    assert saved == CANARY_RENEWED_SECRET
+    crashed = [r.argv for r in run.runs if "Traceback" in r.err]
+    assert not crashed, crashed
+    tokens = canary_demo.tokens(served)
+    assert tokens
+    for found in (CANARY_SECRET, CANARY_RENEWED_SECRET):
+        leaks = Leaks(secret=found, tokens=tokens)
+        files = leaks.search_tree(tmp_path, "tmp (log, workspace, reminder)")
+        for index, done in enumerate(run.runs):
+            leaks.search_text(f"stdout of command {index}", done.out)
+            leaks.search_text(f"stderr of command {index}", done.err)
+        leaks.search_text("every log record (debug)", caplog.text)
+        errors = leaks.search_exceptions("an exception", collector.errors)
+        record("renewing the secret (CLI)", leaks, files, 2 * len(run.runs) + 1, errors)
+        assert files >= 3
+        assert leaks.found == [], sorted(set(leaks.found))[:20]
 
 
 def test_the_secret_is_never_a_process_argument(tmp_path: Path) -> None:
@@ -340,3 +401,63 @@ def test_a_certificate_that_is_not_trusted_is_refused(
     control = serve_hooked.serve(tenant)
     test = SettingsTest(control.connection(), open_session_factory(tls.ca_bundle))
     assert {r.id: r for r in test.run()}["tenant"].status is Status.PASS
+
+
+def test_the_private_key_through_every_certificate_command(
+    serve_demo: ServeDemo,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A certificate's private key, like the secret: made, kept, used and exported by every
+    command that touches it, healthy and failing, with debug logging on; then searched for."""
+    from clearooms_wizard.core.certificates import credential_from_keyring_text
+    from clearooms_wizard.core.secrets import KeyringSecretStore
+    from clearooms_wizard.demo.key_credentials import demo_certificate, key_credential_for
+
+    caplog.set_level(logging.DEBUG)
+    served = serve_demo("healthy")
+    run = Commands()
+    debug = ["--log-level", "debug"]
+    connect = ["--tenant", data.INITIAL_DOMAIN, "--client-id", data.APP_ID, *served.cli_args()]
+    cer = tmp_path / "exports" / "clearooms.cer"
+    cer.parent.mkdir()
+    with ExceptionCollector() as collector:
+        assert run("certificate", "create", "--output", str(cer), *connect, *debug).code == 0
+        # Not uploaded yet: refused by Microsoft (AADSTS700027), in every output form.
+        for extra in ([], ["--json"]):
+            assert run("check", *extra, *connect, *debug).code == 1
+        assert run("rooms", "list", *connect, *debug).code == 1
+        uploaded = key_credential_for(
+            cer.read_bytes(), "3f2d9c1e-5a4b-4c3d-8e7f-6a5b4c3d2e1f", None
+        )
+        served.tenant.registry.set_key_credentials(data.APP_OBJECT_ID, [uploaded])
+        assert run("check", "--json", "--save", *connect, *debug).code == 0
+        for extra in ([], ["--json"], ["--csv"]):
+            assert run("rooms", "list", *extra, *served.cli_args(), *debug).code == 0
+        assert run("scope", "script", *served.cli_args(), *debug).code == 0
+        pfx = str(tmp_path / "exports" / "backup.pfx")
+        exporting = ["certificate", "export-key", "--output", pfx, "--passphrase-stdin"]
+        assert run(*exporting, *served.cli_args(), *debug, stdin="short\n").code == 2
+        assert run(*exporting, *served.cli_args(), *debug, stdin="a long passphrase\n").code == 0
+        # The demo tenant's certificate scenario too.
+        demo = ["--demo-scenario", "certificate", *debug]
+        assert run("check", "--json", *demo).code == 0
+        assert run("rooms", "list", *demo).code == 0
+    crashed = [r.argv for r in run.runs if "Traceback" in r.err]
+    assert not crashed, crashed
+    kept = KeyringSecretStore().load_certificate(data.TENANT_ID, data.APP_ID)
+    assert kept is not None
+    keys = [
+        credential_from_keyring_text(kept).private_key_pem,
+        demo_certificate(300.0).private_key_pem,
+    ]
+    leaks = Leaks(private_keys=keys)
+    files = leaks.search_tree(tmp_path, "tmp (XDG folders, workspace, .cer, .pfx)")
+    for index, done in enumerate(run.runs):
+        leaks.search_text(f"stdout of command {index}", done.out)
+        leaks.search_text(f"stderr of command {index}", done.err)
+    leaks.search_text("every log record (debug)", caplog.text)
+    errors = leaks.search_exceptions("an exception", collector.errors)
+    record("certificate commands (CLI)", leaks, files, 2 * len(run.runs) + 1, errors)
+    assert files >= 4 and errors > 0
+    assert leaks.found == [], sorted(set(leaks.found))[:20]

@@ -24,7 +24,12 @@ from tests.support.reliability import REPORT, table
 
 # Shaped like an Entra secret value (40 characters, ~ . _ -) and found nowhere else.
 CANARY_SECRET = "Zq9~CanaryS3cret.7f3Kx_2Lm8Pq-5Wv1Rt6Yb"
+# The secret a renewal gets from the demo tenant in the canary tests: also found nowhere else.
+CANARY_RENEWED_SECRET = "Rn4~CanaryRenewed.9d2Hq_7Ks3Vx-1Mb8Tz4Wp"
 PRODUCT = str(Path(clearooms_wizard.__file__).resolve().parent)
+
+
+_PEM_KEY_MARKERS = (b"BEGIN PRIVATE KEY", b"BEGIN RSA PRIVATE KEY", b"BEGIN ENCRYPTED PRIVATE KEY")
 
 
 def _variants(secret: str) -> set[bytes]:
@@ -44,12 +49,20 @@ def _variants(secret: str) -> set[bytes]:
 class Leaks:
     secret: str = CANARY_SECRET
     tokens: list[str] = field(default_factory=list)
+    # Certificate credentials' private keys (PEM): every line of their body is searched for.
+    private_keys: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
     bytes_searched: int = 0
     found: list[str] = field(default_factory=list)
 
     def _needles(self) -> dict[bytes, str]:
         needles = {v: "the secret" for v in _variants(self.secret)}
+        # Whatever the key, a PEM private key written out says so.
+        needles.update({marker: "a private key in PEM" for marker in _PEM_KEY_MARKERS})
+        for pem in self.private_keys:
+            for line in pem.splitlines():
+                if len(line) >= 16 and "-----" not in line:
+                    needles[line.strip().encode()] = "a private key's PEM body"
         for token in self.tokens:
             needles[token.encode()] = "an access token"
             signature = token.rsplit(".", 1)[-1]

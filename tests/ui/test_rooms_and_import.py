@@ -198,8 +198,11 @@ def test_cancelling_the_room_load(
     click_next(qtbot, wizard)
     click_next(qtbot, wizard)
     qtbot.mouseClick(wizard.connect_page.test_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: wizard.connect_page.test is not None, timeout=30_000)
-    served.tenant.latency = 0.5
+    connect_page = wizard.connect_page
+    qtbot.waitUntil(lambda: not connect_page.busy and connect_page.test is not None, timeout=30_000)
+    # Long enough that a loaded machine still sees the load in progress when Stop is clicked:
+    # stopping does not wait for the answer, so the length costs nothing.
+    served.tenant.latency = 3.0
     click_next(qtbot, wizard)
     page = wizard.rooms_page
     qtbot.waitUntil(lambda: page.busy and page.busy_row.stop_button.isVisible(), timeout=10_000)

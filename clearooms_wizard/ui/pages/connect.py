@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, Qt, QTimer, Slot
+from PySide6.QtCore import QDate, QLocale, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -42,10 +45,15 @@ from clearooms_wizard.core.values import (
 from clearooms_wizard.ui.check_row import CheckRow
 from clearooms_wizard.ui.context import WizardContext
 from clearooms_wizard.ui.pages.base import TaskPage, current_task_only, error_text
+from clearooms_wizard.ui.renew_dialog import RenewDialog, RenewTarget
 from clearooms_wizard.ui.scope_dialog import ScopeScriptDialog
 from clearooms_wizard.ui.state import TestedConnection, WizardState
 from clearooms_wizard.ui.widgets import Tone, plain_label
 from clearooms_wizard.workers.runner import Progress, TaskHandle, TaskRunner
+
+if TYPE_CHECKING:
+    # cryptography loads only when a certificate is made or used, not with the wizard.
+    from clearooms_wizard.core.certificates import CertificateCredential
 
 # Lines of text kept free under the three boxes for what is wrong with them, so that the boxes
 # and the buttons below them stay where they are while someone types.
@@ -132,6 +140,19 @@ class ConnectPage(TaskPage):
         self._hints_spacing = hints_layout.spacing()
         self._fit_hints()
 
+        # A certificate instead of the secret, for organisations that do not allow secrets.
+        self.credential_kind = QComboBox()
+        self.credential_kind.setAccessibleName(self.tr("Sign in with"))
+        self.credential_kind.addItem(self.tr("Client secret"), "secret")
+        self.credential_kind.addItem(self.tr("Certificate"), "certificate")
+        self.certificate: CertificateCredential | None = initial.certificate
+        self.certificate_summary = plain_label("", selectable=True, wrap=False)
+        self.create_certificate_button = QPushButton(self.tr("Create a certificate…"))
+        self.create_certificate_button.setToolTip(
+            self.tr("Make a certificate for this app; its private key stays on this computer")
+        )
+        self.create_certificate_button.clicked.connect(self.start_create_certificate)
+
         self.cloud = QComboBox()
         self.cloud.setAccessibleName(self.tr("Microsoft cloud"))
         for key, cloud in context.clouds.items():
@@ -150,15 +171,27 @@ class ConnectPage(TaskPage):
         advanced_form.addRow(self.tr("Microsoft &cloud:"), self.cloud)
         self.advanced.hide()
 
+        self._add_secret_actions()
         secret_row = QHBoxLayout()
         secret_row.addWidget(self.secret, 1)
         secret_row.addWidget(self.show_secret_button)
+        secret_row.addWidget(self.secret_menu_button)
         form = QFormLayout()
         form.addRow(self.tr("Tenant &ID:"), self.tenant)
         form.addRow(self.tr("C&lient ID:"), self.client_id)
+        form.addRow(self.tr("Sign in &with:"), self.credential_kind)
         secret_label = QLabel(self.tr("Client &secret:"))
         secret_label.setBuddy(self.secret)  # the field is a row of widgets, so name the buddy
         form.addRow(secret_label, secret_row)
+        self._secret_row = secret_row
+        certificate_row = QHBoxLayout()
+        certificate_row.addWidget(self.certificate_summary, 1)
+        certificate_row.addWidget(self.create_certificate_button)
+        certificate_label = QLabel(self.tr("Certi&ficate:"))
+        certificate_label.setBuddy(self.create_certificate_button)
+        form.addRow(certificate_label, certificate_row)
+        self._certificate_row = certificate_row
+        self._form = form
         form.addRow("", self.hints)
         form.addRow(self.advanced_button)
         form.addRow(self.advanced)
@@ -241,6 +274,7 @@ class ConnectPage(TaskPage):
         layout.addLayout(buttons)
         layout.addLayout(remove_row)
         layout.addWidget(self.banner)
+        layout.addWidget(self.secret_actions)
         layout.addWidget(self.results_area, 1)
 
         for edit in (self.tenant, self.client_id, self.secret):
@@ -249,6 +283,9 @@ class ConnectPage(TaskPage):
             edit.returnPressed.connect(self.start_test)
         self.cloud.currentIndexChanged.connect(self._values_changed)
         self.cloud.currentIndexChanged.connect(self._cloud_changed)
+        self.credential_kind.setCurrentIndex(1 if self.certificate is not None else 0)
+        self.credential_kind.currentIndexChanged.connect(self._credential_kind_changed)
+        self._show_credential_rows()
 
         self._save_handle: TaskHandle | None = None
         self._first_failure: CheckRow | None = None
@@ -279,17 +316,138 @@ class ConnectPage(TaskPage):
 
     # -- values ---------------------------------------------------------------------------
 
+    def uses_certificate(self) -> bool:
+        return bool(self.credential_kind.currentData() == "certificate")
+
     def current_values(self) -> tuple[str, str, str, str]:
+        """The boxes' values; with a certificate, the third names the certificate in use."""
+        certificate = self.certificate
+        credential = (
+            f"certificate {certificate.sha256_thumbprint if certificate else 'none'}"
+            if self.uses_certificate()
+            else self.secret.text()
+        )
         return (
             self.tenant.text(),
             self.client_id.text(),
-            self.secret.text(),
+            credential,
             str(self.cloud.currentData()),
         )
 
     def connection(self) -> ConnectionInput:
         tenant, client_id, secret, cloud = self.current_values()
+        if self.uses_certificate():
+            return ConnectionInput(
+                tenant,
+                client_id,
+                "",
+                cloud=self._context.clouds[cloud],
+                certificate=self.certificate,
+            )
         return ConnectionInput(tenant, client_id, secret, cloud=self._context.clouds[cloud])
+
+    # -- a certificate instead of the secret -----------------------------------------------
+
+    @Slot()
+    def _credential_kind_changed(self) -> None:
+        self._show_credential_rows()
+        self._values_changed()
+
+    def _show_credential_rows(self) -> None:
+        certificate = self.uses_certificate()
+        self._form.setRowVisible(self._secret_row, not certificate)
+        self._form.setRowVisible(self._certificate_row, certificate)
+        made = self.certificate
+        if made is None:
+            self.certificate_summary.setText(self.tr("No certificate yet."))
+        else:
+            end = made.not_after
+            until = QLocale().toString(QDate(end.year, end.month, end.day), "d MMMM yyyy")
+            thumbprint = made.sha1_thumbprint.upper()
+            # Short enough for a small window; the whole thumbprint is in the tooltip (and in
+            # the format check's result) to compare with the one the portal shows.
+            self.certificate_summary.setText(
+                self.tr("Valid until %1 (thumbprint %2…%3)")
+                .replace("%1", until)
+                .replace("%2", thumbprint[:8])
+                .replace("%3", thumbprint[-6:])
+            )
+            self.certificate_summary.setToolTip(self.tr("Thumbprint %1").replace("%1", thumbprint))
+
+    @Slot()
+    def start_create_certificate(self) -> None:
+        client_id = check_client_id(self.client_id.text()).value
+        if client_id is None:
+            self.show_message(
+                Tone.INFO,
+                self.tr("Enter the client ID first: the certificate is made for that app."),
+            )
+            return
+        new_certificate = self._context.use_cases.new_certificate
+
+        def work(cancel: CancelToken, progress: Progress) -> CertificateCredential:
+            return new_certificate(client_id)
+
+        self.create_certificate_button.setEnabled(False)
+        handle = self.run_side_job(
+            "create-certificate",
+            work,
+            failure=self.tr("Could not create the certificate: "),
+            succeeded=self._certificate_made,
+        )
+        handle.signals.finished.connect(lambda: self.create_certificate_button.setEnabled(True))
+
+    @Slot(object)
+    def _certificate_made(self, made: object) -> None:
+        from clearooms_wizard.core.certificates import CertificateCredential
+
+        assert isinstance(made, CertificateCredential)
+        self.certificate = made
+        self._show_credential_rows()
+        self._values_changed()
+        self.show_message(
+            Tone.INFO,
+            self.tr(
+                "Certificate created; its private key stays on this computer. Upload its .cer "
+                "file to the app in the Microsoft Entra admin center (App registrations, the app, "
+                "Certificates & secrets, Certificates, Upload certificate), then press Test "
+                "Settings."
+            ),
+        )
+        self.offer_certificate_file(made)
+
+    def offer_certificate_file(self, made: CertificateCredential) -> None:
+        """Ask where to save the public .cer file (it holds no secret)."""
+        path, _filter = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Save the certificate for your administrator"),
+            "clearooms-booking.cer",
+            self.tr("Certificate (*.cer)"),
+        )
+        if not path:
+            return
+        write = self._context.use_cases.write_certificate_file
+
+        def work(cancel: CancelToken, progress: Progress) -> str:
+            write(made, Path(path))
+            return path
+
+        self.run_side_job(
+            "save-certificate",
+            work,
+            failure=self.tr("Could not save the certificate: "),
+            succeeded=self._certificate_file_saved,
+        )
+
+    @Slot(object)
+    def _certificate_file_saved(self, path: object) -> None:
+        self.show_message(
+            Tone.PASS,
+            self.tr(
+                "Saved %1. Upload it to the app under Certificates & secrets, Certificates, "
+                "then press Test Settings."
+            ).replace("%1", Path(str(path)).name),
+        )
 
     @Slot()
     def _cloud_changed(self) -> None:
@@ -300,7 +458,10 @@ class ConnectPage(TaskPage):
         tenant, client_id, secret, _cloud = self.current_values()
         self.notes["tenant"].show_checked(check_tenant(tenant), tenant)
         self.notes["client_id"].show_checked(check_client_id(client_id), client_id)
-        self.notes["secret"].show_checked(check_secret(secret), secret)
+        if self.uses_certificate():
+            self.notes["secret"].hide()
+        else:
+            self.notes["secret"].show_checked(check_secret(secret), secret)
         self._fit_hints()
         if self._tested is not None and self._tested != self.current_values():
             self.show_message(
@@ -343,6 +504,12 @@ class ConnectPage(TaskPage):
     def start_test(self) -> None:
         if self.busy:
             return
+        if self.uses_certificate() and self.certificate is None:
+            self.show_message(
+                Tone.INFO,
+                self.tr("Create a certificate first, or choose Client secret above."),
+            )
+            return
         connection = self.connection()
         self._tested = self.current_values()
         self._warnings_accepted = False
@@ -354,6 +521,7 @@ class ConnectPage(TaskPage):
         self.report_note.hide()
         self.scope_button.hide()
         self.remove_grant_button.hide()
+        self.secret_actions.hide()
         self._first_failure = None
         self.results_area.verticalScrollBar().setValue(0)
         make_test = self._context.use_cases.test_connection
@@ -411,6 +579,7 @@ class ConnectPage(TaskPage):
         if self._hand_over_script and test.signed_in is not None:
             self._hand_over_script = False
             self.start_scope_script()
+        self._show_secret_actions(test)
         failed = [r for r in test.results if r.status is Status.FAIL]
         warned = [r for r in test.results if r.status is Status.WARN]
         if failed:
@@ -529,6 +698,119 @@ class ConnectPage(TaskPage):
             work,
             succeeded=dialog.show_saved if dialog is not None else None,
             failed=dialog.show_error if dialog is not None else None,
+        )
+
+    # -- Renewing the client secret ---------------------------------------------------------
+
+    def _add_secret_actions(self) -> None:
+        # Shown when the secret expires soon or has expired; the menu has it always.
+        self.renew_button = QPushButton(self.tr("Re&new the secret…"))
+        self.renew_button.setToolTip(
+            self.tr("An administrator signs in, and the wizard replaces the client secret")
+        )
+        self.renew_button.clicked.connect(self.open_renew_dialog)
+        self.renew_button.hide()
+        # Beside the expiry result, once its date is known.
+        self.reminder_button = QPushButton(self.tr("Add a reminder to my calendar…"))
+        self.reminder_button.clicked.connect(self.save_reminder)
+        self.reminder_button.hide()
+        self.secret_menu_button = QToolButton()
+        self.secret_menu_button.setText(self.tr("Secret"))
+        self.secret_menu_button.setToolTip(
+            self.tr("Renew the client secret, or add a reminder to renew it to your calendar")
+        )
+        self.secret_menu_button.setAccessibleName(self.tr("Client secret actions"))
+        self.secret_menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.secret_menu_button)
+        menu.addAction(self.tr("Renew the secret…"), self.open_renew_dialog)
+        self.reminder_action = menu.addAction(
+            self.tr("Add a reminder to my calendar…"), self.save_reminder
+        )
+        self.reminder_action.setEnabled(False)
+        self.secret_menu_button.setMenu(menu)
+        self.renew_dialog: RenewDialog | None = None
+        self._state.secret_renewed.connect(self._take_renewed_secret)
+        # Under the test's verdict, when the secret needs attention.
+        self.secret_actions = QWidget()
+        row = QHBoxLayout(self.secret_actions)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.renew_button)
+        row.addWidget(self.reminder_button)
+        row.addStretch(1)
+        self.secret_actions.hide()
+
+    def _show_secret_actions(self, test: SettingsTest) -> None:
+        expiry = next((r for r in test.results if r.id == "secret_expiry"), None)
+        token = next((r for r in test.results if r.id == "token"), None)
+        expired = (
+            token is not None and token.status is Status.FAIL and "7000222" in (token.code or "")
+        )
+        warned = expiry is not None and expiry.status is Status.WARN
+        self.renew_button.setVisible(expired or warned)
+        self.reminder_button.setVisible(test.secret_expires_at is not None)
+        self.reminder_action.setEnabled(test.secret_expires_at is not None)
+        self.secret_actions.setVisible(
+            not self.renew_button.isHidden() or not self.reminder_button.isHidden()
+        )
+
+    @Slot()
+    def open_renew_dialog(self) -> None:
+        tenant, client_id, secret, _cloud = self.current_values()
+        target = RenewTarget(
+            tenant.strip(), client_id.strip(), secret.strip(), self.connection().cloud
+        )
+        dialog = RenewDialog(self._context.use_cases, self.runner, self._state, target, self)
+        dialog.renewed.connect(self._state.secret_renewed)
+        self.renew_dialog = dialog
+        dialog.open()
+
+    @Slot(object)
+    def _take_renewed_secret(self, outcome: object) -> None:
+        secret = getattr(outcome, "new_secret", None)
+        if not isinstance(secret, str):
+            return
+        self.show_secret.setChecked(False)
+        self.secret.setText(secret)
+        if self.busy:
+            self._test_when_idle = True
+            self.cancel_task()
+        else:
+            self.start_test()
+
+    @Slot()
+    def save_reminder(self) -> None:
+        test = self.test
+        expires = test.secret_expires_at if test is not None else None
+        if expires is None or test is None or test.credentials is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Save the calendar reminder"),
+            "renew-clearooms-secret.ics",
+            self.tr("Calendar files (*.ics)"),
+        )
+        if not path:
+            return
+        client_id = test.credentials.client_id
+        save = self._context.use_cases.save_reminder
+
+        def work(cancel: CancelToken, progress: Progress) -> Path:
+            return save(expires, client_id, "", Path(path))
+
+        self.run_side_job(
+            "save-reminder",
+            work,
+            failure=self.tr("Could not save the reminder: "),
+            succeeded=self._reminder_saved,
+        )
+
+    @Slot(object)
+    def _reminder_saved(self, path: object) -> None:
+        self.show_message(
+            Tone.INFO,
+            self.tr("Saved the reminder. Open %1 to add it to your calendar.").replace(
+                "%1", str(path)
+            ),
         )
 
     # -- Remove the tenant-wide calendar permission ---------------------------------------
@@ -730,6 +1012,10 @@ class ConnectPage(TaskPage):
         self.tenant.setText(registered.tenant_id)
         self.client_id.setText(registered.client_id)
         self.secret.setText(registered.client_secret)
+        if registered.certificate is not None:
+            self.certificate = registered.certificate
+        self.credential_kind.setCurrentIndex(1 if registered.certificate is not None else 0)
+        self._show_credential_rows()
         cloud = self.cloud.findData(self._state.cloud.key)
         if cloud >= 0:
             self.cloud.setCurrentIndex(cloud)

@@ -1326,7 +1326,9 @@ class SetupForMe(QWidget):
         )
         self.done_text.setText(
             (
-                self.tr("The app “%1” already existed: it has a new client secret, ").replace(
+                self._certificate_opening(app, name)
+                if app.certificate is not None
+                else self.tr("The app “%1” already existed: it has a new client secret, ").replace(
                     "%1", name
                 )
                 if app.reused
@@ -1335,5 +1337,21 @@ class SetupForMe(QWidget):
             + self.tr(
                 "and its permissions. Its details are filled in on the next page, which tests them."
             )
+            + self._certificate_words(app)
         )
         self.show_view(View.DONE)
+
+    def _certificate_opening(self, app: RegisteredApp, name: str) -> str:
+        return (
+            self.tr("The app “%1” already existed: it has a new certificate, ")
+            if app.reused
+            else self.tr("The app “%1” is created, with a certificate instead of a client secret, ")
+        ).replace("%1", name)
+
+    def _certificate_words(self, app: RegisteredApp) -> str:
+        """Why the app signs in with a certificate, and where its key is."""
+        if app.certificate is None:
+            return ""
+        words = [app.certificate_reason] if app.certificate_reason else []
+        words.append(self.tr("The certificate's private key stays in this computer's keyring."))
+        return "\n\n" + " ".join(words)
