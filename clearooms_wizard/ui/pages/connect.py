@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -240,8 +241,8 @@ class ConnectPage(TaskPage):
             )
         )
         self.remove_grant_button.clicked.connect(self.ask_remove_grant)
-        self.remove_grant_button.hide()
         self.remove_grant_dialog: QMessageBox | None = None
+        self._removal: Callable[[CancelToken], None] | None = None
         # "Set it up for me" made the app for rooms only: its script is handed over once the
         # first test has signed the app in.
         self._hand_over_script = False
@@ -252,9 +253,13 @@ class ConnectPage(TaskPage):
         buttons.addWidget(self.report_note)
         buttons.addWidget(self.scope_button)
         buttons.addWidget(self.report_button)
-        remove_row = QHBoxLayout()
+        # A row of its own, hidden whole (no gap) unless the offer stands.
+        self.remove_grant_row = QWidget()
+        remove_row = QHBoxLayout(self.remove_grant_row)
+        remove_row.setContentsMargins(0, 0, 0, 0)
         remove_row.addStretch(1)
         remove_row.addWidget(self.remove_grant_button)
+        self.remove_grant_row.hide()
 
         self.rows = {
             check_id: CheckRow(check_id, self.tr(CHECK_TITLES[check_id])) for check_id in CHECK_IDS
@@ -272,7 +277,7 @@ class ConnectPage(TaskPage):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
-        layout.addLayout(remove_row)
+        layout.addWidget(self.remove_grant_row)
         layout.addWidget(self.banner)
         layout.addWidget(self.secret_actions)
         layout.addWidget(self.results_area, 1)
@@ -520,13 +525,18 @@ class ConnectPage(TaskPage):
         self.hide_message()
         self.report_note.hide()
         self.scope_button.hide()
-        self.remove_grant_button.hide()
+        self.remove_grant_row.hide()
         self.secret_actions.hide()
         self._first_failure = None
         self.results_area.verticalScrollBar().setValue(0)
         make_test = self._context.use_cases.test_connection
+        # Asked for with this test: removing Microsoft Entra's grant comes first, and the test
+        # then shows what changed.
+        removal, self._removal = self._removal, None
 
         def work(cancel: CancelToken, progress: Progress) -> SettingsTest:
+            if removal is not None:
+                removal(cancel)
             test = make_test(connection, cancel)
             for result in test.run():
                 progress(result)
@@ -575,7 +585,7 @@ class ConnectPage(TaskPage):
         assert isinstance(test, SettingsTest)
         self.test = test
         self.scope_button.setVisible(test.signed_in is not None)
-        self.remove_grant_button.setVisible(self._can_remove_grant(test))
+        self.remove_grant_row.setVisible(self._can_remove_grant(test))
         if self._hand_over_script and test.signed_in is not None:
             self._hand_over_script = False
             self.start_scope_script()
@@ -604,6 +614,11 @@ class ConnectPage(TaskPage):
     @Slot(object)
     @current_task_only
     def _on_test_failed(self, error: object) -> None:
+        # Checks that never ran (the removal of a grant before the test failed, say) no longer
+        # look as if they were running.
+        for row in self.rows.values():
+            if row.result is None:
+                row.reset()
         self.show_message(Tone.FAIL, error_text(error))
 
     @Slot()
@@ -879,37 +894,16 @@ class ConnectPage(TaskPage):
         client_id = test.credentials.client_id
         remove = self._context.use_cases.remove_calendars_grant
 
-        def work(cancel: CancelToken, progress: Progress) -> bool:
-            return remove(admin, client_id, cancel)
+        def removal(cancel: CancelToken) -> None:
+            remove(admin, client_id, cancel)
 
-        self.remove_grant_button.hide()
-        self.show_message(Tone.INFO, self.tr("Removing the tenant-wide calendar permission…"))
-        self.run_task(
-            "remove-calendars-grant",
-            work,
-            succeeded=self._on_grant_removed,
-            failed=self._on_test_failed,
-            cancelled=self._on_remove_grant_cancelled,
+        # One task: the removal, then Test Settings, which says whether Exchange has caught up
+        # (a failed removal is told as a failed test is).
+        self._removal = removal
+        self.start_test()
+        self.show_message(
+            Tone.INFO, self.tr("Removing the tenant-wide calendar permission, then testing again…")
         )
-
-    @Slot(object)
-    def _on_grant_removed(self, _removed: object) -> None:
-        # Test again, which says whether Exchange has caught up: at once when this task has
-        # ended by then, else as soon as it ends.
-        self.remove_grant_button.hide()
-        QTimer.singleShot(0, self._test_after_removal)
-
-    @Slot()
-    def _test_after_removal(self) -> None:
-        if self.busy:
-            self._test_when_idle = True
-        else:
-            self.start_test()
-
-    @Slot()
-    @current_task_only
-    def _on_remove_grant_cancelled(self) -> None:
-        self.show_message(Tone.INFO, self.tr("Stopped. Nothing may have changed yet; test again."))
 
     # -- QWizardPage ----------------------------------------------------------------------
 
