@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QLocale, Qt, QTimer, Slot
+from PySide6.QtCore import QDate, QEvent, QLocale, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -299,6 +299,13 @@ class ConnectPage(TaskPage):
         self._scroll_timer.setSingleShot(True)
         self._scroll_timer.setInterval(0)
         self._scroll_timer.timeout.connect(self._show_first_failure)
+        # The view and the rows change size after the failure arrives (the verdict above the
+        # results, a fix that wraps), sooner or later depending on the machine's load: the
+        # failure is kept in sight until the person scrolls for themselves.
+        self._follow_failure = False
+        self.results_area.viewport().installEventFilter(self)
+        results.installEventFilter(self)
+        self.results_area.verticalScrollBar().actionTriggered.connect(self._scrolled_by_hand)
         self._saving: tuple[str, str, str, str] | None = None
         self.test: SettingsTest | None = None
         self._tested: tuple[str, str, str, str] | None = None
@@ -528,6 +535,7 @@ class ConnectPage(TaskPage):
         self.remove_grant_row.hide()
         self.secret_actions.hide()
         self._first_failure = None
+        self._follow_failure = True
         self.results_area.verticalScrollBar().setValue(0)
         make_test = self._context.use_cases.test_connection
         # Asked for with this test: removing Microsoft Entra's grant comes first, and the test
@@ -561,6 +569,19 @@ class ConnectPage(TaskPage):
                 self._first_failure = self.rows[result.id]
                 # Once the row has grown to hold its fix and the view has been measured again.
                 self._scroll_timer.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Resize
+            and self._follow_failure
+            and self._first_failure is not None
+        ):
+            self._scroll_timer.start()
+        return super().eventFilter(watched, event)
+
+    @Slot(int)
+    def _scrolled_by_hand(self, _action: int) -> None:
+        self._follow_failure = False
 
     @Slot()
     def _show_first_failure(self) -> None:
