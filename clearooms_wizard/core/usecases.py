@@ -806,7 +806,8 @@ class UseCases:
             finally:
                 session.close()
         with self.graph(credentials, cloud, cancel) as client:
-            application = client.get_application(credentials.client_id)
+            # The certificates too: status lists them, and one of them may be the one in use.
+            application = client.get_application(credentials.client_id, certificates=True)
         return credential_status(
             application,
             credentials.client_secret,
