@@ -1123,8 +1123,11 @@ def _verify(
             else f"Microsoft refused to sign the app in with the new {new} ({_text(str(exc), 200)})"
         )
         try:
-            run.remove(journal.app_object_id, made_key(journal), run.kind)
-            run.store.clear()
+            removed = run.remove(journal.app_object_id, made_key(journal), run.kind)
+            # A certificate Graph does not list yet cannot be taken off yet: the journal keeps
+            # it for the next run to tidy.
+            if removed or run.kind is CredentialKind.SECRET:
+                run.store.clear()
         except (GraphError, ClearoomsError):
             log.info("renewal: the unused new %s could not be removed now; noted for later", new)
         saved = "secret" if journal.old_kind is CredentialKind.SECRET else "certificate"
