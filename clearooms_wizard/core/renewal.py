@@ -556,7 +556,8 @@ def _graph_problem(error: GraphError, stage: RenewalStage, username: str, client
         return (
             "Your organisation does not allow client secrets on apps (an app management "
             "policy), so a new one cannot be added. A certificate is the way for this "
-            f"organisation: set the connection up with a certificate instead.{unchanged}"
+            "organisation: renew with a certificate instead (Certificate on the Connect page, "
+            f"or clearooms-wizard secret renew --certificate).{unchanged}"
         )
     if kind is Failure.SIGNED_OUT:
         return f"Microsoft no longer accepts the administrator's sign-in. Sign in again.{unchanged}"
