@@ -150,3 +150,45 @@ def test_the_menu_renews_a_healthy_certificate(
     app = served.tenant.registry.application(data.APP_OBJECT_ID, visible=False)
     assert app is not None and len(app.secrets) == 2
     qtbot.waitUntil(lambda: connect.test is not None and connect.test.ok, timeout=SLOW)
+
+
+def test_a_certificate_microsoft_does_not_accept_is_replaced_through_an_administrator(
+    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
+) -> None:
+    from clearooms_wizard.core.certificates import create_certificate
+
+    served = serve_demo("certificate")
+    # Made on this computer but never uploaded (or no longer on the app): AADSTS700027.
+    stray = create_certificate(data.APP_ID, months=1)
+    runtime = build_runtime(
+        ConnectionOptions(
+            tenant=data.INITIAL_DOMAIN,
+            client_id=data.APP_ID,
+            authority_host=served.base_url,
+            graph_url=served.base_url,
+            ca_bundle=served.ca_bundle,
+        )
+    )
+    runtime.use_cases.keep_certificate(
+        data.INITIAL_DOMAIN, data.APP_ID, runtime.connection.cloud, stray
+    )
+    with registered(ScriptedBrowser(served.ca_bundle)):
+        wizard = _open_connect(
+            qtbot, make_wizard, served, tenant=data.INITIAL_DOMAIN, client_secret=""
+        )
+        connect = wizard.connect_page
+        assert _status(wizard, "token") is Status.FAIL
+        assert connect.renew_button.isVisible()
+        qtbot.mouseClick(connect.renew_button, LEFT)
+        dialog = connect.renew_dialog
+        assert dialog is not None
+        with qtbot.waitSignal(wizard.state.secret_renewed, timeout=SLOW):
+            qtbot.mouseClick(dialog.start_button, LEFT)
+    qtbot.waitUntil(
+        lambda: "Done: the new certificate works" in dialog.message.text(), timeout=SLOW
+    )
+    # The one on the app is not the one this computer had: it is left alone, and said so.
+    assert "could not be told apart" in dialog.message.text()
+    assert DEMO_CERTIFICATE_KEY_ID in _certificate_keys(served)
+    qtbot.waitUntil(lambda: connect.test is not None and connect.test.ok, timeout=SLOW)
+    assert connect.renew_button.isHidden()

@@ -703,8 +703,13 @@ class ConnectPage(TaskPage):
     def _show_secret_actions(self, test: SettingsTest) -> None:
         expiry = next((r for r in test.results if r.id == "secret_expiry"), None)
         token = next((r for r in test.results if r.id == "token"), None)
+        # An expired secret; or a certificate Microsoft does not accept (expired, or never
+        # uploaded): renewing through an administrator uploads a new one either way.
+        refused = ("7000222", "700027") if self.uses_certificate() else ("7000222",)
         expired = (
-            token is not None and token.status is Status.FAIL and "7000222" in (token.code or "")
+            token is not None
+            and token.status is Status.FAIL
+            and any(code in (token.code or "") for code in refused)
         )
         warned = expiry is not None and expiry.status is Status.WARN
         self._name_renewal()
