@@ -420,8 +420,9 @@ def run_renew(invocation: Invocation) -> int:
     except (KeyboardInterrupt, Cancelled):
         work.cancel.cancel()
         report["outcome"] = "cancelled"
+        saved = "certificate" if work.runtime.connection.certificate is not None else "secret"
         work.tell(
-            f"{ERASE_LINE if work.live else ''}\nStopped. The secret saved on this computer "
+            f"{ERASE_LINE if work.live else ''}\nStopped. The {saved} saved on this computer "
             "still works. Run “clearooms-wizard secret renew” again to finish or tidy up.\n"
         )
         if work.as_json:

@@ -18,6 +18,7 @@ from typing import Any
 
 from clearooms_wizard.core.secrets import SERVICE
 from clearooms_wizard.demo import Fault, data
+from clearooms_wizard.demo.key_credentials import DEMO_CERTIFICATE_KEY_ID
 from tests.conftest import Served, ServeDemo
 from tests.support.browser_command import ROOT, write_browser_script
 from tests.support.canary import Leaks
@@ -305,4 +306,28 @@ def test_killed_while_a_new_certificate_is_checked_the_old_one_still_works_and_i
     keys = certificate_keys(served)
     assert orphan not in keys and not keys & before and len(keys) == 1
     assert saved_private_key(tmp_path) != old_key
+    _check_passes(tmp_path, served)
+
+
+def test_killed_after_saving_a_renewed_certificate_the_old_one_goes_on_the_next_run(
+    serve_demo: ServeDemo, tmp_path: Path
+) -> None:
+    """A certificate replaced by a certificate, killed after the new one is saved, while the old
+    one is being taken off the app."""
+    served = serve_demo("certificate-expiring")
+    save_certificate_connection(tmp_path, served)
+    old_key = saved_private_key(tmp_path)
+    # Microsoft takes its time over every change to the app's certificates.
+    served.tenant.inject(Fault(r"/applications/", "delay", method="PATCH", delay=4.0))
+    _kill_at(tmp_path, served, "saved", "--certificate", "--yes")
+    new_key = saved_private_key(tmp_path)
+    assert new_key != old_key
+    _check_passes(tmp_path, served)
+    served.tenant.clear_faults()
+    finished = _cli(tmp_path, served, "secret", "renew", "--yes")
+    assert finished.returncode == 0, finished.stderr
+    assert "the old certificate is now removed" in finished.stdout
+    assert DEMO_CERTIFICATE_KEY_ID not in certificate_keys(served)
+    assert len(certificate_keys(served)) == 1 and _journal_step(tmp_path) is None
+    assert saved_private_key(tmp_path) == new_key
     _check_passes(tmp_path, served)
