@@ -328,3 +328,37 @@ def test_status_marks_the_certificate_in_use_by_thumbprint() -> None:
     other = credential_status(application, "abcdef", current_thumbprint="e" * 40)
     assert other.in_use is None
     assert other.in_use_unknown_because and "certificates" in other.in_use_unknown_because
+
+
+def test_a_new_certificate_never_accepted_in_time_is_noted_and_tidied_once_listed(
+    serve_demo: ServeDemo, tmp_path: Path
+) -> None:
+    import time
+
+    served = serve_demo("certificate-expiring")
+    use_cases = use_cases_for(served, tmp_path / "ws.sqlite3")
+    use_cases.registration_policy = QUICK
+    old = _certificate(served)
+    # From now on Microsoft takes longer to take in a certificate than the renewal waits.
+    served.tenant.registry.replication_delay = 3.0
+    with pytest.raises(RenewalFailed) as failed:
+        _renew(use_cases, served, current_certificate=old)
+    assert "had still not accepted the new certificate" in failed.value.problem
+    assert "the certificate saved on this computer is unchanged" in failed.value.problem
+    assert DEMO_CERTIFICATE_KEY_ID in _certificate_keys(served)
+    # Graph did not list it yet, so it could not be taken off: the journal keeps it for later.
+    journal = use_cases.unfinished_renewal()
+    assert journal is not None and journal.new_key_id in _certificate_keys(served)
+    registry = served.tenant.registry
+    app = registry.application(data.APP_OBJECT_ID, visible=False)
+    assert app is not None
+    deadline = time.monotonic() + 30
+    while journal.new_key_id not in {k.key_id for k in registry.visible_certificates(app)}:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+        app = registry.application(data.APP_OBJECT_ID, visible=False)
+        assert app is not None
+    registry.replication_delay = 0.0
+    outcome, _ = _renew(use_cases, served, current_certificate=old)
+    assert outcome.tidied and "unused certificate was removed" in outcome.tidied
+    assert _certificate_keys(served) == {outcome.new_key_id}
