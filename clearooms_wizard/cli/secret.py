@@ -326,7 +326,7 @@ def run_status(invocation: Invocation) -> int:
             message = (
                 f"{why}, so it cannot read its own secrets. Run “clearooms-wizard secret status "
                 "--admin” to read them as an administrator, and “clearooms-wizard secret renew” "
-                "to renew the secret."
+                f"to renew the {'certificate' if exc.aadsts == 700027 else 'secret'}."
             )
         if work.as_json:
             work.out.write(json_text({"ok": False, "error": message}))

@@ -725,9 +725,15 @@ class ConnectPage(TaskPage):
         signs in with one."""
         if self.uses_certificate():
             self.renew_button.setText(self.tr("Re&new the certificate…"))
+            self.renew_button.setToolTip(
+                self.tr("An administrator signs in, and the wizard replaces the certificate")
+            )
             self.renew_action.setText(self.tr("Renew the certificate…"))
         else:
             self.renew_button.setText(self.tr("Re&new the secret…"))
+            self.renew_button.setToolTip(
+                self.tr("An administrator signs in, and the wizard replaces the client secret")
+            )
             self.renew_action.setText(self.tr("Renew the secret…"))
 
     @Slot()
