@@ -1,7 +1,8 @@
 """``secret``: the app's client secret. ``status`` lists the app's secrets and certificates and
 which secret is in use; ``renew`` replaces the secret in use with a new one (an administrator or
 the app's owner signs in), in an order that never leaves the app without a working secret;
-``reminder`` writes a calendar reminder to renew it."""
+``reminder`` writes a calendar reminder to renew it. A connection that signs in with a
+certificate renews its certificate; ``renew --certificate`` moves a secret connection to one."""
 
 from __future__ import annotations
 
@@ -59,16 +60,23 @@ removes the secret it replaces. A secret that Clearooms did not make is removed 
 when you say so (or with --yes); --keep-old keeps it. The new secret is never printed (unless
 --show-secret).
 
+With --certificate, a new certificate is made here instead (its private key goes to the
+keyring, never to the screen or a file), uploaded to the app beside the ones it has, checked
+the same way, and then the old certificate, or the old secret when the connection used one,
+is removed. A connection that already signs in with a certificate always renews its
+certificate, with or without --certificate: a client secret is not added behind its back.
+
 If the command is stopped half-way, running it again finishes or tidies what was left; the
-secret saved on this computer keeps working throughout.
+credential saved on this computer keeps working throughout.
 
 Exit codes: 0 renewed (or an earlier renewal finished), 1 failed (it says whether the old
 secret still works: it does, unless it had expired), 2 usage error, 130 stopped with Ctrl+C.
 """
 
 _STATUS_DESCRIPTION = """\
-List the app's client secrets and certificates with their hints (first three characters),
-end dates, and which secret is the one saved on this computer. Read with the app's own sign-in;
+List the app's client secrets and certificates with their hints (first three characters) or
+thumbprints, end dates, and which one is saved on this computer (the secret, or the certificate
+when the connection signs in with one). Read with the app's own sign-in;
 with --admin, an administrator signs in instead (when the app cannot sign in, for example
 because its secret has expired). Exit codes: 0 listed, 1 failed (or, with --fail-within DAYS,
 the secret in use expires within DAYS days: for a scheduled task), 2 usage error.
@@ -95,8 +103,8 @@ def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> 
     status.add_argument(
         "--fail-within",
         metavar="DAYS",
-        help="exit with 1 when the secret in use expires within DAYS days, or has expired, or "
-        "is not known (for a scheduled task)",
+        help="exit with 1 when the secret (or certificate) in use expires within DAYS days, or "
+        "has expired, or is not known (for a scheduled task)",
     )
     _sign_in_options(status)
     status.set_defaults(func=run_status)
@@ -118,6 +126,12 @@ def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> 
         "--keep-old", action="store_true", help="keep the old secret (it expires by itself)"
     )
     renew.add_argument(
+        "--certificate",
+        action="store_true",
+        help="renew to a new certificate instead of a secret (for organisations that do not "
+        "allow secrets); the private key stays in this computer's keyring",
+    )
+    renew.add_argument(
         "--yes",
         action="store_true",
         help="remove the old secret without asking, even one Clearooms did not make",
@@ -136,9 +150,9 @@ def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> 
         parents=[shared.online],
         help="write a calendar reminder (.ics) to renew the secret 30 days before it expires",
         description="Write an .ics calendar file with an all-day reminder 30 days before the "
-        "client secret expires (today, if that day has passed), saying what to do. It holds no "
-        "secret. The expiry date is the saved one (from the last Test Settings), else read "
-        "with the app's sign-in.",
+        "client secret (or the certificate, when the connection signs in with one) expires "
+        "(today, if that day has passed), saying what to do. It holds no secret. The expiry "
+        "date is the saved one (from the last Test Settings), else read with the app's sign-in.",
     )
     reminder.add_argument("--output", metavar="FILE", help="write it here (else standard output)")
     reminder.set_defaults(func=run_reminder)
@@ -281,7 +295,12 @@ def run_status(invocation: Invocation) -> int:
 
             connection = work.runtime.connection
             status = work.use_cases.secret_status(
-                Credentials(admin.admin.tenant_id, client_id, connection.client_secret),
+                Credentials(
+                    admin.admin.tenant_id,
+                    client_id,
+                    connection.client_secret,
+                    certificate=connection.certificate,
+                ),
                 connection.cloud,
                 work.cancel,
                 admin,
@@ -307,7 +326,7 @@ def run_status(invocation: Invocation) -> int:
             message = (
                 f"{why}, so it cannot read its own secrets. Run “clearooms-wizard secret status "
                 "--admin” to read them as an administrator, and “clearooms-wizard secret renew” "
-                "to renew the secret."
+                f"to renew the {'certificate' if exc.aadsts == 700027 else 'secret'}."
             )
         if work.as_json:
             work.out.write(json_text({"ok": False, "error": message}))
@@ -348,27 +367,31 @@ def _print_status(work: _Command, status: CredentialStatus, unfinished: object) 
         )
         marks = [m for m in ("IN USE" if item.in_use else "", "by Clearooms" if item.ours else "")]
         tag = ", ".join(m for m in marks if m)
-        hint = f"{printable(item.hint)}…" if item.hint else "-"
-        kind = "Secret     " if item.kind.value == "secret" else "Certificate"
+        if item.kind.value == "secret":
+            kind, named = "Secret     ", f"hint {printable(item.hint)}…" if item.hint else "hint -"
+        else:
+            thumbprint = printable(item.thumbprint.upper()) if item.thumbprint else "unknown"
+            kind, named = "Certificate", f"thumbprint {thumbprint}"
         lines.append(
-            f"  {kind} {printable(item.display_name) or '(no name)'}: hint {hint}, ends "
+            f"  {kind} {printable(item.display_name) or '(no name)'}: {named}, ends "
             f"{_when(item.end)} ({left}){' [' + tag + ']' if tag else ''}"
         )
     in_use = status.in_use
+    what = "certificate" if in_use is not None and in_use.kind.value == "certificate" else "secret"
     lines.append("")
     if in_use is None:
         lines.append(printable(status.in_use_unknown_because or "The secret in use is unknown."))
     elif in_use.expired(now):
         lines.append(
-            "The secret in use has expired: run “clearooms-wizard secret renew” to replace it."
+            f"The {what} in use has expired: run “clearooms-wizard secret renew” to replace it."
         )
     elif (in_use.days_left(now) or 0) <= 30:
         lines.append(
-            f"The secret in use expires on {_when(in_use.end)}: renew it soon with "
+            f"The {what} in use expires on {_when(in_use.end)}: renew it soon with "
             "“clearooms-wizard secret renew”."
         )
     else:
-        lines.append(f"The secret in use expires on {_when(in_use.end)}.")
+        lines.append(f"The {what} in use expires on {_when(in_use.end)}.")
     if note:
         lines.append(f"Note: {note}")
     work.out.write("\n".join(lines) + "\n")
@@ -383,6 +406,11 @@ def run_renew(invocation: Invocation) -> int:
     months = _months(work.args.months)
     if work.args.keep_old and work.args.yes:
         raise UsageError("--keep-old and --yes say opposite things: choose one.")
+    if work.args.show_secret and (work.args.certificate or work.runtime.connection.certificate):
+        raise UsageError(
+            "--show-secret: a certificate's private key is never printed. To take it to another "
+            "computer, use “clearooms-wizard certificate export-key” (it asks for a passphrase)."
+        )
     client_id = work.client_id()
     report: dict[str, object] = {"ok": False, "outcome": "failed", "steps": []}
     if work.runtime.scenario is not None:
@@ -392,8 +420,9 @@ def run_renew(invocation: Invocation) -> int:
     except (KeyboardInterrupt, Cancelled):
         work.cancel.cancel()
         report["outcome"] = "cancelled"
+        saved = "certificate" if work.runtime.connection.certificate is not None else "secret"
         work.tell(
-            f"{ERASE_LINE if work.live else ''}\nStopped. The secret saved on this computer "
+            f"{ERASE_LINE if work.live else ''}\nStopped. The {saved} saved on this computer "
             "still works. Run “clearooms-wizard secret renew” again to finish or tidy up.\n"
         )
         if work.as_json:
@@ -423,8 +452,6 @@ def _confirm(work: _Command) -> Callable[[AppCredential], bool]:
 
 
 def _progress(work: _Command, report: dict[str, object]) -> Callable[[RenewalUpdate], None]:
-    from clearooms_wizard.core.renewal import STAGE_TITLES
-
     steps: dict[str, dict[str, str]] = {}
 
     def progress(update: RenewalUpdate) -> None:
@@ -436,7 +463,7 @@ def _progress(work: _Command, report: dict[str, object]) -> Callable[[RenewalUpd
         report["steps"] = list(steps.values())
         if work.as_json:
             return
-        title = STAGE_TITLES[update.stage]
+        title = update.title
         # A failure's words follow on their own, once.
         shown = update.detail if update.state is not StepState.FAILED else ""
         detail = f": {printable(shown)}" if shown else ""
@@ -455,18 +482,36 @@ def _renew(work: _Command, client_id: str, months: int, report: dict[str, object
     use_cases = work.use_cases
     connection = work.runtime.connection
     current = connection.client_secret or None
+    current_certificate = connection.certificate
+    to_certificate = work.args.certificate or current_certificate is not None
     unfinished = use_cases.unfinished_renewal()
-    if current is None and unfinished is None:
+    if current_certificate is not None and not work.args.certificate:
+        work.tell(
+            "This connection signs in with a certificate, so the certificate is renewed (a new "
+            "one replaces it; no client secret is added).\n"
+        )
+    if current is None and current_certificate is None and unfinished is None:
         work.tell(
             "No client secret is saved on this computer (nor given), so the secret in use "
             "cannot be told apart: the new one is added and saved, and no old one is removed.\n"
         )
+    report["credential"] = "certificate" if to_certificate else "secret"
     try:
-        admin = work.sign_in("to renew the app's client secret")
+        admin = work.sign_in(
+            "to renew the app's certificate"
+            if to_certificate
+            else "to renew the app's client secret"
+        )
+        if unfinished is not None:
+            from clearooms_wizard.core.renewal import saved_already
+
+            thumbprint = current_certificate.sha1_thumbprint if current_certificate else None
+            unfinished = saved_already(unfinished, thumbprint)
         if unfinished is not None and unfinished.step is RenewalStep.SAVED:
             text = use_cases.finish_renewal(
-                admin, unfinished, current, _confirm(work), work.cancel, _progress(work, report)
-            )
+                admin, unfinished, current, _confirm(work), work.cancel, _progress(work, report),
+                current_certificate,
+            )  # fmt: skip
             report.update(ok=True, outcome="finished-earlier", message=text)
             work.say(f"{printable(text)}\n")
             return _finish(work, report, EXIT_OK)
@@ -477,6 +522,8 @@ def _renew(work: _Command, client_id: str, months: int, report: dict[str, object
             months=months,
             keep_old=work.args.keep_old,
             remove_old_without_keyring=work.args.show_secret,
+            certificate=to_certificate,
+            current_certificate=current_certificate,
         )
         outcome = use_cases.renew_secret(
             admin, request, _confirm(work), work.cancel, _progress(work, report)
@@ -501,6 +548,9 @@ def _renew(work: _Command, client_id: str, months: int, report: dict[str, object
 
 
 def _tell_outcome(work: _Command, outcome: RenewalOutcome, report: dict[str, object]) -> None:
+    if outcome.new_certificate is not None:
+        _tell_certificate_outcome(work, outcome, report)
+        return
     report.update(
         ok=True,
         outcome="renewed",
@@ -542,6 +592,51 @@ def _tell_outcome(work: _Command, outcome: RenewalOutcome, report: dict[str, obj
     work.say(" ".join(lines) + "\n")
 
 
+def _tell_certificate_outcome(
+    work: _Command, outcome: RenewalOutcome, report: dict[str, object]
+) -> None:
+    made = outcome.new_certificate
+    assert made is not None
+    old = outcome.old
+    report.update(
+        ok=True,
+        outcome="renewed",
+        new_certificate={
+            "key_id": outcome.new_key_id,
+            "sha1_thumbprint": made.sha1_thumbprint.upper(),
+            "expires": made.not_after.isoformat(),
+            "in_keyring": outcome.kept_in_keyring,
+        },
+        old_credential=None
+        if old is None
+        else {
+            "kind": old.kind.value,
+            "key_id": old.key_id,
+            "display_name": old.display_name,
+            "removed": outcome.old_removed,
+            "kept_because": outcome.old_kept_because,
+        },
+    )
+    if outcome.tidied:
+        report["tidied"] = outcome.tidied
+        work.say(f"{printable(outcome.tidied)}\n")
+    lines = [
+        f"\nRenewed: the new certificate (thumbprint {made.sha1_thumbprint.upper()}) works and "
+        f"lasts until {_when(made.not_after)}; the connection now signs in with it."
+    ]
+    if work.runtime.scenario is not None:
+        lines.append("Its private key is kept in the demo's memory only.")
+    elif outcome.kept_in_keyring:
+        lines.append("Its private key is saved in this computer's keyring.")
+    elif outcome.save_message:
+        lines.append(printable(outcome.save_message))
+    if outcome.old_removed and old is not None:
+        lines.append(f"The old {old.kind.value} was removed.")
+    elif outcome.old_kept_because:
+        lines.append(printable(outcome.old_kept_because))
+    work.say(" ".join(lines) + "\n")
+
+
 def _reveal(work: _Command, outcome: RenewalOutcome, report: dict[str, object]) -> None:
     if work.as_json:
         return
@@ -575,9 +670,12 @@ def run_reminder(invocation: Invocation) -> int:
     saved = work.runtime.saved
     expires: datetime | None = None
     client_id = work.client_id()
-    if saved is not None and saved.client_id == client_id and saved.secret_expires_at:
+    certificate = work.runtime.connection.certificate is not None
+    if saved is not None and saved.client_id == client_id:
+        # Whichever credential the connection signs in with: its end date.
+        saved_end = saved.certificate_expires_at if certificate else saved.secret_expires_at
         try:
-            expires = datetime.fromisoformat(saved.secret_expires_at)
+            expires = datetime.fromisoformat(saved_end) if saved_end else None
         except ValueError:
             expires = None
     app_name = ""
@@ -599,15 +697,17 @@ def run_reminder(invocation: Invocation) -> int:
     if work.args.output is None:
         from clearooms_wizard.core.reminder import Reminder, render_ics
 
-        work.out.write(render_ics(Reminder(expires, client_id, app_name)))
+        work.out.write(render_ics(Reminder(expires, client_id, app_name, certificate)))
         return EXIT_OK
     try:
-        written = work.use_cases.save_reminder(expires, client_id, app_name, Path(work.args.output))
+        written = work.use_cases.save_reminder(
+            expires, client_id, app_name, Path(work.args.output), certificate
+        )
     except OSError as exc:
         work.tell(f"The reminder could not be written ({type(exc).__name__}).\n")
         return EXIT_FAILED
     work.tell(
         f"Wrote the reminder to {printable(str(written))}: open it to add it to your calendar "
-        "30 days before the secret expires.\n"
+        f"30 days before the {'certificate' if certificate else 'secret'} expires.\n"
     )
     return EXIT_OK

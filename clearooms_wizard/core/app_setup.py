@@ -238,6 +238,9 @@ class CreatedKind(StrEnum):
     SECRET = "secret"
     SERVICE_PRINCIPAL = "service-principal"
     PERMISSION_GRANT = "permission-grant"
+    # Last in this list though made where the secret is: undone first, as a certificate needs
+    # its app (and an undo that stops half-way should leave the app, not a stray certificate).
+    CERTIFICATE = "certificate"
 
 
 @dataclass(frozen=True)

@@ -740,9 +740,9 @@ class SettingsTest:
             "secret_expiry",
             Status.WARN,
             f"The certificate expires on {when}, in {max(days, 0)} day{'s' if days != 1 else ''}.",
-            "Before then, create a new certificate (clearooms-wizard certificate create) and "
-            "upload its .cer file under Certificates & secrets, or Clearooms will stop seeing "
-            "your room bookings.",
+            "Before then, press Renew the certificate… (or run “clearooms-wizard secret renew”): "
+            "an administrator signs in and the wizard replaces it. Otherwise Clearooms will stop "
+            "seeing your room bookings.",
             "certificate_expiring",
             details,
         )

@@ -346,6 +346,7 @@ def _created_words(created: tuple[CreatedObject, ...]) -> str:
         CreatedKind.SECRET: "a client secret",
         CreatedKind.SERVICE_PRINCIPAL: "the app's place in your organisation",
         CreatedKind.PERMISSION_GRANT: "some of its permissions",
+        CreatedKind.CERTIFICATE: "a certificate",
     }
     kinds = [k for k in CreatedKind if any(c.kind == k for c in created)]
     if not kinds:
@@ -965,9 +966,19 @@ class _Run:
 
         self.report(StepId.CREATE_SECRET, StepState.RUNNING, reason or "")
         oid = _object_id(object_id)
+        # A certificate from an earlier try is of no use: its private key was never kept.
+        for stale in self.created(CreatedKind.CERTIFICATE):
+            self.remove_certificate(stale)
+            self.strike_out(stale)
         made = create_certificate(app_id, months=min(self.plan.secret_months, 24))
-        self.retrying(
+        key_id = self.retrying(
             lambda: upload_certificate(self.graph, oid, made), self.policy.object_deadline
+        )
+        # By its keyId, so that Undo takes it off an app that was reused (and kept).
+        self.write_down(
+            CreatedObject(
+                CreatedKind.CERTIFICATE, key_id, parent_id=oid, label=made.sha1_thumbprint.upper()
+            )
         )
         until = f"{made.not_after:%d %B %Y}".lstrip("0")
         done = (
@@ -979,6 +990,15 @@ class _Run:
     def add_password(self, oid: str, months: int) -> _Secret:
         return add_password(
             self.graph, oid, months, lambda call: self.retrying(call, self.policy.object_deadline)
+        )
+
+    def remove_certificate(self, entry: CreatedObject) -> None:
+        from clearooms_wizard.core.certificate_upload import remove_certificate
+
+        parent = _object_id(entry.parent_id or "")
+        self.retrying(
+            lambda: remove_certificate(self.graph, parent, entry.object_id),
+            self.policy.object_deadline,
         )
 
     def remove_secret(self, entry: CreatedObject) -> None:
@@ -1473,6 +1493,7 @@ _UNDO_WORDS = {
     CreatedKind.PERMISSION_GRANT: "Removed the permission {label}.",
     CreatedKind.SERVICE_PRINCIPAL: "Removed the app from your organisation.",
     CreatedKind.SECRET: "Removed the client secret.",
+    CreatedKind.CERTIFICATE: "Removed the certificate.",
     CreatedKind.APPLICATION: "Deleted the app “{label}”.",
 }
 
@@ -1505,6 +1526,10 @@ def undo_registration(
             elif entry.kind is CreatedKind.SECRET:
                 parent = _object_id(entry.parent_id or "")
                 graph.send("POST", f"/applications/{parent}/removePassword", body={"keyId": oid})
+            elif entry.kind is CreatedKind.CERTIFICATE:
+                from clearooms_wizard.core.certificate_upload import remove_certificate
+
+                remove_certificate(graph, _object_id(entry.parent_id or ""), oid)
             else:
                 graph.send("DELETE", f"/applications/{oid}")
         except GraphError as exc:

@@ -14,6 +14,7 @@ from clearooms_wizard.core.safetext import printable
 
 DAYS_BEFORE = 30
 SUMMARY = "Renew the Clearooms client secret"
+CERTIFICATE_SUMMARY = "Renew the Clearooms certificate"
 _MAX_OCTETS = 75
 
 
@@ -22,6 +23,12 @@ class Reminder:
     expires_at: datetime
     client_id: str
     app_name: str = ""
+    # The app signs in with a certificate rather than a client secret.
+    certificate: bool = False
+
+    @property
+    def summary(self) -> str:
+        return CERTIFICATE_SUMMARY if self.certificate else SUMMARY
 
     def event_day(self, today: date) -> date:
         """30 days before the expiry, or today when that day has passed."""
@@ -55,12 +62,17 @@ def render_ics(reminder: Reminder, now: datetime | None = None) -> str:
     day = reminder.event_day(now.date())
     expiry = f"{reminder.expires_at.astimezone(UTC):%d %B %Y}".lstrip("0")
     app = printable(reminder.app_name) or "The Clearooms app"
+    what, button = (
+        ("a certificate", "Renew the certificate…")
+        if reminder.certificate
+        else ("a client secret", "Renew the secret…")
+    )
     description = (
-        f"{app} (client ID {printable(reminder.client_id)}) signs in to Microsoft 365 with a "
-        f"client secret that expires on {expiry}. When it expires, Clearooms stops seeing your "
+        f"{app} (client ID {printable(reminder.client_id)}) signs in to Microsoft 365 with "
+        f"{what} that expires on {expiry}. When it expires, Clearooms stops seeing your "
         "room bookings.\n\n"
         "To renew it: open the Clearooms setup wizard, press Test Settings on the Connect page, "
-        "then Renew the secret… (an administrator signs in). Or run:\n"
+        f"then {button} (an administrator signs in). Or run:\n"
         "  clearooms-wizard secret renew\n"
         "Check it afterwards with: clearooms-wizard secret status"
     )
@@ -75,12 +87,12 @@ def render_ics(reminder: Reminder, now: datetime | None = None) -> str:
         f"DTSTAMP:{now:%Y%m%dT%H%M%SZ}",
         f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
         f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
-        f"SUMMARY:{_escape(SUMMARY)}",
+        f"SUMMARY:{_escape(reminder.summary)}",
         f"DESCRIPTION:{_escape(description)}",
         "TRANSP:TRANSPARENT",
         "BEGIN:VALARM",
         "ACTION:DISPLAY",
-        f"DESCRIPTION:{_escape(SUMMARY)}",
+        f"DESCRIPTION:{_escape(reminder.summary)}",
         "TRIGGER:PT9H",
         "END:VALARM",
         "END:VEVENT",

@@ -807,6 +807,8 @@ class UseCases:
         from clearooms_wizard.core.renewal import credential_status, status_with_admin
 
         saved_expiry = self._saved_expiry(credentials.client_id)
+        certificate = credentials.certificate
+        thumbprint = certificate.sha1_thumbprint if certificate is not None else None
         if admin is not None:
             session = self.open_session(cancel)
             try:
@@ -817,12 +819,19 @@ class UseCases:
                     credentials.client_id,
                     credentials.client_secret,
                     saved_expiry,
+                    current_thumbprint=thumbprint,
                 )
             finally:
                 session.close()
         with self.graph(credentials, cloud, cancel) as client:
-            application = client.get_application(credentials.client_id)
-        return credential_status(application, credentials.client_secret, saved_expiry=saved_expiry)
+            # The certificates too: status lists them, and one of them may be the one in use.
+            application = client.get_application(credentials.client_id, certificates=True)
+        return credential_status(
+            application,
+            credentials.client_secret,
+            saved_expiry=saved_expiry,
+            current_thumbprint=thumbprint,
+        )
 
     def renew_secret(
         self,
@@ -835,7 +844,9 @@ class UseCases:
         """Add a new client secret, check that Microsoft signs the app in with it, save it (the
         keyring, and its end date in the workspace), and only then remove the one it replaces;
         ``confirm_removal`` is asked first when that one was not made by this tool. Raises
-        RenewalFailed (saying whether the old secret still works). Slow."""
+        RenewalFailed (saying whether the old secret still works). Slow. With
+        ``request.certificate``, a new certificate replaces the certificate (or the secret) in
+        use, and becomes the saved connection's credential."""
         from clearooms_wizard.core.provisioning import AdminGraph
         from clearooms_wizard.core.renewal import renew_secret
 
@@ -855,6 +866,9 @@ class UseCases:
                 confirm_removal,
                 progress,
                 self.registration_policy,
+                save_certificate=self._certificate_saver(
+                    request.tenant_id, request.client_id, admin.cloud
+                ),
             )
         finally:
             session.close()
@@ -871,9 +885,11 @@ class UseCases:
         confirm_removal: Callable[[AppCredential], bool],
         cancel: CancelToken,
         progress: Callable[[RenewalUpdate], None] | None = None,
+        current_certificate: CertificateCredential | None = None,
     ) -> str:
         """Finish a renewal that stopped after saving its new secret (remove the old one), or
-        tidy one that stopped before (remove its unused new secret). Returns what was done."""
+        tidy one that stopped before (remove its unused new secret). Returns what was done.
+        ``current_certificate``: the certificate saved here now, when the connection uses one."""
         from clearooms_wizard.core.provisioning import AdminGraph
         from clearooms_wizard.core.renewal import finish_unfinished
 
@@ -889,17 +905,26 @@ class UseCases:
                 confirm_removal,
                 progress,
                 self.registration_policy,
+                current_thumbprint=current_certificate.sha1_thumbprint
+                if current_certificate is not None
+                else None,
             )
         finally:
             session.close()
 
     def save_reminder(
-        self, expires_at: datetime, client_id: str, app_name: str, path: Path
+        self,
+        expires_at: datetime,
+        client_id: str,
+        app_name: str,
+        path: Path,
+        certificate: bool = False,
     ) -> Path:
-        """Write a calendar reminder (.ics) to renew the secret 30 days before it expires."""
+        """Write a calendar reminder (.ics) to renew the secret (or the certificate) 30 days
+        before it expires."""
         from clearooms_wizard.core.reminder import Reminder, save_reminder
 
-        written = save_reminder(Reminder(expires_at, client_id, app_name), path)
+        written = save_reminder(Reminder(expires_at, client_id, app_name, certificate), path)
         log.info("saved a reminder to renew the client secret")
         return written
 
@@ -932,6 +957,44 @@ class UseCases:
                     )
             log.info(
                 "saved the renewed client secret; in the keyring: %s",
+                "yes" if outcome.kept_in_keyring else "no",
+            )
+            return outcome
+
+        return save
+
+    def _certificate_saver(
+        self, tenant_id: str, client_id: str, cloud: Cloud
+    ) -> Callable[[CertificateCredential], SaveOutcome]:
+        """Saves a renewed certificate as Test Settings' save does: its private key in the
+        keyring, and the saved connection's credential, thumbprint and end date (a secret
+        connection becomes a certificate one)."""
+
+        def save(certificate: CertificateCredential) -> SaveOutcome:
+            from clearooms_wizard.core.workspace import open_workspace
+
+            outcome = self.secrets.save_certificate(
+                tenant_id, client_id, certificate.keyring_text()
+            )
+            with open_workspace(self.workspace_path) as workspace:
+                saved = workspace.load_connection()
+                if saved is not None and saved.client_id == client_id:
+                    connection = replace(
+                        saved,
+                        secret_expires_at=certificate.not_after.isoformat(),
+                        credential_kind="certificate",
+                        certificate_thumbprint=certificate.sha1_thumbprint,
+                        certificate_expires_at=certificate.not_after.isoformat(),
+                    )
+                else:
+                    connection = _connection_to_save(
+                        tenant_id, client_id, tenant_id, cloud, certificate.not_after,
+                        tested_at=None, certificate=certificate,
+                    )  # fmt: skip
+                workspace.save_connection(connection)
+            log.info(
+                "saved the renewed certificate %s; its key is in the keyring: %s",
+                certificate.sha1_thumbprint.upper(),
                 "yes" if outcome.kept_in_keyring else "no",
             )
             return outcome

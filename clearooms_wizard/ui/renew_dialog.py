@@ -1,11 +1,12 @@
 """“Renew the secret”: an administrator (or the app's owner) signs in, and the wizard adds a new
 client secret, checks that Microsoft accepts it, saves it, and only then removes the old one.
-The work runs on a worker thread (UseCases); this dialog shows each step as it goes."""
+When the connection signs in with a certificate, the same for a new certificate (“Renew the
+certificate”). The work runs on a worker thread (UseCases); this dialog shows each step."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -26,6 +27,7 @@ from clearooms_wizard.ui.widgets import plain_label
 
 if TYPE_CHECKING:
     from clearooms_wizard.core.admin_signin import AdminSession
+    from clearooms_wizard.core.certificates import CertificateCredential
     from clearooms_wizard.core.clouds import Cloud
     from clearooms_wizard.core.renewal import AppCredential, RenewalOutcome
     from clearooms_wizard.core.usecases import UseCases
@@ -50,6 +52,8 @@ class RenewTarget:
     client_id: str
     current_secret: str
     cloud: Cloud
+    # The certificate the connection signs in with, when it uses one: that is what is renewed.
+    certificate: CertificateCredential | None = field(default=None, repr=False)
 
 
 class RenewDialog(QDialog):
@@ -66,7 +70,12 @@ class RenewDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(self.tr("Renew the client secret"))
+        self._renews_certificate = target.certificate is not None
+        self.setWindowTitle(
+            self.tr("Renew the certificate")
+            if self._renews_certificate
+            else self.tr("Renew the client secret")
+        )
         self.setMinimumWidth(560)
         self._use_cases = use_cases
         self._runner = runner
@@ -75,6 +84,15 @@ class RenewDialog(QDialog):
         self._handle: TaskHandle | None = None
         self.intro = plain_label(
             self.tr(
+                "An administrator (an Application Administrator, a Cloud Application "
+                "Administrator or a Global Administrator) or the app's owner signs in. The "
+                "wizard then makes a new certificate, adds it to the app, checks that Microsoft "
+                "accepts it, keeps its private key on this computer, and only then removes the "
+                "old certificate. If anything goes wrong before that, the old certificate is "
+                "left as it is."
+            )
+            if self._renews_certificate
+            else self.tr(
                 "An administrator (an Application Administrator, a Cloud Application "
                 "Administrator or a Global Administrator) or the app's owner signs in. The "
                 "wizard then adds a new client secret, checks that Microsoft accepts it, saves "
@@ -91,6 +109,8 @@ class RenewDialog(QDialog):
                 "unticked to keep it (it expires by itself)."
             )
         )
+        # The certificate in use is one this computer made (it holds its key): never asked about.
+        self.remove_foreign.setVisible(not self._renews_certificate)
         self.steps = plain_label("")
         self.steps.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message = plain_label("")
@@ -124,6 +144,7 @@ class RenewDialog(QDialog):
         use_cases, target, state = self._use_cases, self._target, self._state
         session = state.admin_session
         remove_foreign = self.remove_foreign.isChecked()
+        certificate = target.certificate
         signing_in = self.tr("Signing in: finish in your browser…")
 
         def confirm(old: AppCredential) -> bool:
@@ -143,13 +164,16 @@ class RenewDialog(QDialog):
             if unfinished is not None and unfinished.step is RenewalStep.SAVED:
                 # An earlier renewal saved its new secret (the box holds it): finish that one.
                 text = use_cases.finish_renewal(
-                    admin, unfinished, target.current_secret or None, confirm, cancel, progress
-                )
+                    admin, unfinished, target.current_secret or None, confirm, cancel, progress,
+                    certificate,
+                )  # fmt: skip
                 return admin, text
             request = RenewalRequest(
                 tenant_id=admin.admin.tenant_id,
                 client_id=target.client_id,
                 current_secret=target.current_secret or None,
+                certificate=certificate is not None,
+                current_certificate=certificate,
             )
             return admin, use_cases.renew_secret(admin, request, confirm, cancel, progress)
 
@@ -167,7 +191,7 @@ class RenewDialog(QDialog):
 
     @Slot(object)
     def _on_progress(self, update: object) -> None:
-        from clearooms_wizard.core.renewal import STAGE_TITLES, RenewalUpdate
+        from clearooms_wizard.core.renewal import RenewalUpdate
 
         if isinstance(update, RenewalUpdate):
             # A failure's words are shown once, below the steps.
@@ -175,7 +199,7 @@ class RenewDialog(QDialog):
             detail = f": {update.detail}" if update.detail and not failed else ""
             self._lines.pop("sign-in", None)
             self._lines[update.stage.value] = (
-                f"{_STATE_MARKS[update.state]} {self.tr(STAGE_TITLES[update.stage])}{detail}"
+                f"{_STATE_MARKS[update.state]} {self.tr(update.title)}{detail}"
             )
         elif isinstance(update, str):
             self._lines["sign-in"] = update
@@ -197,7 +221,17 @@ class RenewDialog(QDialog):
         assert isinstance(outcome, RenewalOutcome)
         until = f"{outcome.expires_at:%d %B %Y}".lstrip("0")
         text = self.tr("Done: the new secret works and lasts until %1.").replace("%1", until)
-        if not outcome.kept_in_keyring:
+        if outcome.new_certificate is not None:
+            text = self.tr(
+                "Done: the new certificate works and lasts until %1. Its private key is kept on "
+                "this computer, and Test Settings now uses it."
+            ).replace("%1", until)
+            if not outcome.kept_in_keyring:
+                text += " " + self.tr(
+                    "This computer has no keyring, so the key is kept only until you close the "
+                    "wizard, and the old credential was kept: it still works until it expires."
+                )
+        elif not outcome.kept_in_keyring:
             text += " " + self.tr(
                 "This computer has no keyring, so it is kept only until you close the wizard, "
                 "and the old secret was kept: it still works until it expires."
@@ -216,7 +250,11 @@ class RenewDialog(QDialog):
 
     @Slot()
     def _on_cancelled(self) -> None:
-        self._show(self.tr("Stopped. The secret you have now is unchanged."))
+        self._show(
+            self.tr("Stopped. The certificate you have now is unchanged.")
+            if self._renews_certificate
+            else self.tr("Stopped. The secret you have now is unchanged.")
+        )
         self.start_button.setEnabled(True)
         self.remove_foreign.setEnabled(True)
 

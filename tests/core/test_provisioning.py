@@ -509,6 +509,43 @@ def test_undo_after_reusing_an_app_keeps_the_app(serve_demo: ServeDemo, tmp_path
     assert served.tenant.registry.service_principal_by_app_id(existing.app_id) is not None
 
 
+def test_undo_after_reusing_an_app_takes_off_the_certificate_it_uploaded(
+    serve_demo: ServeDemo, tmp_path: Path
+) -> None:
+    served = serve_demo("register-existing-app")
+    use_cases = use_cases_for(served, tmp_path / "ws.sqlite3")
+    use_cases.registration_policy = QUICK
+    admin = admin_for(served)
+    (existing,) = clearooms_apps(served)
+    plan = use_cases.plan_registration(admin, "Clearooms", 24, CancelToken(), use_certificate=True)
+    served.tenant.inject(
+        Fault.aadsts(
+            r"/oauth2/v2\.0/token$",
+            code=700024,
+            error="invalid_client",
+            text="Client assertion is not within its valid time range.",
+            times=None,
+        )
+    )
+    with pytest.raises(RegistrationFailed) as raised:
+        use_cases.register_app(admin, plan, CancelToken())
+    [entry] = raised.value.created
+    assert entry.kind is CreatedKind.CERTIFICATE and entry.parent_id == existing.id
+    (uploaded,) = clearooms_apps(served)
+    assert entry.object_id in {k.key_id for k in uploaded.key_credentials}
+    assert "a certificate" in str(raised.value)
+    served.tenant.clear_faults()
+    removed: list[str] = []
+    use_cases.undo_registration(admin, raised.value.journal, CancelToken(), removed.append)
+    assert removed == ["Removed the certificate."]
+    (app,) = clearooms_apps(served)
+    assert app.id == existing.id and app.key_credentials == existing.key_credentials
+    assert app.secrets == existing.secrets
+    assert use_cases.unfinished_registration() is None
+    # Undoing again finds it gone already, without failing.
+    use_cases.undo_registration(admin, raised.value.journal, CancelToken())
+
+
 def test_stop_ends_the_run_promptly_and_leaves_the_journal(
     serve_demo: ServeDemo, tmp_path: Path
 ) -> None:

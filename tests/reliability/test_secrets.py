@@ -408,8 +408,9 @@ def test_the_private_key_through_every_certificate_command(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A certificate's private key, like the secret: made, kept, used and exported by every
-    command that touches it, healthy and failing, with debug logging on; then searched for."""
+    """A certificate's private key, like the secret: made, kept, used, renewed and exported by
+    every command that touches it, healthy and failing, with debug logging on; then searched
+    for (the key made first, and the one its renewal made)."""
     from clearooms_wizard.core.certificates import credential_from_keyring_text
     from clearooms_wizard.core.secrets import KeyringSecretStore
     from clearooms_wizard.demo.key_credentials import demo_certificate, key_credential_for
@@ -421,7 +422,7 @@ def test_the_private_key_through_every_certificate_command(
     connect = ["--tenant", data.INITIAL_DOMAIN, "--client-id", data.APP_ID, *served.cli_args()]
     cer = tmp_path / "exports" / "clearooms.cer"
     cer.parent.mkdir()
-    with ExceptionCollector() as collector:
+    with ExceptionCollector() as collector, registered(ScriptedBrowser(served.ca_bundle)):
         assert run("certificate", "create", "--output", str(cer), *connect, *debug).code == 0
         # Not uploaded yet: refused by Microsoft (AADSTS700027), in every output form.
         for extra in ([], ["--json"]):
@@ -432,6 +433,14 @@ def test_the_private_key_through_every_certificate_command(
         )
         served.tenant.registry.set_key_credentials(data.APP_OBJECT_ID, [uploaded])
         assert run("check", "--json", "--save", *connect, *debug).code == 0
+        first = KeyringSecretStore().load_certificate(data.TENANT_ID, data.APP_ID)
+        assert first is not None
+        # Renewed (an administrator signs in): a new key replaces the first, which is removed.
+        renewing = ["secret", "renew", "--yes", *served.cli_args(), *debug]
+        assert run(*renewing, "--certificate").code == 0
+        assert run("secret", "status", "--json", *served.cli_args(), *debug).code == 0
+        assert run("secret", "reminder", *served.cli_args(), *debug).code == 0
+        assert run(*renewing, "--certificate", "--show-secret").code == 2
         for extra in ([], ["--json"], ["--csv"]):
             assert run("rooms", "list", *extra, *served.cli_args(), *debug).code == 0
         assert run("scope", "script", *served.cli_args(), *debug).code == 0
@@ -447,7 +456,9 @@ def test_the_private_key_through_every_certificate_command(
     assert not crashed, crashed
     kept = KeyringSecretStore().load_certificate(data.TENANT_ID, data.APP_ID)
     assert kept is not None
+    assert kept != first
     keys = [
+        credential_from_keyring_text(first).private_key_pem,
         credential_from_keyring_text(kept).private_key_pem,
         demo_certificate(300.0).private_key_pem,
     ]

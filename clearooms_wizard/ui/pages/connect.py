@@ -290,6 +290,7 @@ class ConnectPage(TaskPage):
         self.cloud.currentIndexChanged.connect(self._cloud_changed)
         self.credential_kind.setCurrentIndex(1 if self.certificate is not None else 0)
         self.credential_kind.currentIndexChanged.connect(self._credential_kind_changed)
+        self._name_renewal()
         self._show_credential_rows()
 
         self._save_handle: TaskHandle | None = None
@@ -362,6 +363,7 @@ class ConnectPage(TaskPage):
 
     @Slot()
     def _credential_kind_changed(self) -> None:
+        self._name_renewal()
         self._show_credential_rows()
         self._values_changed()
 
@@ -758,7 +760,7 @@ class ConnectPage(TaskPage):
         self.secret_menu_button.setAccessibleName(self.tr("Client secret actions"))
         self.secret_menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.secret_menu_button)
-        menu.addAction(self.tr("Renew the secret…"), self.open_renew_dialog)
+        self.renew_action = menu.addAction(self.tr("Renew the secret…"), self.open_renew_dialog)
         self.reminder_action = menu.addAction(
             self.tr("Add a reminder to my calendar…"), self.save_reminder
         )
@@ -778,10 +780,16 @@ class ConnectPage(TaskPage):
     def _show_secret_actions(self, test: SettingsTest) -> None:
         expiry = next((r for r in test.results if r.id == "secret_expiry"), None)
         token = next((r for r in test.results if r.id == "token"), None)
+        # An expired secret; or a certificate Microsoft does not accept (expired, or never
+        # uploaded): renewing through an administrator uploads a new one either way.
+        refused = ("7000222", "700027") if self.uses_certificate() else ("7000222",)
         expired = (
-            token is not None and token.status is Status.FAIL and "7000222" in (token.code or "")
+            token is not None
+            and token.status is Status.FAIL
+            and any(code in (token.code or "") for code in refused)
         )
         warned = expiry is not None and expiry.status is Status.WARN
+        self._name_renewal()
         self.renew_button.setVisible(expired or warned)
         self.reminder_button.setVisible(test.secret_expires_at is not None)
         self.reminder_action.setEnabled(test.secret_expires_at is not None)
@@ -789,11 +797,32 @@ class ConnectPage(TaskPage):
             not self.renew_button.isHidden() or not self.reminder_button.isHidden()
         )
 
+    def _name_renewal(self) -> None:
+        """The renew button and menu name what is renewed: the certificate when the connection
+        signs in with one."""
+        if self.uses_certificate():
+            self.renew_button.setText(self.tr("Re&new the certificate…"))
+            self.renew_button.setToolTip(
+                self.tr("An administrator signs in, and the wizard replaces the certificate")
+            )
+            self.renew_action.setText(self.tr("Renew the certificate…"))
+        else:
+            self.renew_button.setText(self.tr("Re&new the secret…"))
+            self.renew_button.setToolTip(
+                self.tr("An administrator signs in, and the wizard replaces the client secret")
+            )
+            self.renew_action.setText(self.tr("Renew the secret…"))
+
     @Slot()
     def open_renew_dialog(self) -> None:
         tenant, client_id, secret, _cloud = self.current_values()
+        certificate = self.certificate if self.uses_certificate() else None
         target = RenewTarget(
-            tenant.strip(), client_id.strip(), secret.strip(), self.connection().cloud
+            tenant.strip(),
+            client_id.strip(),
+            "" if certificate is not None else secret.strip(),
+            self.connection().cloud,
+            certificate=certificate,
         )
         dialog = RenewDialog(self._context.use_cases, self.runner, self._state, target, self)
         dialog.renewed.connect(self._state.secret_renewed)
@@ -802,11 +831,20 @@ class ConnectPage(TaskPage):
 
     @Slot(object)
     def _take_renewed_secret(self, outcome: object) -> None:
+        from clearooms_wizard.core.certificates import CertificateCredential
+
+        made = getattr(outcome, "new_certificate", None)
         secret = getattr(outcome, "new_secret", None)
-        if not isinstance(secret, str):
+        if isinstance(made, CertificateCredential):
+            # The renewed certificate is the connection's now, and saved already.
+            self.certificate = made
+            self.credential_kind.setCurrentIndex(self.credential_kind.findData("certificate"))
+            self._show_credential_rows()
+        elif isinstance(secret, str):
+            self.show_secret.setChecked(False)
+            self.secret.setText(secret)
+        else:
             return
-        self.show_secret.setChecked(False)
-        self.secret.setText(secret)
         if self.busy:
             self._test_when_idle = True
             self.cancel_task()
@@ -828,10 +866,11 @@ class ConnectPage(TaskPage):
         if not path:
             return
         client_id = test.credentials.client_id
+        certificate = test.credentials.certificate is not None
         save = self._context.use_cases.save_reminder
 
         def work(cancel: CancelToken, progress: Progress) -> Path:
-            return save(expires, client_id, "", Path(path))
+            return save(expires, client_id, "", Path(path), certificate)
 
         self.run_side_job(
             "save-reminder",

@@ -1017,6 +1017,8 @@ class SetupForMe(QWidget):
                 )
             elif item.kind is CreatedKind.SECRET:
                 lines.append(self.tr("a client secret for it"))
+            elif item.kind is CreatedKind.CERTIFICATE:
+                lines.append(self.tr("a certificate for it"))
             elif item.kind is CreatedKind.SERVICE_PRINCIPAL:
                 lines.append(self.tr("its entry in your organisation (an enterprise application)"))
         grants = sum(1 for item in created if item.kind is CreatedKind.PERMISSION_GRANT)
