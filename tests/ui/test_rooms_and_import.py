@@ -205,9 +205,9 @@ def test_cancelling_the_room_load(
     served.tenant.latency = 3.0
     click_next(qtbot, wizard)
     page = wizard.rooms_page
-    qtbot.waitUntil(lambda: page.busy and page.busy_row.stop_button.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: page.busy and page.busy_row.stop_button.isVisible(), timeout=30_000)
     qtbot.mouseClick(page.busy_row.stop_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
+    qtbot.waitUntil(lambda: not page.busy, timeout=30_000)
     assert "Loading stopped" in page.message.label.text()
     served.tenant.latency = 0.0
     qtbot.mouseClick(page.retry_button, Qt.MouseButton.LeftButton)
