@@ -58,6 +58,7 @@ from clearooms_wizard.core.app_setup import (
     StepId,
     StepState,
     StepUpdate,
+    permissions_for,
 )
 from clearooms_wizard.core.app_setup import DeviceCodePrompt as DeviceCode
 from clearooms_wizard.core.cancel import CancelToken
@@ -397,11 +398,16 @@ class SetupForMe(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setColumnStretch(1, 1)
         grid.setVerticalSpacing(4)
+        # The permissions listed are the ones that will be granted: with rooms only, Microsoft
+        # Entra grants no calendar permission, and the choice below says who limits it.
+        self.permission_rows: dict[str, tuple[QLabel, QLabel]] = {}
         for row, permission in enumerate(PERMISSIONS):
             name = heading(permission.name)
             name.setAlignment(Qt.AlignmentFlag.AlignTop)
+            allows = plain_label(self.tr("It %1.").replace("%1", permission.allows))
             grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(plain_label(self.tr("It %1.").replace("%1", permission.allows)), row, 1)
+            grid.addWidget(allows, row, 1)
+            self.permission_rows[permission.name] = (name, allows)
         form.addRow(self.tr("Organisation:"), self.organisation)
         form.addRow(self.tr("Signed in as:"), self.account)
         form.addRow(self.tr("Roles:"), self.roles)
@@ -410,6 +416,8 @@ class SetupForMe(QWidget):
         # Which calendars: rooms only leaves Calendars.ReadWrite out of Microsoft Entra.
         self.calendar_choice = CalendarChoice()
         form.addRow(self.tr("Calendars:"), self.calendar_choice)
+        self.calendar_choice.rooms_only_button.toggled.connect(self._list_permissions_granted)
+        self._list_permissions_granted()
         months_label = QLabel(self.tr("Client secret &lasts:"))
         months_label.setBuddy(self.secret_months)
         form.addRow(months_label, months_row)
@@ -880,6 +888,13 @@ class SetupForMe(QWidget):
             return
         plan = self._plan
         self._start_registration(plan.app_name, plan.secret_months, plan.rooms_only)
+
+    @Slot()
+    def _list_permissions_granted(self) -> None:
+        granted = {p.name for p in permissions_for(rooms_only=self.calendar_choice.rooms_only)}
+        for name, widgets in self.permission_rows.items():
+            for widget in widgets:
+                widget.setVisible(name in granted)
 
     def _start_registration(self, app_name: str, months: int, rooms_only: bool) -> None:
         session = self._state.admin_session
