@@ -752,13 +752,12 @@ class ConnectPage(TaskPage):
         self.reminder_button = QPushButton(self.tr("Add a reminder to my calendar…"))
         self.reminder_button.clicked.connect(self.save_reminder)
         self.reminder_button.hide()
-        self.secret_menu_button = QToolButton()
-        self.secret_menu_button.setText(self.tr("Secret"))
+        # A push button keeps room for its menu's arrow; a tool button draws it over the text.
+        self.secret_menu_button = QPushButton(self.tr("Secret"))
         self.secret_menu_button.setToolTip(
             self.tr("Renew the client secret, or add a reminder to renew it to your calendar")
         )
         self.secret_menu_button.setAccessibleName(self.tr("Client secret actions"))
-        self.secret_menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.secret_menu_button)
         self.renew_action = menu.addAction(self.tr("Renew the secret…"), self.open_renew_dialog)
         self.reminder_action = menu.addAction(
