@@ -39,6 +39,22 @@ def test_check_demo_healthy_passes() -> None:
     assert out.count("[WARN]") == 1
 
 
+def test_check_fail_within_lets_a_scheduled_task_notice_an_expiring_secret() -> None:
+    # The demo's secret expires in 10 days: a warning, which alone exits 0.
+    code, out, err = cli("check", "--demo-scenario", "secret-expiring")
+    assert code == 0 and "[WARN] The client credential is not about to expire" in out
+    code, _, err = cli("check", "--demo-scenario", "secret-expiring", "--fail-within", "30")
+    assert code == 1
+    assert "within 30 days" in err and "clearooms-wizard secret renew" in err
+    code, _, err = cli("check", "--demo-scenario", "secret-expiring", "--fail-within", "5")
+    assert code == 0 and err == ""
+    # Whatever else warns (here, every mailbox's calendar), a far end date passes.
+    code, _, _ = cli("check", "--demo", "--fail-within", "30")
+    assert code == 0
+    code, _, err = cli("check", "--demo", "--fail-within", "soon")
+    assert code == 2 and "--fail-within: give a number of days" in err
+
+
 def test_check_json_shape_and_exit_code_on_failure() -> None:
     code, out, _ = cli("check", "--demo-scenario", "wrong-secret", "--json")
     assert code == 1

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from clearooms_wizard.cli.connection import runtime_for
-from clearooms_wizard.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from clearooms_wizard.cli.exits import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    fail_within_days,
+)
 from clearooms_wizard.cli.invocation import Invocation
 from clearooms_wizard.cli.parser import SharedOptions, Subcommands
 from clearooms_wizard.core.cancel import CancelToken
@@ -29,6 +36,12 @@ def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> 
     )
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     check.add_argument("--save", action="store_true", help="save the settings when no check failed")
+    check.add_argument(
+        "--fail-within",
+        metavar="DAYS",
+        help="also exit with 1 when the client secret (or certificate) expires within DAYS days "
+        "or its end date is unknown: for a scheduled task",
+    )
     check.set_defaults(func=run)
 
 
@@ -37,11 +50,19 @@ def run(invocation: Invocation) -> int:
     options = invocation.command_options()
     if args.save and options.demo:
         raise UsageError("--save cannot be used with --demo: the demo tenant is not yours to save.")
+    within = fail_within_days(args.fail_within)
     runtime = runtime_for(options, invocation.err)
-    return run_checks(runtime, args.json, args.save, invocation.out, invocation.err)
+    return run_checks(runtime, args.json, args.save, invocation.out, invocation.err, within)
 
 
-def run_checks(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: TextIO) -> int:
+def run_checks(
+    runtime: Runtime,
+    as_json: bool,
+    save: bool,
+    out: TextIO,
+    err: TextIO,
+    fail_within: int | None = None,
+) -> int:
     test = runtime.use_cases.test_connection(runtime.connection, CancelToken())
     if not as_json:
         # Only a tenant that passed its check is printed: the box may hold a pasted secret.
@@ -106,7 +127,36 @@ def run_checks(runtime: Runtime, as_json: bool, save: bool, out: TextIO, err: Te
             out.write("\nAll checks passed. The connection is ready.\n")
         if saved_message:
             out.write(saved_message + "\n")
-    return EXIT_FAILED if failed else EXIT_OK
+    if failed:
+        return EXIT_FAILED
+    if fail_within is not None:
+        soon = _expires_within(test, fail_within)
+        if soon is not None:
+            err.write(soon + "\n")
+            return EXIT_FAILED
+    return EXIT_OK
+
+
+def _expires_within(test: SettingsTest, days: int) -> str | None:
+    """Why a scheduled task should hear about the credential's end date, or None."""
+    expiry = next((r for r in test.results if r.id == "secret_expiry"), None)
+    expires = expiry.details.get("expires") if expiry is not None else None
+    try:
+        end = datetime.fromisoformat(str(expires)) if expires else None
+    except ValueError:
+        end = None
+    if end is None or end.tzinfo is None:
+        return "The client credential's end date is not known (see the expiry check above)."
+    left = end - datetime.now(UTC)
+    if left > timedelta(days=days):
+        return None
+    when = f"{end:%d %B %Y}".lstrip("0")
+    if left <= timedelta(0):
+        return f"The client credential expired on {when}. Renew it: clearooms-wizard secret renew"
+    return (
+        f"The client credential expires on {when}, within {days} days. Renew it: "
+        "clearooms-wizard secret renew"
+    )
 
 
 def print_result(result: CheckResult, out: TextIO) -> None:

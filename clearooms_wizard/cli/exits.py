@@ -11,3 +11,13 @@ class UsageError(Exception):
 
 class Explained(Exception):
     """A failure already explained on standard error: the command ends with EXIT_FAILED."""
+
+
+def fail_within_days(raw: str | None) -> int | None:
+    """The number of days of ``--fail-within``, for a scheduled task's exit code."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 3650:
+        raise UsageError("--fail-within: give a number of days, such as 30.")
+    return int(text)

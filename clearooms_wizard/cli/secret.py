@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from clearooms_wizard.cli.connection import credentials, runtime_for
-from clearooms_wizard.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from clearooms_wizard.cli.exits import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    fail_within_days,
+)
 from clearooms_wizard.cli.invocation import Invocation
 from clearooms_wizard.cli.output import ERASE_LINE, GuardedOutput
 from clearooms_wizard.cli.parser import Parser, SharedOptions, Subcommands
@@ -274,18 +280,9 @@ def _tenant(given: str | None, demo: bool) -> str | None:
 # -- status ------------------------------------------------------------------------------------
 
 
-def _days(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    text = raw.strip()
-    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 3650:
-        raise UsageError("--fail-within: give a number of days, such as 30.")
-    return int(text)
-
-
 def run_status(invocation: Invocation) -> int:
     work = _Command(invocation)
-    within = _days(work.args.fail_within)
+    within = fail_within_days(work.args.fail_within)
     unfinished = work.use_cases.unfinished_renewal()
     try:
         if work.args.admin:
