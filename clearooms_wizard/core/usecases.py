@@ -821,7 +821,7 @@ class UseCases:
             finally:
                 session.close()
         with self.graph(credentials, cloud, cancel) as client:
-            application = client.get_application(credentials.client_id)
+            application = client.get_application(credentials.client_id, certificates=True)
         return credential_status(application, credentials.client_secret, saved_expiry=saved_expiry)
 
     def renew_secret(
