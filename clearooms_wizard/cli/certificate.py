@@ -6,11 +6,13 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
+from typing import TextIO
 
 from clearooms_wizard.cli.connection import runtime_for
 from clearooms_wizard.cli.exits import EXIT_OK, UsageError
 from clearooms_wizard.cli.invocation import Invocation
 from clearooms_wizard.cli.parser import Parser, SharedOptions, Subcommands
+from clearooms_wizard.core.cancel import Cancelled
 from clearooms_wizard.core.certificates import (
     DEFAULT_MONTHS,
     MAX_MONTHS,
@@ -144,11 +146,30 @@ def _passphrase(invocation: Invocation) -> str:
         if not given:
             raise UsageError("--passphrase-stdin was given, but standard input was empty.")
         return given
-    first = getpass.getpass("Passphrase for the .pfx file: ")
-    again = getpass.getpass("The same passphrase again: ")
+    if not _is_terminal(invocation.stdin):
+        # getpass would fall back to reading standard input with the passphrase echoed, or end
+        # in a traceback when there is nothing to read.
+        raise UsageError(
+            "There is no terminal to ask for the passphrase in. Give it on the first line of "
+            "standard input with --passphrase-stdin. Nothing was written."
+        )
+    try:
+        first = getpass.getpass("Passphrase for the .pfx file: ")
+        again = getpass.getpass("The same passphrase again: ")
+    except EOFError:
+        raise UsageError("No passphrase was given. Nothing was written.") from None
+    except KeyboardInterrupt:
+        raise Cancelled() from None
     if first != again:
         raise UsageError("The two passphrases differ. Nothing was written.")
     return first
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):  # closed, or not a real file
+        return False
 
 
 def run_export(invocation: Invocation) -> int:
