@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from clearooms_wizard.core.app_setup import (
     APPLICATION_ADMINISTRATOR,
     APPLICATION_DEVELOPER,
+    CALENDARS_PERMISSION,
     CLOUD_APPLICATION_ADMINISTRATOR,
     DEFAULT_APP_NAME,
     DEFAULT_SECRET_MONTHS,
@@ -401,7 +402,12 @@ class SetupForMe(QWidget):
             name = heading(permission.name)
             name.setAlignment(Qt.AlignmentFlag.AlignTop)
             grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(plain_label(self.tr("It %1.").replace("%1", permission.allows)), row, 1)
+            allows = plain_label(self.tr("It %1.").replace("%1", permission.allows))
+            grid.addWidget(allows, row, 1)
+            if permission.name == CALENDARS_PERMISSION:
+                # What it says follows the Calendars choice below: rooms only leaves it out.
+                self.calendars_permission_note = allows
+                self._calendars_allows = allows.text()
         form.addRow(self.tr("Organisation:"), self.organisation)
         form.addRow(self.tr("Signed in as:"), self.account)
         form.addRow(self.tr("Roles:"), self.roles)
@@ -410,6 +416,8 @@ class SetupForMe(QWidget):
         # Which calendars: rooms only leaves Calendars.ReadWrite out of Microsoft Entra.
         self.calendar_choice = CalendarChoice()
         form.addRow(self.tr("Calendars:"), self.calendar_choice)
+        self.calendar_choice.rooms_only_button.toggled.connect(self._describe_calendars_permission)
+        self._describe_calendars_permission(self.calendar_choice.rooms_only)
         months_label = QLabel(self.tr("Client secret &lasts:"))
         months_label.setBuddy(self.secret_months)
         form.addRow(months_label, months_row)
@@ -431,6 +439,16 @@ class SetupForMe(QWidget):
         column.addLayout(button_row(self.create_button, trailing=(self.review_back,)))
         column.addStretch(1)
         return scrolled(content)
+
+    def _describe_calendars_permission(self, rooms_only: bool) -> None:
+        self.calendars_permission_note.setText(
+            self.tr(
+                "Not granted here with Rooms only: your Exchange administrator gives it for the "
+                "room mailboxes alone."
+            )
+            if rooms_only
+            else self._calendars_allows
+        )
 
     def _build_progress(self) -> QWidget:
         content = QWidget()
