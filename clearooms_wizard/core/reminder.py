@@ -14,7 +14,21 @@ from clearooms_wizard.core.safetext import printable
 
 DAYS_BEFORE = 30
 SUMMARY = "Renew the Clearooms client secret"
+CERTIFICATE_SUMMARY = "Replace the Clearooms certificate"
 _MAX_OCTETS = 75
+_RENEW_SECRET = (
+    "To renew it: open the Clearooms setup wizard, press Test Settings on the Connect page, "
+    "then Renew the secret… (an administrator signs in). Or run:\n"
+    "  clearooms-wizard secret renew\n"
+    "Check it afterwards with: clearooms-wizard secret status"
+)
+_REPLACE_CERTIFICATE = (
+    "To replace it: open the Clearooms setup wizard, press Create a certificate… on the Connect "
+    "page, and ask your IT admin to upload the new .cer file to the app in the Microsoft Entra "
+    "admin center (Certificates & secrets, Certificates). Or run:\n"
+    "  clearooms-wizard certificate create\n"
+    "Check it afterwards with: clearooms-wizard check"
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +36,12 @@ class Reminder:
     expires_at: datetime
     client_id: str
     app_name: str = ""
+    # The app signs in with a certificate: it is replaced by a new one, not renewed.
+    certificate: bool = False
+
+    @property
+    def summary(self) -> str:
+        return CERTIFICATE_SUMMARY if self.certificate else SUMMARY
 
     def event_day(self, today: date) -> date:
         """30 days before the expiry, or today when that day has passed."""
@@ -55,14 +75,11 @@ def render_ics(reminder: Reminder, now: datetime | None = None) -> str:
     day = reminder.event_day(now.date())
     expiry = f"{reminder.expires_at.astimezone(UTC):%d %B %Y}".lstrip("0")
     app = printable(reminder.app_name) or "The Clearooms app"
+    credential = "certificate" if reminder.certificate else "client secret"
     description = (
         f"{app} (client ID {printable(reminder.client_id)}) signs in to Microsoft 365 with a "
-        f"client secret that expires on {expiry}. When it expires, Clearooms stops seeing your "
-        "room bookings.\n\n"
-        "To renew it: open the Clearooms setup wizard, press Test Settings on the Connect page, "
-        "then Renew the secret… (an administrator signs in). Or run:\n"
-        "  clearooms-wizard secret renew\n"
-        "Check it afterwards with: clearooms-wizard secret status"
+        f"{credential} that expires on {expiry}. When it expires, Clearooms stops seeing your "
+        "room bookings.\n\n" + (_REPLACE_CERTIFICATE if reminder.certificate else _RENEW_SECRET)
     )
     lines = [
         "BEGIN:VCALENDAR",
@@ -75,12 +92,12 @@ def render_ics(reminder: Reminder, now: datetime | None = None) -> str:
         f"DTSTAMP:{now:%Y%m%dT%H%M%SZ}",
         f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
         f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
-        f"SUMMARY:{_escape(SUMMARY)}",
+        f"SUMMARY:{_escape(reminder.summary)}",
         f"DESCRIPTION:{_escape(description)}",
         "TRANSP:TRANSPARENT",
         "BEGIN:VALARM",
         "ACTION:DISPLAY",
-        f"DESCRIPTION:{_escape(SUMMARY)}",
+        f"DESCRIPTION:{_escape(reminder.summary)}",
         "TRIGGER:PT9H",
         "END:VALARM",
         "END:VEVENT",

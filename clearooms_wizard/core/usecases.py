@@ -894,13 +894,24 @@ class UseCases:
             session.close()
 
     def save_reminder(
-        self, expires_at: datetime, client_id: str, app_name: str, path: Path
+        self,
+        expires_at: datetime,
+        client_id: str,
+        app_name: str,
+        path: Path,
+        *,
+        certificate: bool = False,
     ) -> Path:
-        """Write a calendar reminder (.ics) to renew the secret 30 days before it expires."""
+        """Write a calendar reminder (.ics) to renew the secret (or replace the certificate, when
+        the app signs in with one) 30 days before it expires."""
         from clearooms_wizard.core.reminder import Reminder, save_reminder
 
-        written = save_reminder(Reminder(expires_at, client_id, app_name), path)
-        log.info("saved a reminder to renew the client secret")
+        reminder = Reminder(expires_at, client_id, app_name, certificate=certificate)
+        written = save_reminder(reminder, path)
+        log.info(
+            "saved a reminder to %s",
+            "replace the certificate" if certificate else "renew the client secret",
+        )
         return written
 
     def _saved_expiry(self, client_id: str) -> datetime | None:

@@ -761,7 +761,9 @@ class ConnectPage(TaskPage):
             token is not None and token.status is Status.FAIL and "7000222" in (token.code or "")
         )
         warned = expiry is not None and expiry.status is Status.WARN
-        self.renew_button.setVisible(expired or warned)
+        # A certificate is replaced with Create a certificate…, not by renewing a secret.
+        with_secret = test.credentials is None or test.credentials.certificate is None
+        self.renew_button.setVisible((expired or warned) and with_secret)
         self.reminder_button.setVisible(test.secret_expires_at is not None)
         self.reminder_action.setEnabled(test.secret_expires_at is not None)
         self.secret_actions.setVisible(
@@ -798,10 +800,11 @@ class ConnectPage(TaskPage):
         expires = test.secret_expires_at if test is not None else None
         if expires is None or test is None or test.credentials is None:
             return
+        certificate = test.credentials.certificate is not None
         path, _ = QFileDialog.getSaveFileName(
             self,
             self.tr("Save the calendar reminder"),
-            "renew-clearooms-secret.ics",
+            "replace-clearooms-certificate.ics" if certificate else "renew-clearooms-secret.ics",
             self.tr("Calendar files (*.ics)"),
         )
         if not path:
@@ -810,7 +813,7 @@ class ConnectPage(TaskPage):
         save = self._context.use_cases.save_reminder
 
         def work(cancel: CancelToken, progress: Progress) -> Path:
-            return save(expires, client_id, "", Path(path))
+            return save(expires, client_id, "", Path(path), certificate=certificate)
 
         self.run_side_job(
             "save-reminder",
