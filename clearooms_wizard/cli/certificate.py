@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from clearooms_wizard.cli.connection import runtime_for
-from clearooms_wizard.cli.exits import EXIT_OK, UsageError
+from clearooms_wizard.cli.exits import EXIT_FAILED, EXIT_OK, UsageError
 from clearooms_wizard.cli.invocation import Invocation
 from clearooms_wizard.cli.parser import Parser, SharedOptions, Subcommands
 from clearooms_wizard.core.cancel import Cancelled
@@ -22,6 +22,7 @@ from clearooms_wizard.core.certificates import (
     export_private_key,
 )
 from clearooms_wizard.core.safetext import printable
+from clearooms_wizard.core.secrets import CERTIFICATE_NO_KEYRING_MESSAGE, SecretStoreError
 from clearooms_wizard.core.values import check_client_id, check_tenant
 
 _UPLOAD_HOW = (
@@ -123,10 +124,15 @@ def run_create(invocation: Invocation) -> int:
             "connection first), so the certificate is kept for that app."
         )
     made = create_certificate(client_id.value, months=months)
+    try:
+        # The key first: a .cer whose key is lost when this command ends is worse than none.
+        message = runtime.use_cases.keep_certificate(
+            tenant.value, client_id.value, runtime.connection.cloud, made, keyring_only=True
+        )
+    except SecretStoreError as exc:
+        err.write(f"{_not_kept(str(exc))}\n")
+        return EXIT_FAILED
     _write(target, made.der)
-    message = runtime.use_cases.keep_certificate(
-        tenant.value, client_id.value, runtime.connection.cloud, made
-    )
     until = f"{made.not_after:%d %B %Y}".lstrip("0")
     out.write(
         f"Wrote the certificate to {printable(str(target))} (thumbprint "
@@ -138,6 +144,21 @@ def run_create(invocation: Invocation) -> int:
     else:
         out.write("The private key is in this computer's keyring.\n")
     return EXIT_OK
+
+
+def _not_kept(reason: str) -> str:
+    if reason == CERTIFICATE_NO_KEYRING_MESSAGE:
+        reason = (
+            "This computer has no secure password store (keyring), so the certificate's private "
+            "key could not be kept once this command ends."
+        )
+    else:  # the keyring refused: its words, without the wizard's "until you close it"
+        reason = reason.split(" Until then")[0]
+    return (
+        f"{printable(reason)}\nNo certificate was made and nothing was changed. Make it in the "
+        "wizard instead (it can export the key with a passphrase), or on a computer with a "
+        "keyring."
+    )
 
 
 def _passphrase(invocation: Invocation) -> str:
