@@ -232,7 +232,7 @@ class ConnectPage(TaskPage):
         # With the administrator "Set it up for me" signed in, while Microsoft Entra still
         # grants every mailbox's calendar.
         self.remove_grant_button = QPushButton(
-            self.tr("Remove the tenant-&wide calendar permission…")
+            self.tr("R&emove the tenant-wide calendar permission…")
         )
         self.remove_grant_button.setToolTip(
             self.tr(
@@ -719,7 +719,7 @@ class ConnectPage(TaskPage):
 
     def _add_secret_actions(self) -> None:
         # Shown when the secret expires soon or has expired; the menu has it always.
-        self.renew_button = QPushButton(self.tr("Re&new the secret…"))
+        self.renew_button = QPushButton(self.tr("Renew t&he secret…"))
         self.renew_button.setToolTip(
             self.tr("An administrator signs in, and the wizard replaces the client secret")
         )
