@@ -6,11 +6,13 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
+from typing import TextIO
 
 from clearooms_wizard.cli.connection import runtime_for
-from clearooms_wizard.cli.exits import EXIT_OK, UsageError
+from clearooms_wizard.cli.exits import EXIT_FAILED, EXIT_OK, UsageError
 from clearooms_wizard.cli.invocation import Invocation
 from clearooms_wizard.cli.parser import Parser, SharedOptions, Subcommands
+from clearooms_wizard.core.cancel import Cancelled
 from clearooms_wizard.core.certificates import (
     DEFAULT_MONTHS,
     MAX_MONTHS,
@@ -20,6 +22,7 @@ from clearooms_wizard.core.certificates import (
     export_private_key,
 )
 from clearooms_wizard.core.safetext import printable
+from clearooms_wizard.core.secrets import CERTIFICATE_NO_KEYRING_MESSAGE, SecretStoreError
 from clearooms_wizard.core.values import check_client_id, check_tenant
 
 _UPLOAD_HOW = (
@@ -121,10 +124,15 @@ def run_create(invocation: Invocation) -> int:
             "connection first), so the certificate is kept for that app."
         )
     made = create_certificate(client_id.value, months=months)
+    try:
+        # The key first: a .cer whose key is lost when this command ends is worse than none.
+        message = runtime.use_cases.keep_certificate(
+            tenant.value, client_id.value, runtime.connection.cloud, made, keyring_only=True
+        )
+    except SecretStoreError as exc:
+        err.write(f"{_not_kept(str(exc))}\n")
+        return EXIT_FAILED
     _write(target, made.der)
-    message = runtime.use_cases.keep_certificate(
-        tenant.value, client_id.value, runtime.connection.cloud, made
-    )
     until = f"{made.not_after:%d %B %Y}".lstrip("0")
     out.write(
         f"Wrote the certificate to {printable(str(target))} (thumbprint "
@@ -138,17 +146,51 @@ def run_create(invocation: Invocation) -> int:
     return EXIT_OK
 
 
+def _not_kept(reason: str) -> str:
+    if reason == CERTIFICATE_NO_KEYRING_MESSAGE:
+        reason = (
+            "This computer has no secure password store (keyring), so the certificate's private "
+            "key could not be kept once this command ends."
+        )
+    else:  # the keyring refused: its words, without the wizard's "until you close it"
+        reason = reason.split(" Until then")[0]
+    return (
+        f"{printable(reason)}\nNo certificate was made and nothing was changed. Make it in the "
+        "wizard instead (it can export the key with a passphrase), or on a computer with a "
+        "keyring."
+    )
+
+
 def _passphrase(invocation: Invocation) -> str:
     if invocation.args.passphrase_stdin:
         given = invocation.stdin.readline().rstrip("\r\n")
         if not given:
             raise UsageError("--passphrase-stdin was given, but standard input was empty.")
         return given
-    first = getpass.getpass("Passphrase for the .pfx file: ")
-    again = getpass.getpass("The same passphrase again: ")
+    if not _is_terminal(invocation.stdin):
+        # getpass would fall back to reading standard input with the passphrase echoed, or end
+        # in a traceback when there is nothing to read.
+        raise UsageError(
+            "There is no terminal to ask for the passphrase in. Give it on the first line of "
+            "standard input with --passphrase-stdin. Nothing was written."
+        )
+    try:
+        first = getpass.getpass("Passphrase for the .pfx file: ")
+        again = getpass.getpass("The same passphrase again: ")
+    except EOFError:
+        raise UsageError("No passphrase was given. Nothing was written.") from None
+    except KeyboardInterrupt:
+        raise Cancelled() from None
     if first != again:
         raise UsageError("The two passphrases differ. Nothing was written.")
     return first
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):  # closed, or not a real file
+        return False
 
 
 def run_export(invocation: Invocation) -> int:

@@ -1365,6 +1365,7 @@ def register_app(
             consent_url=consent_url,
             certificate=secret.credential,
             certificate_reason=secret.reason,
+            rooms_only=plan.rooms_only,
         )
     return RegisteredApp(
         tenant_id=plan.admin.tenant_id,

@@ -106,6 +106,7 @@ class KeyringSecretStore:
         import keyring.errors
 
         try:
+            _refuse_disabled()
             keyring.set_password(SERVICE, account, secret)
         except keyring.errors.NoKeyringError:
             self._memory[account] = secret
@@ -158,6 +159,7 @@ class KeyringSecretStore:
 
         parts = _split(text)
         try:
+            _refuse_disabled()
             # The first part, which says how many follow, goes last: until it is written, the
             # keyring still holds the whole of the previous certificate, if there was one.
             for number in range(len(parts), 0, -1):
@@ -178,6 +180,16 @@ class KeyringSecretStore:
             )
         self._memory.pop(first_account, None)
         return SaveOutcome(True)
+
+
+def _refuse_disabled() -> None:
+    """keyring's "null" backend is how a user turns the keyring off: it accepts every password
+    and keeps none, so saying "saved in the keyring" would lose the secret without a word."""
+    import keyring.backends.null
+    import keyring.errors
+
+    if isinstance(keyring.get_keyring(), keyring.backends.null.Keyring):
+        raise keyring.errors.NoKeyringError()
 
 
 _CREATE_AGAIN = (

@@ -289,13 +289,32 @@ class UseCases:
             ) from None
 
     def keep_certificate(
-        self, tenant: str, client_id: str, cloud: Cloud, certificate: CertificateCredential
+        self,
+        tenant: str,
+        client_id: str,
+        cloud: Cloud,
+        certificate: CertificateCredential,
+        *,
+        keyring_only: bool = False,
     ) -> str | None:
         """Make ``certificate`` the saved connection's credential: its private key in the
         keyring, its public facts in the workspace (marked untested until Test Settings passes).
-        Returns a message when the key could not go to the keyring."""
+        Returns a message when the key could not go to the keyring. With ``keyring_only`` (a
+        command, whose memory ends with it) a key the keyring cannot keep raises
+        SecretStoreError instead, and the saved connection is left as it was."""
+        from clearooms_wizard.core.secrets import SecretStoreError
         from clearooms_wizard.core.workspace import open_workspace
 
+        if keyring_only:
+            with open_workspace(self.workspace_path) as workspace:
+                saved = workspace.load_connection()
+            same = saved is not None and saved.tenant == tenant and saved.client_id == client_id
+            key_tenant = saved.tenant_id if same and saved is not None else None
+            outcome = self.secrets.save_certificate(
+                key_tenant or tenant, client_id, certificate.keyring_text()
+            )
+            if not outcome.kept_in_keyring:
+                raise SecretStoreError(outcome.message or "The keyring did not keep the key.")
         with open_workspace(self.workspace_path) as workspace:
             saved = workspace.load_connection()
             # The keyring entry is keyed by the tenant GUID once a test has resolved it.
@@ -310,6 +329,8 @@ class UseCases:
             )  # fmt: skip
             workspace.save_connection(replace(connection, tenant_id=tenant_id))
             notice = workspace.notice
+        if keyring_only:
+            return notice
         outcome = self.secrets.save_certificate(
             tenant_id or tenant, client_id, certificate.keyring_text()
         )

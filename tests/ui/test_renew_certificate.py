@@ -75,7 +75,7 @@ def test_an_expiring_certificate_is_renewed_and_the_page_tests_with_the_new_one(
         assert _status(wizard, "secret_expiry") is Status.WARN
         # The warning offers renewal and the reminder, as for a secret, naming the certificate.
         assert connect.renew_button.isVisible() and connect.reminder_button.isVisible()
-        assert connect.renew_button.text() == "Re&new the certificate…"
+        assert connect.renew_button.text() == "Renew t&he certificate…"
         reminder = tmp_path / "reminder.ics"
         monkeypatch.setattr(
             QFileDialog, "getSaveFileName", lambda *a, **k: (str(reminder), "*.ics")

@@ -4,7 +4,7 @@ loopback, driven by clicks."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -178,25 +178,3 @@ def test_without_an_administrator_the_script_says_who_removes_the_grant(
     assert "Privileged Role Administrator" in dialog.grant_note.text()
     assert "Enterprise applications > the Clearooms app > Permissions" in dialog.grant_note.text()
     dialog.close()
-
-
-def test_the_permissions_listed_are_the_ones_the_choice_grants(
-    qtbot: QtBot, make_wizard: MakeWizard, serve_demo: ServeDemo
-) -> None:
-    served = serve_demo("healthy")
-    with registered(ScriptedBrowser(served.ca_bundle)):
-        wizard = make_wizard(served)
-        setup = sign_in(qtbot, wizard)
-
-        def listed() -> list[str]:
-            return [n for n, (name, _) in setup.permission_rows.items() if name.isVisible()]
-
-        # Rooms only: Microsoft Entra grants no calendar permission, so none is listed.
-        assert listed() == ["Directory.Read.All", "Place.Read.All"]
-        button = setup.calendar_choice.all_mailboxes_button
-        # On the round indicator: the button is as wide as the form, its text is not.
-        qtbot.mouseClick(button, LEFT, pos=QPoint(8, button.height() // 2))
-        assert listed() == ["Directory.Read.All", "Calendars.ReadWrite", "Place.Read.All"]
-        button = setup.calendar_choice.rooms_only_button
-        qtbot.mouseClick(button, LEFT, pos=QPoint(8, button.height() // 2))
-        assert "Calendars.ReadWrite" not in listed()

@@ -232,7 +232,7 @@ class ConnectPage(TaskPage):
         # With the administrator "Set it up for me" signed in, while Microsoft Entra still
         # grants every mailbox's calendar.
         self.remove_grant_button = QPushButton(
-            self.tr("Remove the tenant-&wide calendar permission…")
+            self.tr("R&emove the tenant-wide calendar permission…")
         )
         self.remove_grant_button.setToolTip(
             self.tr(
@@ -742,7 +742,7 @@ class ConnectPage(TaskPage):
 
     def _add_secret_actions(self) -> None:
         # Shown when the secret expires soon or has expired; the menu has it always.
-        self.renew_button = QPushButton(self.tr("Re&new the secret…"))
+        self.renew_button = QPushButton(self.tr("Renew t&he secret…"))
         self.renew_button.setToolTip(
             self.tr("An administrator signs in, and the wizard replaces the client secret")
         )
@@ -800,13 +800,13 @@ class ConnectPage(TaskPage):
         """The renew button and menu name what is renewed: the certificate when the connection
         signs in with one."""
         if self.uses_certificate():
-            self.renew_button.setText(self.tr("Re&new the certificate…"))
+            self.renew_button.setText(self.tr("Renew t&he certificate…"))
             self.renew_button.setToolTip(
                 self.tr("An administrator signs in, and the wizard replaces the certificate")
             )
             self.renew_action.setText(self.tr("Renew the certificate…"))
         else:
-            self.renew_button.setText(self.tr("Re&new the secret…"))
+            self.renew_button.setText(self.tr("Renew t&he secret…"))
             self.renew_button.setToolTip(
                 self.tr("An administrator signs in, and the wizard replaces the client secret")
             )
@@ -856,10 +856,11 @@ class ConnectPage(TaskPage):
         expires = test.secret_expires_at if test is not None else None
         if expires is None or test is None or test.credentials is None:
             return
+        certificate = test.credentials.certificate is not None
         path, _ = QFileDialog.getSaveFileName(
             self,
             self.tr("Save the calendar reminder"),
-            "renew-clearooms-secret.ics",
+            "renew-clearooms-certificate.ics" if certificate else "renew-clearooms-secret.ics",
             self.tr("Calendar files (*.ics)"),
         )
         if not path:

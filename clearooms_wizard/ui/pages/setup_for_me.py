@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from clearooms_wizard.core.app_setup import (
     APPLICATION_ADMINISTRATOR,
     APPLICATION_DEVELOPER,
+    CALENDARS_PERMISSION,
     CLOUD_APPLICATION_ADMINISTRATOR,
     DEFAULT_APP_NAME,
     DEFAULT_SECRET_MONTHS,
@@ -58,7 +59,6 @@ from clearooms_wizard.core.app_setup import (
     StepId,
     StepState,
     StepUpdate,
-    permissions_for,
 )
 from clearooms_wizard.core.app_setup import DeviceCodePrompt as DeviceCode
 from clearooms_wizard.core.cancel import CancelToken
@@ -398,16 +398,16 @@ class SetupForMe(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setColumnStretch(1, 1)
         grid.setVerticalSpacing(4)
-        # The permissions listed are the ones that will be granted: with rooms only, Microsoft
-        # Entra grants no calendar permission, and the choice below says who limits it.
-        self.permission_rows: dict[str, tuple[QLabel, QLabel]] = {}
         for row, permission in enumerate(PERMISSIONS):
             name = heading(permission.name)
             name.setAlignment(Qt.AlignmentFlag.AlignTop)
-            allows = plain_label(self.tr("It %1.").replace("%1", permission.allows))
             grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
+            allows = plain_label(self.tr("It %1.").replace("%1", permission.allows))
             grid.addWidget(allows, row, 1)
-            self.permission_rows[permission.name] = (name, allows)
+            if permission.name == CALENDARS_PERMISSION:
+                # What it says follows the Calendars choice below: rooms only leaves it out.
+                self.calendars_permission_note = allows
+                self._calendars_allows = allows.text()
         form.addRow(self.tr("Organisation:"), self.organisation)
         form.addRow(self.tr("Signed in as:"), self.account)
         form.addRow(self.tr("Roles:"), self.roles)
@@ -416,8 +416,8 @@ class SetupForMe(QWidget):
         # Which calendars: rooms only leaves Calendars.ReadWrite out of Microsoft Entra.
         self.calendar_choice = CalendarChoice()
         form.addRow(self.tr("Calendars:"), self.calendar_choice)
-        self.calendar_choice.rooms_only_button.toggled.connect(self._list_permissions_granted)
-        self._list_permissions_granted()
+        self.calendar_choice.rooms_only_button.toggled.connect(self._describe_calendars_permission)
+        self._describe_calendars_permission(self.calendar_choice.rooms_only)
         months_label = QLabel(self.tr("Client secret &lasts:"))
         months_label.setBuddy(self.secret_months)
         form.addRow(months_label, months_row)
@@ -439,6 +439,16 @@ class SetupForMe(QWidget):
         column.addLayout(button_row(self.create_button, trailing=(self.review_back,)))
         column.addStretch(1)
         return scrolled(content)
+
+    def _describe_calendars_permission(self, rooms_only: bool) -> None:
+        self.calendars_permission_note.setText(
+            self.tr(
+                "Not granted here with Rooms only: your Exchange administrator gives it for the "
+                "room mailboxes alone."
+            )
+            if rooms_only
+            else self._calendars_allows
+        )
 
     def _build_progress(self) -> QWidget:
         content = QWidget()
@@ -888,13 +898,6 @@ class SetupForMe(QWidget):
             return
         plan = self._plan
         self._start_registration(plan.app_name, plan.secret_months, plan.rooms_only)
-
-    @Slot()
-    def _list_permissions_granted(self) -> None:
-        granted = {p.name for p in permissions_for(rooms_only=self.calendar_choice.rooms_only)}
-        for name, widgets in self.permission_rows.items():
-            for widget in widgets:
-                widget.setVisible(name in granted)
 
     def _start_registration(self, app_name: str, months: int, rooms_only: bool) -> None:
         session = self._state.admin_session
