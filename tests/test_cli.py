@@ -397,3 +397,27 @@ def test_export_offers_exactly_the_exports_formats(capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit) as exited:
         cli("export", "--demo", "--format", "xml")
     assert exited.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_secret_reminder_to_standard_output_is_a_calendar_file_with_crlf_lines() -> None:
+    code, out, _ = cli("secret", "reminder", "--demo")
+    assert code == 0
+    lines = out.split("\r\n")
+    assert lines[0] == "BEGIN:VCALENDAR" and lines[-2] == "END:VCALENDAR" and lines[-1] == ""
+    # No bare line feed, and no carriage return turned into a trailing space.
+    assert "\n" not in out.replace("\r\n", "") and not any(line.endswith(" ") for line in lines)
+
+
+def test_secret_reminder_says_plainly_why_it_cannot_write(tmp_path: Path) -> None:
+    code, _, err = cli("secret", "reminder", "--demo-scenario", "expired-secret")
+    assert code == 1
+    assert "client secret has expired" in err and "secret renew" in err
+    assert "AADSTS7000222" not in err and "aka.ms" not in err
+    code, _, err = cli("secret", "reminder", "--demo", "--output", str(tmp_path / "no" / "r.ics"))
+    assert code == 1 and "does not exist. Choose another place." in err
+    target = tmp_path / "r.ics"
+    target.write_text("mine")
+    code, _, err = cli("secret", "reminder", "--demo", "--output", str(target))
+    assert code == 2 and "Add --force to replace it" in err and target.read_text() == "mine"
+    code, _, _ = cli("secret", "reminder", "--demo", "--output", str(target), "--force")
+    assert code == 0 and target.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")

@@ -60,6 +60,13 @@ class GuardedOutput(io.TextIOBase):
         parts = text.split(secret) if secret else [text]
         self._stream.write(printable(secret).join(shown(p, self._secret_like) for p in parts))
 
+    def write_document(self, text: str, newline: str) -> None:
+        """A file's text whose lines end in ``newline`` (an .ics file's CRLF), each line as
+        :meth:`write` shows text: only the line endings keep their carriage returns."""
+        self._stream.write(
+            newline.join(shown(line, self._secret_like) for line in text.split(newline))
+        )
+
     def flush(self) -> None:
         self._stream.flush()
 

@@ -161,6 +161,9 @@ def add_commands(commands: Subcommands, shared: SharedOptions, summary: str) -> 
         "date is the saved one (from the last Test Settings), else read with the app's sign-in.",
     )
     reminder.add_argument("--output", metavar="FILE", help="write it here (else standard output)")
+    reminder.add_argument(
+        "--force", action="store_true", help="replace the --output file if it exists"
+    )
     reminder.set_defaults(func=run_reminder)
 
 
@@ -311,20 +314,7 @@ def run_status(invocation: Invocation) -> int:
         work.tell("\nStopped.\n")
         return EXIT_INTERRUPTED
     except ClearoomsError as exc:
-        from clearooms_wizard.core.errors import SignInError
-
-        message = printable(str(exc))
-        if isinstance(exc, SignInError):
-            why = (
-                "The app's client secret has expired"
-                if exc.aadsts == 7000222
-                else f"Microsoft refused to sign the app in (AADSTS{exc.aadsts or '?'})"
-            )
-            message = (
-                f"{why}, so it cannot read its own secrets. Run “clearooms-wizard secret status "
-                "--admin” to read them as an administrator, and “clearooms-wizard secret renew” "
-                f"to renew the {'certificate' if exc.aadsts == 700027 else 'secret'}."
-            )
+        message = _cannot_read_secrets(exc)
         if work.as_json:
             work.out.write(json_text({"ok": False, "error": message}))
         else:
@@ -659,11 +649,36 @@ def _finish(work: _Command, report: dict[str, object], code: int) -> int:
     return code
 
 
+def _cannot_read_secrets(exc: ClearoomsError) -> str:
+    """Why the app's secrets could not be read, and what to do; Microsoft's own words only when
+    they are not a refusal to sign in."""
+    from clearooms_wizard.core.errors import SignInError
+
+    if not isinstance(exc, SignInError):
+        return printable(str(exc))
+    why = (
+        "The app's client secret has expired"
+        if exc.aadsts == 7000222
+        else f"Microsoft refused to sign the app in (AADSTS{exc.aadsts or '?'})"
+    )
+    return (
+        f"{why}, so it cannot read its own secrets. Run “clearooms-wizard secret status "
+        "--admin” to read them as an administrator, and “clearooms-wizard secret renew” "
+        f"to renew the {'certificate' if exc.aadsts == 700027 else 'secret'}."
+    )
+
+
 # -- reminder ----------------------------------------------------------------------------------
 
 
 def run_reminder(invocation: Invocation) -> int:
     work = _Command(invocation)
+    target = None if work.args.output is None else Path(work.args.output).expanduser()
+    if target is not None and not work.args.force and target.exists() and not target.is_dir():
+        raise UsageError(
+            f"{printable(str(target))} already exists. Add --force to replace it, or choose "
+            "another file."
+        )
     saved = work.runtime.saved
     expires: datetime | None = None
     client_id = work.client_id()
@@ -682,7 +697,7 @@ def run_reminder(invocation: Invocation) -> int:
                 credentials(work.runtime), work.runtime.connection.cloud, work.cancel
             )
         except ClearoomsError as exc:
-            work.tell(f"The expiry date could not be read: {printable(str(exc))}\n")
+            work.tell(f"The expiry date could not be read. {_cannot_read_secrets(exc)}\n")
             return EXIT_FAILED
         in_use = status.in_use
         if in_use is None or in_use.end is None:
@@ -691,17 +706,20 @@ def run_reminder(invocation: Invocation) -> int:
         expires, app_name = in_use.end, status.app_name
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
-    if work.args.output is None:
+    if target is None:
         from clearooms_wizard.core.reminder import Reminder, render_ics
 
-        work.out.write(render_ics(Reminder(expires, client_id, app_name, certificate)))
+        # The calendar file itself: its lines end in CRLF, as RFC 5545 asks.
+        ics = render_ics(Reminder(expires, client_id, app_name, certificate))
+        if isinstance(work.out, GuardedOutput):
+            work.out.write_document(ics, "\r\n")
+        else:
+            work.out.write(ics)
         return EXIT_OK
     try:
-        written = work.use_cases.save_reminder(
-            expires, client_id, app_name, Path(work.args.output), certificate
-        )
-    except OSError as exc:
-        work.tell(f"The reminder could not be written ({type(exc).__name__}).\n")
+        written = work.use_cases.save_reminder(expires, client_id, app_name, target, certificate)
+    except ClearoomsError as exc:
+        work.tell(f"{printable(str(exc))}\n")
         return EXIT_FAILED
     work.tell(
         f"Wrote the reminder to {printable(str(written))}: open it to add it to your calendar "

@@ -16,6 +16,7 @@ DAYS_BEFORE = 30
 SUMMARY = "Renew the Clearooms client secret"
 CERTIFICATE_SUMMARY = "Renew the Clearooms certificate"
 _MAX_OCTETS = 75
+REMINDER_FILE_NAME = "renew-clearooms.ics"
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,12 @@ def render_ics(reminder: Reminder, now: datetime | None = None) -> str:
 
 
 def save_reminder(reminder: Reminder, path: Path, now: datetime | None = None) -> Path:
-    """Write the .ics file (replacing one already there) and return where it went."""
+    """Write the .ics file (replacing one already there), whole or not at all, and return where
+    it went. Raises ClearoomsError saying plainly why it could not be written."""
+    from clearooms_wizard.core.files import write_whole
+
     target = path.expanduser()
     if target.suffix.lower() != ".ics":
         target = target.with_name(target.name + ".ics")
-    target.write_bytes(render_ics(reminder, now).encode("utf-8"))
+    write_whole(render_ics(reminder, now), target, "The reminder", REMINDER_FILE_NAME)
     return target

@@ -264,32 +264,6 @@ def write_script_file(text: str, path: Path) -> None:
     """Write the script as UTF-8, whole or not at all. Raises ClearoomsError saying plainly
     why it could not be written."""
     # Imported here: the instruction texts import this module while the wizard starts.
-    import errno
-    import os
-    import tempfile
+    from clearooms_wizard.core.files import write_whole
 
-    folder = path.parent
-    if not folder.is_dir():
-        raise ClearoomsError(f"The folder {folder} does not exist. Choose another place.")
-    if path.is_dir():
-        raise ClearoomsError(f"{path} is a folder. Give a file name, such as {path / SCRIPT_NAME}.")
-    temporary: str | None = None
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=folder)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-        temporary = None
-    except OSError as exc:
-        reason = {
-            errno.ENOSPC: "the disk is full",
-            errno.EACCES: "you may not write there",
-            errno.EPERM: "you may not write there",
-            errno.EROFS: "that place is read-only",
-        }.get(exc.errno or 0, exc.strerror or "the system refused")
-        raise ClearoomsError(
-            f"The script could not be saved to {path}: {reason}. Choose another place."
-        ) from None
-    finally:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
+    write_whole(text, path, "The script", SCRIPT_NAME)
