@@ -421,3 +421,11 @@ def test_secret_reminder_says_plainly_why_it_cannot_write(tmp_path: Path) -> Non
     assert code == 2 and "Add --force to replace it" in err and target.read_text() == "mine"
     code, _, _ = cli("secret", "reminder", "--demo", "--output", str(target), "--force")
     assert code == 0 and target.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+
+
+def test_a_demo_renewal_never_claims_the_keyring() -> None:
+    code, out, err = cli("secret", "renew", "--demo-scenario", "secret-expiring", "--yes")
+    assert code == 0, err
+    said = out + err
+    assert "Saved in this computer's keyring" not in said
+    assert "Kept in the demo's memory" in said

@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# What the saving step says when the keyring took the new credential without a word.
+KEPT_IN_KEYRING = "Saved in this computer's keyring."
+
 # Whoever may add and remove an app's secrets, as Microsoft decides it.
 WHO_CAN_RENEW = (
     "the app's owner, an Application Administrator, a Cloud Application Administrator or a "
@@ -967,8 +970,7 @@ def _renew(
         )  # fmt: skip
     journal = replace(journal, step=RenewalStep.SAVED)
     store.save(journal)
-    run.report(RenewalStage.SAVE, StepState.DONE, "Saved in this computer's keyring."
-               if outcome.kept_in_keyring else (outcome.message or ""))  # fmt: skip
+    run.report(RenewalStage.SAVE, StepState.DONE, outcome.message or KEPT_IN_KEYRING)
     removed, because = _remove_old(run, journal, old, request.keep_old, confirm_removal)
     store.clear()
     log.info("renewed the client secret of app %s (new secret %s, old %s: %s)",
@@ -1064,7 +1066,7 @@ def _renew_certificate(
         )  # fmt: skip
     journal = replace(journal, step=RenewalStep.SAVED)
     store.save(journal)
-    run.report(RenewalStage.SAVE, StepState.DONE, "Saved in this computer's keyring.")
+    run.report(RenewalStage.SAVE, StepState.DONE, outcome.message or KEPT_IN_KEYRING)
     removed, because = _remove_old(run, journal, old, request.keep_old, confirm_removal)
     store.clear()
     log.info("renewed the certificate of app %s (new %s, key %s; old %s: %s)",

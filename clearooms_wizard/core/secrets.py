@@ -31,6 +31,10 @@ _PART_CHARS = 1000
 _MAX_PARTS = 16
 
 
+# Said where the product would say "saved in this computer's keyring", when it is the demo's.
+DEMO_MEMORY_MESSAGE = "Kept in the demo's memory: the demo never uses this computer's keyring."
+
+
 class SecretStoreError(ClearoomsError):
     """The keyring exists but refused; the text says what to do."""
 
@@ -225,11 +229,11 @@ class MemorySecretStore:
 
     def save(self, tenant_id: str, client_id: str, secret: str) -> SaveOutcome:
         self._values[account_name(tenant_id, client_id)] = secret
-        return SaveOutcome(True)
+        return SaveOutcome(True, DEMO_MEMORY_MESSAGE)
 
     def load_certificate(self, tenant_id: str, client_id: str) -> str | None:
         return self._values.get(certificate_account(tenant_id, client_id))
 
     def save_certificate(self, tenant_id: str, client_id: str, text: str) -> SaveOutcome:
         self._values[certificate_account(tenant_id, client_id)] = text
-        return SaveOutcome(True)
+        return SaveOutcome(True, DEMO_MEMORY_MESSAGE)
