@@ -63,7 +63,7 @@ CHECK_TITLES: dict[str, str] = {
     "format": "The three values are filled in correctly",
     "tenant": "Your Microsoft 365 tenant exists",
     "token": "The app can sign in",
-    "permissions": "The app has its three permissions, with admin consent",
+    "permissions": "The app has the permissions it needs, with admin consent",
     "rooms": "Rooms can be read",
     "directory": "The directory can be read",
     "calendars": "Room calendars can be read",

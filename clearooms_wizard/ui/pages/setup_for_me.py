@@ -268,7 +268,7 @@ class SetupForMe(QWidget):
             plain_label(
                 self.tr(
                     "An administrator signs in once, and the wizard creates the app, its client "
-                    "secret and its three permissions, then fills in the next page for you. You "
+                    "secret and its permissions, then fills in the next page for you. You "
                     "see everything it will create before it creates anything."
                 )
             )
