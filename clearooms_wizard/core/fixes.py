@@ -143,7 +143,7 @@ SIGN_IN_FIXES: dict[int, Explanation] = {
 _UPLOAD_CER = (
     "In the Microsoft Entra admin center open App registrations, your Clearooms app, then "
     "Certificates & secrets, Certificates, and upload the .cer file "
-    "(“clearooms-wizard certificate create” writes one)."
+    "(Create a certificate… in the wizard, or “clearooms-wizard certificate create”, writes one)."
 )
 CERTIFICATE_SIGN_IN_FIXES: dict[int, Explanation] = {
     700027: Explanation(
@@ -184,7 +184,8 @@ POLICY_FIX = (
     "remove the policy); they can check with Test-ApplicationAccessPolicy -Identity "
     "<room email> -AppId <client ID>. Changes can take an hour to apply. Access policies are "
     "the older way: Microsoft now recommends RBAC for Applications, which "
-    "“clearooms-wizard scope script” sets up for the room mailboxes."
+    "“Limit to room mailboxes…” in the wizard (or “clearooms-wizard scope script”) sets up for "
+    "the room mailboxes."
 )
 
 # Limiting calendar access to room mailboxes (Exchange's RBAC for Applications). Exchange's
@@ -193,8 +194,9 @@ SCOPE_SCRIPT_COMMAND = "clearooms-wizard scope script"
 TENANT_WIDE = Explanation(
     "Clearooms can read and change every mailbox's calendar in your organisation; you can "
     "limit it to rooms.",
-    f"To limit it to room mailboxes, ask your Exchange admin to run the script that "
-    f"“{SCOPE_SCRIPT_COMMAND}” writes for your organisation. Then remove the admin consent for "
+    "To limit it to room mailboxes, ask your Exchange admin to run the script that “Limit to "
+    f"room mailboxes…” in the wizard (or “{SCOPE_SCRIPT_COMMAND}”) writes for your "
+    "organisation. Then remove the admin consent for "
     "Calendars.ReadWrite from the app in Microsoft Entra (Enterprise applications, your "
     "Clearooms app, Permissions): while that grant stays, Exchange's limit to rooms has no "
     "effect, even once it is in place.",
@@ -203,14 +205,14 @@ SCOPE_NOT_IN_EFFECT = Explanation(
     "Clearooms can still read people's calendars: the limit to room mailboxes is not in effect "
     "yet. Exchange takes 30 minutes to 2 hours; press Test Settings again later.",
     "If this still shows after 2 hours, ask your Exchange admin to check the limit with "
-    "Test-ServicePrincipalAuthorization (the script from "
+    "Test-ServicePrincipalAuthorization (the script from “Limit to room mailboxes…” or "
     f"“{SCOPE_SCRIPT_COMMAND}” does this at its end).",
 )
 EXCHANGE_STEP_PENDING = Explanation(
     "Room calendars cannot be read yet: Clearooms is set up for room mailboxes only, and the "
     "Exchange step that gives it the rooms' calendars is still to do.",
-    f"Send your Exchange admin the script that “{SCOPE_SCRIPT_COMMAND}” (or “Limit to room "
-    "mailboxes…” in the wizard) writes for your organisation. Exchange takes 30 minutes to 2 "
+    "Send your Exchange admin the script that “Limit to room mailboxes…” in the wizard (or "
+    f"“{SCOPE_SCRIPT_COMMAND}”) writes for your organisation. Exchange takes 30 minutes to 2 "
     "hours to apply it; then press Test Settings again.",
 )
 # The mailbox_scope check's warnings, by the code the check reports (and the calendars
@@ -232,8 +234,8 @@ ROOMS_ONLY_PENDING_NOTE = (
 )
 POLICY_REPLACED_NOTE = (
     "An Exchange application access policy refused it. Microsoft has replaced those policies with "
-    "RBAC for Applications; the script from "
-    f"“{SCOPE_SCRIPT_COMMAND}” sets that up."
+    "RBAC for Applications; the script from “Limit to room mailboxes…” in the wizard (or "
+    f"“{SCOPE_SCRIPT_COMMAND}”) sets that up."
 )
 
 GRAPH_FIXES: dict[str, Explanation] = {
