@@ -10,9 +10,9 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
+from clearooms_wizard.cli.admin import sign_in_admin
 from clearooms_wizard.cli.check import print_result
 from clearooms_wizard.cli.connection import runtime_for
 from clearooms_wizard.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
@@ -29,11 +29,9 @@ from clearooms_wizard.core.app_setup import (
     GLOBAL_ADMINISTRATOR,
     SECRET_MONTHS_CHOICES,
     STEP_TITLES,
-    DeviceCodePrompt,
     RegisteredApp,
     RegistrationJournal,
     RegistrationPlan,
-    SignInMethod,
     StepId,
     StepState,
     StepUpdate,
@@ -344,23 +342,13 @@ class Run:
                 "Privileged Role Administrator) can do everything at once. Nothing is created "
                 "until you have seen the plan.\n"
             )
-        if not self.args.device_code:
-            self.tell("Opening the browser… (Ctrl+C to stop)\n")
-        method = SignInMethod.DEVICE_CODE if self.args.device_code else SignInMethod.BROWSER
-        return self.use_cases.sign_in_admin(
+        return sign_in_admin(
+            self.use_cases,
             self.runtime.connection.cloud,
-            method,
             self.cancel,
             tenant=self.tenant,
-            on_device_code=self._device_code,
-        )
-
-    def _device_code(self, prompt: DeviceCodePrompt) -> None:
-        minutes = max(1, round((prompt.expires_at - datetime.now().timestamp()) / 60))
-        self.tell(
-            f"To sign in, open {printable(prompt.verification_uri)} on any device and enter the "
-            f"code {printable(prompt.user_code)} (it works for about {minutes} minutes). "
-            "Waiting… (Ctrl+C to stop)\n"
+            device_code=self.args.device_code,
+            tell=self.tell,
         )
 
     # -- the review ----------------------------------------------------------------------------

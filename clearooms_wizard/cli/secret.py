@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from clearooms_wizard.cli.admin import sign_in_admin
 from clearooms_wizard.cli.connection import credentials, runtime_for
 from clearooms_wizard.cli.exits import (
     EXIT_FAILED,
@@ -29,8 +30,6 @@ from clearooms_wizard.cli.parser import Parser, SharedOptions, Subcommands
 from clearooms_wizard.core.app_setup import (
     DEFAULT_SECRET_MONTHS,
     SECRET_MONTHS_CHOICES,
-    DeviceCodePrompt,
-    SignInMethod,
     StepState,
 )
 from clearooms_wizard.core.cancel import Cancelled, CancelToken
@@ -250,23 +249,13 @@ class _Command:
             f"Microsoft's page names the app asking as "
             f"“{printable(self.use_cases.setup_client.shown_as)}”.\n"
         )
-        if not self.args.device_code:
-            self.tell("Opening the browser… (Ctrl+C to stop)\n")
-        method = SignInMethod.DEVICE_CODE if self.args.device_code else SignInMethod.BROWSER
-        return self.use_cases.sign_in_admin(
+        return sign_in_admin(
+            self.use_cases,
             self.runtime.connection.cloud,
-            method,
             self.cancel,
             tenant=self.tenant,
-            on_device_code=self._device_code,
-        )
-
-    def _device_code(self, prompt: DeviceCodePrompt) -> None:
-        minutes = max(1, round((prompt.expires_at - datetime.now().timestamp()) / 60))
-        self.tell(
-            f"To sign in, open {printable(prompt.verification_uri)} on any device and enter the "
-            f"code {printable(prompt.user_code)} (it works for about {minutes} minutes). "
-            "Waiting… (Ctrl+C to stop)\n"
+            device_code=self.args.device_code,
+            tell=self.tell,
         )
 
 

@@ -36,6 +36,7 @@ from clearooms_wizard.core.fixes import (
 )
 from clearooms_wizard.core.graph import CalendarProbe, DirectoryUser, GraphClient
 from clearooms_wizard.core.model import CalendarAccess
+from clearooms_wizard.core.responses import parse_graph_time
 from clearooms_wizard.core.tokens import AccessToken, TokenProvider, discover_tenant
 from clearooms_wizard.core.values import ConnectionInput, Credentials, check_secret, check_values
 
@@ -668,36 +669,19 @@ class SettingsTest:
         credentials_list = application.get("passwordCredentials")
         for item in credentials_list if isinstance(credentials_list, list) else []:
             if isinstance(item, dict) and item.get("hint") == hint:
-                end = _parse_time(item.get("endDateTime"))
+                end = parse_graph_time(item.get("endDateTime"))
                 if end is not None:
                     ends.append(end)
-        if not ends:
-            return CheckResult(
-                "secret_expiry",
-                Status.SKIP,
-                "Skipped: none of the app's secrets matched the one entered, so its expiry date "
-                "is unknown.",
-            )
-        end = min(ends)
-        self.secret_expires_at = end
-        days = (end - self._clock()).days
-        when = f"{end:%d %B %Y}".lstrip("0")
-        if days > EXPIRY_WARNING_DAYS:
-            return CheckResult(
-                "secret_expiry",
-                Status.PASS,
-                f"The secret expires on {when}, in {days} days.",
-                details={"expires": end.isoformat()},
-            )
-        return CheckResult(
-            "secret_expiry",
-            Status.WARN,
-            f"The secret expires on {when}, in {max(days, 0)} day{'s' if days != 1 else ''}.",
+        return self._expiry_result(
+            ends,
+            "secret",
+            "Skipped: none of the app's secrets matched the one entered, so its expiry date is "
+            "unknown.",
             "Before then, press Renew the secret… (or run “clearooms-wizard secret renew”), or "
             "create a new client secret in Certificates & secrets and enter its Value here, or "
             "Clearooms will stop seeing your room bookings.",
             "secret_expiring",
-            {"expires": end.isoformat()},
+            {},
         )
 
     def _certificate_expiry(
@@ -714,36 +698,52 @@ class SettingsTest:
             if thumbprint_from_key_identifier(item.get("customKeyIdentifier")) == (
                 certificate.sha1_thumbprint
             ):
-                end = _parse_time(item.get("endDateTime"))
+                end = parse_graph_time(item.get("endDateTime"))
                 if end is not None:
                     ends.append(end)
+        return self._expiry_result(
+            ends,
+            "certificate",
+            "Skipped: none of the app's certificates matched this one, so its expiry date is "
+            "unknown.",
+            "Before then, press Renew the certificate… (or run “clearooms-wizard secret renew”): "
+            "an administrator signs in and the wizard replaces it. Otherwise Clearooms will stop "
+            "seeing your room bookings.",
+            "certificate_expiring",
+            {"thumbprint": certificate.sha1_thumbprint.upper()},
+        )
+
+    def _expiry_result(
+        self,
+        ends: list[datetime],
+        credential: str,
+        unmatched: str,
+        fix: str,
+        code: str,
+        details: dict[str, Any],
+    ) -> CheckResult:
+        """The expiry check from the end dates of the app's entries that match the credential
+        in use (the earliest counts): pass, or warn from EXPIRY_WARNING_DAYS out."""
         if not ends:
-            return CheckResult(
-                "secret_expiry",
-                Status.SKIP,
-                "Skipped: none of the app's certificates matched this one, so its expiry date is "
-                "unknown.",
-            )
+            return CheckResult("secret_expiry", Status.SKIP, unmatched)
         end = min(ends)
         self.secret_expires_at = end
         days = (end - self._clock()).days
         when = f"{end:%d %B %Y}".lstrip("0")
-        details = {"expires": end.isoformat(), "thumbprint": certificate.sha1_thumbprint.upper()}
+        details = {"expires": end.isoformat(), **details}
         if days > EXPIRY_WARNING_DAYS:
             return CheckResult(
                 "secret_expiry",
                 Status.PASS,
-                f"The certificate expires on {when}, in {days} days.",
+                f"The {credential} expires on {when}, in {days} days.",
                 details=details,
             )
         return CheckResult(
             "secret_expiry",
             Status.WARN,
-            f"The certificate expires on {when}, in {max(days, 0)} day{'s' if days != 1 else ''}.",
-            "Before then, press Renew the certificate… (or run “clearooms-wizard secret renew”): "
-            "an administrator signs in and the wizard replaces it. Otherwise Clearooms will stop "
-            "seeing your room bookings.",
-            "certificate_expiring",
+            f"The {credential} expires on {when}, in {max(days, 0)} day{'s' if days != 1 else ''}.",
+            fix,
+            code,
             details,
         )
 
@@ -775,13 +775,3 @@ def _certificate_format(certificate: CertificateCredential, note: str) -> CheckR
             "sha256_thumbprint": certificate.sha256_thumbprint.upper(),
         },
     )
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -65,7 +65,7 @@ from clearooms_wizard.core.errors import (
 )
 from clearooms_wizard.core.http import BearerFor
 from clearooms_wizard.core.logs import remember_secret
-from clearooms_wizard.core.responses import graph_error, read_json
+from clearooms_wizard.core.responses import graph_error, parse_graph_time, read_json
 from clearooms_wizard.core.safetext import printable
 from clearooms_wizard.core.store import InvalidInput
 
@@ -709,7 +709,7 @@ def add_password(
     # Before anything else: every log line from here on has it removed, whatever happens.
     remember_secret(text)
     key_id = _guid(made.get("keyId"), "the secret's id")
-    return _Secret(key_id, _parse_time(made.get("endDateTime")) or end, text)
+    return _Secret(key_id, parse_graph_time(made.get("endDateTime")) or end, text)
 
 
 class _Run:
@@ -1247,16 +1247,6 @@ _COUNT_WORDS = {1: "one", 2: "two", 3: "three"}
 
 def _secret_name(when: datetime) -> str:
     return f"{SECRET_NAME_PREFIX} {when:%Y-%m-%d}"
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def start_journal(

@@ -43,6 +43,7 @@ from clearooms_wizard.core.provisioning import (
     shorter_secret_months,
     wait_for_roles,
 )
+from clearooms_wizard.core.responses import parse_graph_time
 from clearooms_wizard.core.safetext import printable
 
 if TYPE_CHECKING:
@@ -164,16 +165,6 @@ class CredentialStatus:
         }
 
 
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _text(value: object, limit: int = 120) -> str:
     text = printable(value if isinstance(value, str) else "")
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -206,8 +197,8 @@ def _listed(application: dict[str, Any], name: str, kind: CredentialKind) -> lis
                 key_id,
                 _text(item.get("displayName")),
                 _text(hint, 8) if isinstance(hint, str) else None,
-                _parse_time(item.get("startDateTime")),
-                _parse_time(item.get("endDateTime")),
+                parse_graph_time(item.get("startDateTime")),
+                parse_graph_time(item.get("endDateTime")),
                 thumbprint=thumbprint_from_key_identifier(item.get("customKeyIdentifier"))
                 if kind is CredentialKind.CERTIFICATE
                 else None,
@@ -338,7 +329,7 @@ def journal_from_json(text: object) -> RenewalJournal | None:
     """The journal, or None when it cannot be read (never guessed at)."""
     try:
         raw = json.loads(str(text))
-        started = _parse_time(raw["started_at"])
+        started = parse_graph_time(raw["started_at"])
         step = RenewalStep(str(raw["step"]))
         # Journals written before certificates were renewed name no kinds: secrets.
         new_kind = CredentialKind(str(raw.get("new_kind") or CredentialKind.SECRET.value))
@@ -359,7 +350,7 @@ def journal_from_json(text: object) -> RenewalJournal | None:
         old_name=_text(raw.get("old_name")),
         remove_old=raw.get("remove_old") is not False,
         new_key_id=_key_id(raw.get("new_key_id")),
-        new_expires_at=_parse_time(raw.get("new_expires_at")),
+        new_expires_at=parse_graph_time(raw.get("new_expires_at")),
         new_kind=new_kind,
         old_kind=old_kind,
         new_thumbprint=_thumbprint(raw.get("new_thumbprint")),

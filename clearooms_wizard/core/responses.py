@@ -152,3 +152,15 @@ def graph_error(response: requests.Response) -> GraphError:
         details,
         retry_after=retry_after_seconds(response),
     )
+
+
+def parse_graph_time(value: object) -> datetime | None:
+    """A date and time as Graph writes them ("2026-11-26T05:00:00Z"), in UTC when it names no
+    zone; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
