@@ -773,7 +773,10 @@ class ConnectPage(TaskPage):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.renew_button)
         row.addWidget(self.reminder_button)
-        row.addStretch(1)
+        # Where the reminder went, beside its button: the test's verdict above stays.
+        self.reminder_note = plain_label("")
+        self.reminder_note.hide()
+        row.addWidget(self.reminder_note, 1)
         self.secret_actions.hide()
 
     def _show_secret_actions(self, test: SettingsTest) -> None:
@@ -791,6 +794,7 @@ class ConnectPage(TaskPage):
         self._name_renewal()
         self.renew_button.setVisible(expired or warned)
         self.reminder_button.setVisible(test.secret_expires_at is not None)
+        self.reminder_note.hide()
         self.reminder_action.setEnabled(test.secret_expires_at is not None)
         self.secret_actions.setVisible(
             not self.renew_button.isHidden() or not self.reminder_button.isHidden()
@@ -881,12 +885,15 @@ class ConnectPage(TaskPage):
 
     @Slot(object)
     def _reminder_saved(self, path: object) -> None:
-        self.show_message(
-            Tone.INFO,
-            self.tr("Saved the reminder. Open %1 to add it to your calendar.").replace(
-                "%1", str(path)
-            ),
+        saved = self.tr("Saved the reminder. Open %1 to add it to your calendar.").replace(
+            "%1", str(path)
         )
+        if self.secret_actions.isHidden():
+            # Saved from the Secret menu, with no test to keep in sight.
+            self.show_message(Tone.INFO, saved)
+        else:
+            self.reminder_note.setText(saved)
+            self.reminder_note.show()
 
     # -- Remove the tenant-wide calendar permission ---------------------------------------
 
