@@ -109,8 +109,10 @@ def test_reopening_shows_saved_values_and_imported_rooms(
     first.rooms_page.office.setCurrentIndex(0)  # the suggested "London HQ"
     first.rooms_page.model.set_checked(range(3), True)
     click_next(qtbot, first)
-    qtbot.waitUntil(lambda: first.state.prepared is not None, timeout=30_000)
-    qtbot.mouseClick(first.import_page.import_button, Qt.MouseButton.LeftButton)
+    importer = first.import_page
+    # Import is pressable once the check of the calendars has ended, not when its plan arrives.
+    qtbot.waitUntil(lambda: first.state.prepared is not None and not importer.busy, timeout=30_000)
+    qtbot.mouseClick(importer.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: first.state.result is not None, timeout=30_000)
     first.close()
 
