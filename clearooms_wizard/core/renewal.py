@@ -881,6 +881,34 @@ _CERTIFICATE_STOPPED_AT = {
 }
 
 
+def _find_app(
+    run: _Renewal, request: RenewalRequest, current_thumbprint: str | None
+) -> tuple[CredentialStatus, str | None]:
+    """The first step of every renewal: an earlier run left unfinished is refused (when its new
+    credential is saved already: finish_unfinished completes it) or tidied, then the app and its
+    credentials are read. Returns the status and what tidying did, if anything."""
+    tidied: str | None = None
+    unfinished = run.store.load()
+    if unfinished is not None:
+        unfinished = saved_already(unfinished, current_thumbprint)
+    if unfinished is not None and unfinished.step is RenewalStep.SAVED:
+        raise ClearoomsError(describe_unfinished(unfinished))
+    if unfinished is not None and unfinished.client_id == request.client_id:
+        hint = request.current_secret[:3] if request.current_secret else None
+        tidied = _tidy_unfinished(run, unfinished, hint)
+    run.report(RenewalStage.FIND_APP, StepState.RUNNING)
+    application = read_application(run.graph, request.client_id)
+    if application is None:
+        raise run.fail(_not_found(request.client_id))
+    status = credential_status(
+        application,
+        request.current_secret,
+        saved_expiry=request.saved_expiry,
+        current_thumbprint=current_thumbprint,
+    )
+    return status, tidied
+
+
 def _renew(
     run: _Renewal,
     session: MicrosoftSession,
@@ -890,23 +918,10 @@ def _renew(
     save: SaveSecret,
     confirm_removal: ConfirmRemoval,
 ) -> RenewalOutcome:
-    graph, store = run.graph, run.store
+    store = run.store
     tidied: str | None = None
     try:
-        unfinished = store.load()
-        if unfinished is not None and unfinished.step is RenewalStep.SAVED:
-            # A renewed secret is saved already: finish_unfinished completes that run.
-            raise ClearoomsError(describe_unfinished(unfinished))
-        if unfinished is not None and unfinished.client_id == request.client_id:
-            hint = request.current_secret[:3] if request.current_secret else None
-            tidied = _tidy_unfinished(run, unfinished, hint)
-        run.report(RenewalStage.FIND_APP, StepState.RUNNING)
-        application = read_application(graph, request.client_id)
-        if application is None:
-            raise run.fail(_not_found(request.client_id))
-        status = credential_status(
-            application, request.current_secret, saved_expiry=request.saved_expiry
-        )
+        status, tidied = _find_app(run, request, None)
         old = status.in_use
         count = len(status.secrets)
         found = f"Found “{status.app_name}” with {count} secret{'' if count == 1 else 's'}."
@@ -988,26 +1003,7 @@ def _renew_certificate(
     graph, store = run.graph, run.store
     current = request.current_certificate
     current_thumbprint = current.sha1_thumbprint if current is not None else None
-    tidied: str | None = None
-    unfinished = store.load()
-    if unfinished is not None:
-        unfinished = saved_already(unfinished, current_thumbprint)
-    if unfinished is not None and unfinished.step is RenewalStep.SAVED:
-        # A renewed credential is saved already: finish_unfinished completes that run.
-        raise ClearoomsError(describe_unfinished(unfinished))
-    if unfinished is not None and unfinished.client_id == request.client_id:
-        hint = request.current_secret[:3] if request.current_secret else None
-        tidied = _tidy_unfinished(run, unfinished, hint)
-    run.report(RenewalStage.FIND_APP, StepState.RUNNING)
-    application = read_application(graph, request.client_id)
-    if application is None:
-        raise run.fail(_not_found(request.client_id))
-    status = credential_status(
-        application,
-        request.current_secret,
-        saved_expiry=request.saved_expiry,
-        current_thumbprint=current_thumbprint,
-    )
+    status, tidied = _find_app(run, request, current_thumbprint)
     old = status.in_use
     found = (
         f"Found “{status.app_name}” with {_count(len(status.certificates), 'certificate')} "
